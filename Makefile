@@ -1,0 +1,94 @@
+# hostup: build, test, install.  `make check` and `make demo` install
+# missing Debian packages first (as root), see tests/deps.sh.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+
+CC      ?= cc
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim
+LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
+
+# Core: policy, backoff, records, diagnosis; shared by the library, the CLI
+# and the unit tests.
+CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
+            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c
+# Library only: initialisation and the wrapped calls.
+LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/wrap_connect.c shim/wrap_resolve.c
+CLI_SRC  := shim/cli.c
+UNIT_SRC := $(wildcard tests/unit/*.c)
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
+
+CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
+HEADERS  := $(wildcard include/hostup/*.h shim/*.h)
+
+# jansson is linked in statically and kept local, so ldd shows libc only.
+STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
+
+.PHONY: all lib cli tools check unit integration demo install uninstall clean deps-build
+
+all: lib cli tools
+
+lib: $(B)/libhostup.so
+cli: $(B)/hostup
+tools: $(TOOLS)
+
+$(B)/obj/%.o: shim/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libhostup-core.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/exports.map
+	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
+	  -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
+	  $(STATIC_JANSSON) $(LDFLAGS)
+
+$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS)
+
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -o $@ $<
+
+$(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK)
+
+deps-%:
+	@bash tests/deps.sh $*
+
+# The README's test command.
+check: deps-check
+	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@bash tests/run.sh
+
+unit: $(B)/unit_tests
+	$(B)/unit_tests
+
+integration: all
+	@bash tests/run.sh --integration-only
+
+# The README's first command: a real client survives a host that is down.
+demo: deps-demo
+	@$(MAKE) --no-print-directory all
+	@bash tests/demo.sh
+
+install: lib cli
+	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
+	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so
+	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
+	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
+	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+
+clean:
+	rm -rf $(B)

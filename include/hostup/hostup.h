@@ -1,0 +1,20 @@
+/* hostup: retries and diagnosis for programs that meet a briefly unreachable
+ * host.  This header names what the library reads and writes, so tools built
+ * on its records (and its own CLI) share one spelling. */
+#ifndef HOSTUP_HOSTUP_H
+#define HOSTUP_HOSTUP_H
+
+#define HOSTUP_VERSION "0.1.0"
+
+/* Environment read by libhostup.so and the hostup command. */
+#define HOSTUP_ENV_POLICY "HOSTUP_POLICY" /* rules, see policy.h */
+#define HOSTUP_ENV_CONFIG "HOSTUP_CONFIG" /* JSON file with rules */
+#define HOSTUP_ENV_LOG    "HOSTUP_LOG"    /* stderr | off | fd:N | path */
+
+/* Record events (the "event" field). */
+#define HOSTUP_EV_RETRY        "retry"
+#define HOSTUP_EV_RECOVERED    "recovered"
+#define HOSTUP_EV_GAVE_UP      "gave_up"
+#define HOSTUP_EV_CONFIG_ERROR "config_error"
+
+#endif

@@ -1,0 +1,307 @@
+/* hostup: the command.  Runs programs under libhostup.so, and explains and
+ * validates policies with the very parser the library uses. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostup/hostup.h"
+#include "hostup/policy.h"
+
+#define EX_USAGE 64     /* sysexits.h values, spelled out */
+#define EX_DATAERR 65
+#define EX_SOFTWARE 70
+
+static void usage(FILE *out)
+{
+    fputs("usage: hostup COMMAND [ARGS]\n"
+          "\n"
+          "commands:\n"
+          "  run [--policy P] [--config FILE] [--log DEST] -- CMD [ARGS]\n"
+          "                      run CMD with libhostup.so preloaded\n"
+          "  policy [--policy P] [--config FILE] TARGET\n"
+          "                      show the rule that matches TARGET (host[:port],\n"
+          "                      address[:port] or /path) and its effective values\n"
+          "  check-config [--policy P] [--config FILE]\n"
+          "                      validate HOSTUP_POLICY and HOSTUP_CONFIG; exit 1 on errors\n"
+          "  version             print the version\n"
+          "\n"
+          "Without --policy/--config the environment's HOSTUP_POLICY and HOSTUP_CONFIG\n"
+          "are used, as the library would.\n", out);
+}
+
+/* --policy/--config/--log shared by the subcommands; returns the index of
+ * the first other argument, or -1 after printing an error. */
+struct opts { const char *policy, *config, *log; int policy_set, config_set; };
+
+static int parse_opts(int argc, char **argv, int i, struct opts *o)
+{
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--") == 0)
+            return i + 1;
+        if (strcmp(a, "--policy") == 0) {
+            slot = &o->policy;
+            o->policy_set = 1;
+        } else if (strcmp(a, "--config") == 0) {
+            slot = &o->config;
+            o->config_set = 1;
+        } else if (strcmp(a, "--log") == 0)
+            slot = &o->log;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "hostup: unknown option '%s'\n", a);
+            return -1;
+        } else
+            return i;
+        if (++i >= argc) {
+            fprintf(stderr, "hostup: %s needs a value\n", a);
+            return -1;
+        }
+        *slot = argv[i];
+    }
+    return i;
+}
+
+static hu_policy *load(const struct opts *o)
+{
+    const char *text = o->policy_set ? o->policy : getenv(HOSTUP_ENV_POLICY);
+    const char *cfg = o->config_set ? o->config : getenv(HOSTUP_ENV_CONFIG);
+    hu_policy *p = hu_policy_parse(text);
+    if (p && cfg && *cfg)
+        hu_policy_add_json_file(p, cfg);
+    if (!p) {
+        fprintf(stderr, "hostup: out of memory\n");
+        exit(EX_SOFTWARE);
+    }
+    return p;
+}
+
+/* The library next to us: <prefix>/bin/hostup -> <prefix>/lib/hostup/,
+ * or the build tree where both sit in one folder. */
+static int find_library(char *out, size_t len)
+{
+    const char *env = getenv("HOSTUP_LIBRARY");
+    if (env && access(env, R_OK) == 0) {
+        snprintf(out, len, "%s", env);
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    static const char *const rel[] = {"/../lib/hostup/libhostup.so", "/libhostup.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        char cand[PATH_MAX + 64];
+        snprintf(cand, sizeof cand, "%s%s", self, rel[i]);
+        if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+            return 0;
+    }
+    return -1;
+}
+
+/* Warn about programs a preload cannot reach (static, setuid). */
+static void warn_unreachable(const char *cmd)
+{
+    char path[PATH_MAX];
+    if (strchr(cmd, '/'))
+        snprintf(path, sizeof path, "%s", cmd);
+    else {
+        const char *p = getenv("PATH");
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", p ? p : "/usr/bin:/bin");
+        path[0] = '\0';
+        for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+            snprintf(path, sizeof path, "%s/%s", d, cmd);
+            if (access(path, X_OK) == 0)
+                break;
+            path[0] = '\0';
+        }
+    }
+    struct stat st;
+    if (!path[0] || stat(path, &st) != 0)
+        return;
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr eh;
+    if (fd < 0)
+        return;
+    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64) {
+        int interp = 0;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
+                break;
+            if (ph.p_type == PT_INTERP)
+                interp = 1;
+        }
+        if (!interp)
+            fprintf(stderr, "hostup: warning: %s is statically linked (a Go binary?); LD_PRELOAD cannot reach it\n", cmd);
+    }
+    close(fd);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct opts o = {0};
+    int i = parse_opts(argc, argv, 2, &o);
+    if (i < 0)
+        return EX_USAGE;
+    if (i >= argc) {
+        fprintf(stderr, "hostup: run needs a command: hostup run [--policy P] -- CMD [ARGS]\n");
+        return EX_USAGE;
+    }
+    char lib[PATH_MAX];
+    if (find_library(lib, sizeof lib) < 0) {
+        fprintf(stderr, "hostup: cannot find libhostup.so next to this program "
+                        "(expected ../lib/hostup/libhostup.so); set HOSTUP_LIBRARY\n");
+        return EX_SOFTWARE;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    char *preload;
+    if (asprintf(&preload, "%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
+        return EX_SOFTWARE;
+    setenv("LD_PRELOAD", preload, 1);
+    if (o.policy_set)
+        setenv(HOSTUP_ENV_POLICY, o.policy, 1);
+    if (o.config_set)
+        setenv(HOSTUP_ENV_CONFIG, o.config, 1);
+    if (o.log)
+        setenv(HOSTUP_ENV_LOG, o.log, 1);
+    warn_unreachable(argv[i]);
+    execvp(argv[i], argv + i);
+    int e = errno;
+    fprintf(stderr, "hostup: %s: %s\n", argv[i], strerror(e));
+    return e == ENOENT ? 127 : 126;
+}
+
+static void print_errors(const hu_policy *p)
+{
+    for (size_t i = 0; i < p->nerrors; i++) {
+        const hu_policy_error *e = &p->errors[i];
+        fprintf(stderr, "%s", e->source);
+        if (e->line)
+            fprintf(stderr, ":%d:%d", e->line, e->column);
+        if (e->rule)
+            fprintf(stderr, ": rule %d", e->rule);
+        if (e->column && !e->line)
+            fprintf(stderr, ", column %d", e->column);
+        fprintf(stderr, ": %s", e->reason);
+        if (e->text && *e->text)
+            fprintf(stderr, " (in \"%s\")", e->text);
+        fputc('\n', stderr);
+    }
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+    struct opts o = {0};
+    int i = parse_opts(argc, argv, 2, &o);
+    if (i < 0)
+        return EX_USAGE;
+    if (i < argc) {
+        fprintf(stderr, "hostup: check-config takes no arguments\n");
+        return EX_USAGE;
+    }
+    hu_policy *p = load(&o);
+    print_errors(p);
+    int bad = p->nerrors != 0;
+    if (!bad)
+        printf("ok: %zu rule%s\n", p->nrules, p->nrules == 1 ? "" : "s");
+    hu_policy_free(p);
+    return bad ? 1 : 0;
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+    struct opts o = {0};
+    int i = parse_opts(argc, argv, 2, &o);
+    if (i < 0)
+        return EX_USAGE;
+    if (i + 1 != argc) {
+        fprintf(stderr, "hostup: policy needs one TARGET: host[:port], address[:port] or /path\n");
+        return EX_USAGE;
+    }
+    const char *target = argv[i];
+    hu_policy *p = load(&o);
+    print_errors(p);
+    const hu_rule *r;
+    if (target[0] == '/') {
+        r = hu_policy_match_path(p, target);
+        if (!r)
+            r = &p->defaults;
+    } else {
+        hu_selector sel;
+        const char *why;
+        if (hu_parse_selector(target, &sel, &why) < 0 || sel.kind == HU_SEL_CIDR ||
+            sel.port_lo != sel.port_hi) {
+            fprintf(stderr, "hostup: %s: %s\n", target, sel.kind == HU_SEL_CIDR ? "give one address, not a CIDR" : why);
+            hu_policy_free(p);
+            return EX_USAGE;
+        }
+        struct sockaddr_storage ss = {0};
+        const struct sockaddr *sa = NULL;
+        if (sel.kind == HU_SEL_ADDR) {
+            ss.ss_family = (sa_family_t)sel.family;
+            if (sel.family == AF_INET)
+                memcpy(&((struct sockaddr_in *)&ss)->sin_addr, sel.addr, 4);
+            else
+                memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, sel.addr, 16);
+            sa = (struct sockaddr *)&ss;
+        }
+        r = hu_policy_match(p, sel.kind == HU_SEL_HOST ? sel.pattern : NULL, sa, sel.port_lo);
+        free(sel.pattern);
+    }
+    char desc[1024];
+    hu_rule_describe(r, desc, sizeof desc);
+    if (r->number)
+        printf("%s: rule %d: %s\n", target, r->number, r->text);
+    else
+        printf("%s: no rule matches; the defaults apply\n", target);
+    printf("  %s\n", desc);
+    hu_policy_free(p);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    const char *c = argv[1];
+    if (strcmp(c, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(c, "policy") == 0)
+        return cmd_policy(argc, argv);
+    if (strcmp(c, "check-config") == 0)
+        return cmd_check_config(argc, argv);
+    if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
+        printf("hostup %s\n", HOSTUP_VERSION);
+        return 0;
+    }
+    if (strcmp(c, "help") == 0 || strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hostup: unknown command '%s'\n", c);
+    usage(stderr);
+    return EX_USAGE;
+}

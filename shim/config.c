@@ -1,0 +1,145 @@
+/* HOSTUP_CONFIG: the same rules as HOSTUP_POLICY, as a JSON file.
+ *
+ *   {"rules": [{"match": "db:5432", "attempts": 20, "deadline": "90s"},
+ *              {"match": "*", "attempts": 4}]}
+ *
+ * Each key becomes the key=value option the text form would have, so both
+ * forms share one validator and one set of error messages.  Keys named
+ * "comment" or starting with "//" are ignored: JSON has no comments. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_internal.h"
+
+static int is_comment_key(const char *k)
+{
+    return strcmp(k, "comment") == 0 || strncmp(k, "//", 2) == 0;
+}
+
+/* Render a JSON option value in the text syntax; 0 on success. */
+static int option_token(const char *key, json_t *v, char *out, size_t len)
+{
+    int n;
+    if (strcmp(key, "off") == 0) {
+        if (!json_is_boolean(v))
+            return -1;
+        n = snprintf(out, len, "%s", json_is_true(v) ? "off" : "");
+    } else if (json_is_string(v)) {
+        n = snprintf(out, len, "%s=%s", key, json_string_value(v));
+    } else if (json_is_integer(v)) {
+        int dur = !strcmp(key, "timeout") || !strcmp(key, "deadline");
+        n = snprintf(out, len, "%s=%lld%s", key, (long long)json_integer_value(v), dur ? "ms" : "");
+    } else if (json_is_real(v)) {
+        n = snprintf(out, len, "%s=%g", key, json_real_value(v));
+    } else if (json_is_array(v) && strcmp(key, "retry_on") == 0) {
+        size_t i;
+        json_t *item;
+        n = snprintf(out, len, "retry_on=");
+        json_array_foreach(v, i, item) {
+            if (!json_is_string(item) || n < 0 || (size_t)n >= len)
+                return -1;
+            n += snprintf(out + n, len - (size_t)n, "%s%s", i ? "|" : "", json_string_value(item));
+        }
+    } else
+        return -1;
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void add_rule(hu_policy *p, json_t *obj, size_t index, const char *origin)
+{
+    char text[2048], tok[1100], reason[1300];
+    const char *why = NULL, *key;
+    json_t *v;
+    hu_rule r;
+    int number = (int)p->nrules + 1;
+    hu_rule_defaults(&r);
+    r.number = number;
+
+    if (!json_is_object(obj)) {
+        snprintf(reason, sizeof reason, "rule %zu: a rule is an object with a \"match\" key", index + 1);
+        hu_policy_add_error(p, origin, number, 0, 0, "", 0, reason);
+        return;
+    }
+    json_t *m = json_object_get(obj, "match");
+    if (!json_is_string(m)) {
+        snprintf(reason, sizeof reason, "rule %zu: \"match\" must be a string (host[:port], address, CIDR, path or *)", index + 1);
+        hu_policy_add_error(p, origin, number, 0, 0, "", 0, reason);
+        return;
+    }
+    size_t tl = (size_t)snprintf(text, sizeof text, "%s", json_string_value(m));
+    if (hu_parse_selector(json_string_value(m), &r.sel, &why) < 0) {
+        snprintf(reason, sizeof reason, "rule %zu: \"match\": '%s': %s", index + 1, json_string_value(m), why);
+        goto fail;
+    }
+    json_object_foreach(obj, key, v) {
+        if (strcmp(key, "match") == 0 || is_comment_key(key))
+            continue;
+        if (option_token(key, v, tok, sizeof tok) < 0) {
+            snprintf(reason, sizeof reason, "rule %zu: \"%s\": unsupported value type", index + 1, key);
+            goto fail;
+        }
+        if (!tok[0])
+            continue;
+        if (hu_rule_apply_option(&r, tok, &why) < 0) {
+            snprintf(reason, sizeof reason, "rule %zu: \"%s\": '%s': %s", index + 1, key, tok, why);
+            goto fail;
+        }
+        if (tl < sizeof text)
+            tl += (size_t)snprintf(text + tl, sizeof text - tl, " %s", tok);
+    }
+    r.text = strdup(text);
+    if (!r.text || hu_policy_push_rule(p, &r) < 0)
+        hu_rule_release(&r);
+    return;
+fail:
+    hu_policy_add_error(p, origin, number, 0, 0, text, strnlen(text, sizeof text), reason);
+    r.text = NULL;
+    hu_rule_release(&r);
+}
+
+static void add_root(hu_policy *p, json_t *root, const char *origin)
+{
+    json_t *rules = json_is_array(root) ? root : json_object_get(root, "rules");
+    if (!json_is_array(rules)) {
+        hu_policy_add_error(p, origin, 0, 0, 0, "", 0,
+                            "expected {\"rules\": [ ... ]} or a JSON array of rules");
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(rules, i, item)
+        add_rule(p, item, i, origin);
+}
+
+static void syntax_error(hu_policy *p, const char *origin, const json_error_t *err)
+{
+    hu_policy_add_error(p, origin, 0, err->line, err->column, err->source,
+                        strnlen(err->source, sizeof err->source), err->text);
+}
+
+void hu_policy_add_json(hu_policy *p, const char *json, const char *origin)
+{
+    json_error_t err;
+    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        syntax_error(p, origin, &err);
+    else
+        add_root(p, root, origin);
+    json_decref(root);
+    hu_policy_finish(p);
+}
+
+void hu_policy_add_json_file(hu_policy *p, const char *path)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        syntax_error(p, path, &err);
+    else
+        add_root(p, root, path);
+    json_decref(root);
+    hu_policy_finish(p);
+}

@@ -1,0 +1,192 @@
+/* Diagnosis.  The classification follows what the kernel tells apart:
+ * route lookup result, neighbour (ARP/ND) state, the ICMP error queued on
+ * the socket and its sender, and the time a try took (about 3 s means our
+ * own ARP gave up). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diagnosis.h"
+
+#define ARP_GIVE_UP_MS 2500  /* 3 probes at 1 s; a bit of slack below */
+
+static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *p = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, p, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
+void hu_gather_connect(hu_facts *f)
+{
+    if (hu_probe_route(f->addr, &f->route) == 0)
+        f->have_route = 1;
+    if (!f->have_route || !f->route.found || f->route.no_route || f->route.type != RTN_UNICAST)
+        return;
+    unsigned char target[16];
+    const unsigned char *who = f->route.gateway;
+    if (!f->route.has_gateway) {
+        if (f->addr->sa_family == AF_INET)
+            memcpy(target, &((const struct sockaddr_in *)f->addr)->sin_addr, 4);
+        else
+            memcpy(target, &((const struct sockaddr_in6 *)f->addr)->sin6_addr, 16);
+        who = target;
+    }
+    f->neigh_state = hu_probe_neigh(f->addr->sa_family, who, f->route.oif);
+    f->have_neigh = 1;
+}
+
+static json_t *checklist(const int *items)
+{
+    json_t *a = json_array();
+    for (; *items; items++)
+        json_array_append_new(a, json_integer(*items));
+    return a;
+}
+
+static json_t *verdict(const char *layer, const char *cause, json_t *evidence,
+                       const int *items, const char *next)
+{
+    json_t *d = json_object();
+    json_object_set_new(d, "layer", json_string(layer));
+    json_object_set_new(d, "cause", json_string(cause));
+    json_object_set_new(d, "evidence", evidence);
+    json_object_set_new(d, "checklist", checklist(items));
+    json_object_set_new(d, "next", json_string(next));
+    return d;
+}
+
+json_t *hu_classify_connect(const hu_facts *f)
+{
+    char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "", buf[256], cause[256], next[160];
+    json_t *ev = json_object();
+    addr_text(f->addr, a, sizeof a);
+    const hu_route *r = &f->route;
+    int on_link = 0, nstate = f->have_neigh ? f->neigh_state : -2;
+
+    if (f->have_route && r->found) {
+        if (r->no_route)
+            json_object_set_new(ev, "route", json_string("none"));
+        else {
+            json_object_set_new(ev, "route", json_string(hu_route_type_name(r->type)));
+            if (r->has_gateway) {
+                inet_ntop(r->family, r->gateway, gw, sizeof gw);
+                json_object_set_new(ev, "gateway", json_string(gw));
+            } else if (r->type == RTN_UNICAST)
+                on_link = 1;
+            if (r->dev[0])
+                json_object_set_new(ev, "dev", json_string(r->dev));
+            if (r->type == RTN_UNICAST)
+                json_object_set_new(ev, "on_link", json_boolean(on_link));
+        }
+    }
+    if (f->have_neigh) {
+        snprintf(buf, sizeof buf, "%s %s", on_link ? a : gw, hu_neigh_state_name(nstate));
+        json_object_set_new(ev, "neighbour", json_string(buf));
+    }
+    if (f->icmp.have) {
+        snprintf(buf, sizeof buf, "type %d code %d%s%s%s", f->icmp.type, f->icmp.code,
+                 f->icmp.offender[0] ? " from " : "", f->icmp.offender,
+                 f->icmp.origin == SO_EE_ORIGIN_LOCAL ? " (local)" : "");
+        json_object_set_new(ev, "icmp", json_string(buf));
+    }
+    json_object_set_new(ev, "try_ms", json_integer(f->try_ms));
+
+    static const int route_items[] = {1, 4, 0}, link_items[] = {1, 2, 3, 4, 0},
+                     host_items[] = {1, 2, 5, 0}, service_items[] = {5, 0},
+                     fw_items[] = {6, 0};
+    int neigh_dead = nstate == NUD_FAILED || nstate == NUD_INCOMPLETE;
+    int icmp_remote = f->icmp.have && f->icmp.origin != SO_EE_ORIGIN_LOCAL && f->icmp.offender[0];
+    int from_target = icmp_remote && strcmp(f->icmp.offender, a) == 0;
+
+    snprintf(next, sizeof next, "ip route get %s", a);
+    if (f->have_route && r->found && r->no_route)
+        return verdict("route", "no route to the address", ev, route_items, next);
+    if (f->have_route && r->found && r->type == RTN_UNREACHABLE)
+        return verdict("route", "the routing table has an unreachable route for the address", ev, route_items, next);
+    if (f->have_route && r->found && (r->type == RTN_PROHIBIT || r->type == RTN_BLACKHOLE))
+        return verdict("route", r->type == RTN_PROHIBIT ? "a prohibit route refuses the address"
+                                                        : "a blackhole route discards the address",
+                       ev, route_items, next);
+
+    snprintf(next, sizeof next, "nc -vz %s %u", a, f->port);
+    switch (f->err) {
+    case ECONNREFUSED:
+        snprintf(cause, sizeof cause, "the host is up but nothing listens on port %u", f->port);
+        return verdict("service", cause, ev, service_items, next);
+    case ETIMEDOUT:
+        return verdict("firewall", "no answer to the connection request: a firewall drops it, or the host is gone",
+                       ev, fw_items, next);
+    case EACCES:
+    case EPERM:
+        return verdict("firewall", "a local firewall or policy refused the connection", ev, fw_items, next);
+    case EHOSTDOWN:
+        snprintf(cause, sizeof cause, "ICMP host unknown%s%s: the host is down",
+                 icmp_remote ? " from " : "", icmp_remote ? f->icmp.offender : "");
+        snprintf(next, sizeof next, "ping -c 3 %s", a);
+        return verdict("host", cause, ev, host_items, next);
+    case ENETUNREACH:
+        snprintf(cause, sizeof cause, "network unreachable%s%s", icmp_remote ? ": router " : "",
+                 icmp_remote ? f->icmp.offender : "");
+        snprintf(next, sizeof next, "ip route get %s", a);
+        return verdict("route", cause, ev, route_items, next);
+    case EHOSTUNREACH:
+        snprintf(next, sizeof next, "ping -c 3 %s", a);
+        if (icmp_remote && (f->icmp.code == 9 || f->icmp.code == 10 || f->icmp.code == 13)) {
+            snprintf(cause, sizeof cause, "ICMP administratively prohibited (code %d) from %s",
+                     f->icmp.code, f->icmp.offender);
+            return verdict("firewall", cause, ev, fw_items, next);
+        }
+        if (from_target) {
+            snprintf(cause, sizeof cause, "the target itself answered ICMP host unreachable: "
+                     "a firewall on it rejects the port, or the service's host is stopping");
+            return verdict("firewall", cause, ev, fw_items, next);
+        }
+        if (icmp_remote) {
+            snprintf(cause, sizeof cause, "ICMP host unreachable from a router (%s)", f->icmp.offender);
+            return verdict("host", cause, ev, host_items, next);
+        }
+        if (on_link && (neigh_dead || f->try_ms >= ARP_GIVE_UP_MS))
+            return verdict("link", "on-link host does not answer ARP/ND", ev, link_items, next);
+        if (!on_link && gw[0] && neigh_dead) {
+            snprintf(cause, sizeof cause, "the gateway %s does not answer ARP/ND", gw);
+            return verdict("link", cause, ev, link_items, next);
+        }
+        return verdict("host", "host unreachable", ev, host_items, next);
+    default:
+        snprintf(cause, sizeof cause, "%s", strerrordesc_np(f->err) ? strerrordesc_np(f->err) : "error");
+        return verdict("host", cause, ev, host_items, next);
+    }
+}
+
+json_t *hu_diagnose_lookup(const char *host, int eai, long try_ms, const char *resolv_path)
+{
+    static const int dns_items[] = {1, 4, 0};
+    char ns[512], next[300];
+    json_t *ev = json_object();
+    if (hu_probe_nameservers(resolv_path, ns, sizeof ns) == 0)
+        json_object_set_new(ev, "nameservers", json_string(ns[0] ? ns : "none"));
+    json_object_set_new(ev, "try_ms", json_integer(try_ms));
+    snprintf(next, sizeof next, "nslookup %s", host ? host : "");
+    switch (eai) {
+    case EAI_NONAME:
+        return verdict("dns", "the name does not exist (NXDOMAIN); in compose, its service may not have started yet",
+                       ev, dns_items, next);
+    case EAI_AGAIN:
+        return verdict("dns", try_ms >= 900 ? "DNS server did not answer in time"
+                                            : "DNS server failure (SERVFAIL or refused)",
+                       ev, dns_items, next);
+    case EAI_FAIL:
+        return verdict("dns", "DNS server returned a non-recoverable failure", ev, dns_items, next);
+    default:
+        return verdict("dns", gai_strerror(eai), ev, dns_items, next);
+    }
+}

@@ -1,0 +1,68 @@
+/* Internal interface of libhostup.so: the real functions, initialisation,
+ * the recursion guard and the modules the wrappers share. */
+#ifndef HOSTUP_HU_H
+#define HOSTUP_HU_H
+
+#include <netdb.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hostup/backoff.h"
+#include "hostup/policy.h"
+
+#define HU_HIDDEN __attribute__((visibility("hidden")))
+#define HU_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HU_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* The next definitions of every call we wrap, bound with dlsym(RTLD_NEXT)
+ * so that libraries preloaded after us are still reached. */
+struct hu_real {
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+                       struct addrinfo **);
+    struct hostent *(*gethostbyname)(const char *);
+    struct hostent *(*gethostbyname2)(const char *, int);
+    int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+                           struct hostent **, int *);
+    int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+                            struct hostent **, int *);
+};
+extern struct hu_real hu_real HU_HIDDEN;
+extern int hu_bound HU_HIDDEN;
+
+/* Depth of the library's own work on this thread: while non-zero every
+ * wrapper passes straight through.  initial-exec: no allocation on first
+ * touch, which matters inside malloc-free paths. */
+extern __thread int hu_guard __attribute__((tls_model("initial-exec"))) HU_HIDDEN;
+
+void hu_bind(void) HU_HIDDEN;
+/* The policy in force; loads it (once) on first use. */
+const hu_policy *hu_policy_get(void) HU_HIDDEN;
+
+static inline void hu_ensure_bound(void)
+{
+    if (HU_UNLIKELY(!__atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE)))
+        hu_bind();
+}
+
+/* ---- retry helpers (retry.c) ---- */
+int64_t hu_now_ms(void) HU_HIDDEN;
+/* Sleep; 0 when the time passed, EINTR when a signal handler ran. */
+int hu_sleep_ms(unsigned ms) HU_HIDDEN;
+/* After EINTR: would a plain blocking call have returned EINTR?  True when
+ * some installed handler lacks SA_RESTART. */
+int hu_signal_wants_eintr(void) HU_HIDDEN;
+hu_rng *hu_thread_rng(void) HU_HIDDEN;
+void hu_retry_atfork_child(void) HU_HIDDEN;
+
+/* ---- name memory (names.c): which host name produced which address ---- */
+void hu_names_remember(const char *host, const struct sockaddr *sa) HU_HIDDEN;
+/* Copies the name into buf and returns 1 when known. */
+int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len) HU_HIDDEN;
+void hu_names_remember_ai(const char *host, const struct addrinfo *ai) HU_HIDDEN;
+void hu_names_remember_hostent(const char *host, const struct hostent *he) HU_HIDDEN;
+void hu_names_atfork_prepare(void) HU_HIDDEN;
+void hu_names_atfork_release(void) HU_HIDDEN;
+int hu_is_numeric_host(const char *node) HU_HIDDEN;
+
+#endif

@@ -1,0 +1,91 @@
+/* Lazy initialisation, symbol binding and fork handling.
+ *
+ * Two stages: binding the real functions (dlsym only, safe to repeat, done
+ * by the first wrapper call on any thread) and loading the policy (once,
+ * under the recursion guard so calls the loader makes pass straight
+ * through). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+
+#include "hostup/hostup.h"
+#include "hu.h"
+#include "log.h"
+
+struct hu_real hu_real;
+int hu_bound;
+__thread int hu_guard __attribute__((tls_model("initial-exec")));
+
+static hu_policy *policy;
+static hu_policy fallback_policy;   /* if even allocation fails: defaults */
+static pthread_once_t policy_once = PTHREAD_ONCE_INIT;
+
+#define BIND(name) *(void **)&hu_real.name = dlsym(RTLD_NEXT, #name)
+
+void hu_bind(void)
+{
+    int saved = errno;
+    hu_guard++;
+    BIND(connect);
+    BIND(getaddrinfo);
+    BIND(gethostbyname);
+    BIND(gethostbyname2);
+    BIND(gethostbyname_r);
+    BIND(gethostbyname2_r);
+    __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
+    hu_guard--;
+    errno = saved;
+}
+
+static void atfork_prepare(void) { hu_names_atfork_prepare(); }
+static void atfork_parent(void) { hu_names_atfork_release(); }
+static void atfork_child(void)
+{
+    hu_names_atfork_release();
+    hu_retry_atfork_child();
+}
+
+static void load_policy(void)
+{
+    int saved = errno;
+    hu_guard++;
+    int secure = getauxval(AT_SECURE) != 0;
+    hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
+    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+    /* HOSTUP_POLICY rules come first, so they win over the file's. */
+    const char *cfg = secure_getenv(HOSTUP_ENV_CONFIG);
+    if (p && cfg && *cfg)
+        hu_policy_add_json_file(p, cfg);
+    if (p)
+        for (size_t i = 0; i < p->nerrors; i++)
+            hu_log_config_error(&p->errors[i]);
+    if (!p) {
+        hu_rule_defaults(&fallback_policy.defaults);
+        hu_policy_finish(&fallback_policy);
+        p = &fallback_policy;
+    }
+    __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    hu_guard--;
+    errno = saved;
+}
+
+const hu_policy *hu_policy_get(void)
+{
+    hu_policy *p = __atomic_load_n(&policy, __ATOMIC_ACQUIRE);
+    if (HU_LIKELY(p != NULL))
+        return p;
+    pthread_once(&policy_once, load_policy);
+    return policy;
+}
+
+/* Load at start-up too, so a bad policy is reported at once rather than at
+ * the first failure.  Wrappers never rely on this having run. */
+__attribute__((constructor)) static void hostup_init(void)
+{
+    hu_ensure_bound();
+    hu_policy_get();
+}

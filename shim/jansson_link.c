@@ -1,0 +1,7 @@
+/* Debian ships libjansson.a built as PIE code, not PIC.  Its one reference
+ * that cannot go into a shared object is to `stdin` (json_loadf compares
+ * its argument with stdin only to label error messages "<stdin>").  This
+ * private, hidden definition satisfies that reference inside the library,
+ * so jansson links in statically and ldd shows no libjansson.  The library
+ * never reads from stdin; the program's own stdin is untouched. */
+__attribute__((visibility("hidden"))) void *stdin = 0;

@@ -1,0 +1,197 @@
+/* Record building and writing.  Records never go through the program's
+ * stdio and never to stdout; each is one write(2) so lines from threads and
+ * processes sharing the destination never interleave. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostup/hostup.h"
+#include "log.h"
+
+enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
+static int log_mode = LOG_STDERR;
+static int log_fd = 2;
+static char *log_path;
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hu_log_configure(const char *spec, int secure)
+{
+    log_mode = LOG_STDERR;
+    log_fd = 2;
+    if (!spec || !*spec || strcmp(spec, "stderr") == 0)
+        return;
+    if (strcmp(spec, "off") == 0) {
+        log_mode = LOG_OFF;
+        return;
+    }
+    if (strncmp(spec, "fd:", 3) == 0) {
+        char *end;
+        long fd = strtol(spec + 3, &end, 10);
+        if (end != spec + 3 && !*end && fd >= 0 && fd < (1L << 30)) {
+            log_mode = LOG_FD;
+            log_fd = (int)fd;
+        }
+        return;
+    }
+    if (secure)     /* a setuid program must not append to a path we are handed */
+        return;
+    free(log_path);
+    log_path = strdup(spec);
+    if (log_path) {
+        log_mode = LOG_FILE;
+        log_fd = -1;
+    }
+}
+
+int hu_log_enabled(void) { return log_mode != LOG_OFF; }
+
+static int destination(void)
+{
+    if (log_mode != LOG_FILE)
+        return log_mode == LOG_OFF ? -1 : log_fd;
+    pthread_mutex_lock(&open_lock);
+    if (log_fd < 0)     /* raw syscall: our own open wrappers must not see it */
+        log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
+                              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int fd = log_fd;
+    pthread_mutex_unlock(&open_lock);
+    return fd;
+}
+
+void hu_format_time(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             ts.tv_nsec / 1000000);
+}
+
+void hu_record_add_common(json_t *rec, const char *event)
+{
+    char t[40];
+    hu_format_time(t, sizeof t);
+    json_object_set_new(rec, "time", json_string(t));
+    json_object_set_new(rec, "event", json_string(event));
+    json_object_set_new(rec, "pid", json_integer(getpid()));
+    /* invalid UTF-8 in a program name must not lose the record */
+    json_t *prog = json_string(program_invocation_short_name);
+    json_object_set_new(rec, "program", prog ? prog : json_string("?"));
+}
+
+static void set_str(json_t *rec, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    json_t *s = json_string(v);
+    if (!s) {   /* not UTF-8: keep the bytes visible, escaped */
+        char buf[1024];
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *)v; *p && o + 5 < sizeof buf; p++)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, *p < 0x80 ? "%c" : "\\x%02x", *p);
+        s = json_string(buf);
+    }
+    json_object_set_new(rec, key, s);
+}
+
+json_t *hu_record_new(const hu_event *ev)
+{
+    json_t *rec = json_object();
+    if (!rec)
+        return NULL;
+    hu_record_add_common(rec, ev->event);
+    json_object_set_new(rec, "op", json_string(ev->op));
+    set_str(rec, "host", ev->host);
+    if (ev->addr) {
+        char a[INET6_ADDRSTRLEN] = "";
+        const void *p = ev->addr->sa_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)ev->addr)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)ev->addr)->sin_addr;
+        if (inet_ntop(ev->addr->sa_family, p, a, sizeof a))
+            json_object_set_new(rec, "addr", json_string(a));
+    }
+    if (ev->port)
+        json_object_set_new(rec, "port", json_integer(ev->port));
+    if (ev->eai) {
+        json_object_set_new(rec, "errno", json_string(hu_eai_name(ev->eai)));
+        json_object_set_new(rec, "error", json_string(gai_strerror(ev->eai)));
+    } else if (ev->err) {
+        json_object_set_new(rec, "errno", json_string(hu_errno_name(ev->err)));
+        json_object_set_new(rec, "error", json_string(strerrordesc_np(ev->err)));
+    }
+    json_object_set_new(rec, "attempt", json_integer(ev->attempt));
+    json_object_set_new(rec, "attempts", json_integer(ev->attempts));
+    if (ev->delay_ms >= 0)
+        json_object_set_new(rec, "delay_ms", json_integer(ev->delay_ms));
+    json_object_set_new(rec, "elapsed_ms", json_integer(ev->elapsed_ms));
+    if (ev->rule)
+        set_str(rec, "rule", ev->rule->text);
+    if (ev->diagnosis)
+        json_object_set_new(rec, "diagnosis", ev->diagnosis);
+    return rec;
+}
+
+void hu_log_emit(json_t *rec)
+{
+    int saved = errno;
+    int fd = rec ? destination() : -1;
+    if (fd >= 0) {
+        char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (line) {
+            size_t n = strlen(line);
+            line[n] = '\n';     /* json_dumps leaves room: we replace the NUL */
+            ssize_t w = syscall(SYS_write, fd, line, n + 1);
+            (void)w;
+            free(line);
+        }
+    }
+    json_decref(rec);
+    errno = saved;
+}
+
+void hu_log_event(const hu_event *ev)
+{
+    int saved = errno;
+    if (!hu_log_enabled()) {
+        json_decref(ev->diagnosis);
+        return;
+    }
+    json_t *rec = hu_record_new(ev);
+    if (rec && ev->backtrace) {
+        json_t *bt = hu_backtrace_json(8);
+        if (bt)
+            json_object_set_new(rec, "backtrace", bt);
+    }
+    hu_log_emit(rec);
+    errno = saved;
+}
+
+void hu_log_config_error(const hu_policy_error *e)
+{
+    json_t *rec = json_object();
+    if (!rec)
+        return;
+    hu_record_add_common(rec, HOSTUP_EV_CONFIG_ERROR);
+    set_str(rec, "source", e->source);
+    if (e->rule)
+        json_object_set_new(rec, "rule_number", json_integer(e->rule));
+    if (e->line)
+        json_object_set_new(rec, "line", json_integer(e->line));
+    if (e->column)
+        json_object_set_new(rec, "column", json_integer(e->column));
+    set_str(rec, "text", e->text);
+    set_str(rec, "reason", e->reason);
+    json_object_set_new(rec, "action", json_string("rule ignored; the other rules and the defaults apply"));
+    hu_log_emit(rec);
+}

@@ -1,0 +1,42 @@
+/* Records: one JSON object per line, written with a single write(2). */
+#ifndef HOSTUP_LOG_H
+#define HOSTUP_LOG_H
+
+#include <jansson.h>
+#include <sys/socket.h>
+
+#include "hostup/policy.h"
+
+typedef struct hu_event {
+    const char *event;              /* HOSTUP_EV_* */
+    const char *op;                 /* "connect", "getaddrinfo", ... */
+    const char *host;               /* name, when known */
+    const struct sockaddr *addr;    /* target address, when known */
+    unsigned port;                  /* 0 when unknown */
+    int err;                        /* errno value (> 0), or 0 */
+    int eai;                        /* EAI_* code (< 0) for lookups, or 0 */
+    unsigned attempt, attempts;
+    long delay_ms;                  /* wait before the next try; -1: none */
+    long elapsed_ms;
+    const hu_rule *rule;
+    json_t *diagnosis;              /* reference stolen; may be NULL */
+    int backtrace;                  /* add the program's frames */
+} hu_event;
+
+/* HOSTUP_LOG value: "stderr" (default), "off", "fd:N" or a file path.
+ * secure: the process runs with AT_SECURE; file paths are refused. */
+void hu_log_configure(const char *spec, int secure);
+int hu_log_enabled(void);
+/* Build a record without writing it (tests use this). */
+json_t *hu_record_new(const hu_event *ev);
+void hu_record_add_common(json_t *rec, const char *event);
+/* Write and release a record.  errno is preserved. */
+void hu_log_emit(json_t *rec);
+void hu_log_event(const hu_event *ev);
+void hu_log_config_error(const hu_policy_error *e);
+/* RFC 3339 UTC with milliseconds into buf (>= 32 bytes). */
+void hu_format_time(char *buf, size_t len);
+
+json_t *hu_backtrace_json(int max_frames);
+
+#endif

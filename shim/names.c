@@ -1,0 +1,142 @@
+/* Address -> host name memory.  connect() sees only an address, yet rules
+ * and records speak of names ("db:5432"), so the lookup wrappers remember
+ * which name produced which address.  A fixed table: no malloc, bounded
+ * memory, the oldest entry in a probe window is replaced. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "hu.h"
+
+#define SLOTS 1024          /* power of two */
+#define PROBE 8
+#define NAME_MAX_LEN 254
+
+struct slot {
+    uint64_t stamp;         /* 0 = empty; larger = newer */
+    unsigned char family;
+    unsigned char addr[16];
+    char name[NAME_MAX_LEN];
+};
+
+static struct slot table[SLOTS];
+static uint64_t clock_stamp;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Normalised key: IPv4-mapped IPv6 is stored as IPv4, so a name resolved
+ * to 1.2.3.4 also matches a connect to ::ffff:1.2.3.4. */
+static int key_of(const struct sockaddr *sa, unsigned char *family, unsigned char addr[16])
+{
+    memset(addr, 0, 16);
+    if (sa->sa_family == AF_INET) {
+        *family = AF_INET;
+        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const unsigned char *a = (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+            *family = AF_INET;
+            memcpy(addr, a + 12, 4);
+        } else {
+            *family = AF_INET6;
+            memcpy(addr, a, 16);
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static unsigned hash_of(unsigned char family, const unsigned char addr[16])
+{
+    uint32_t h = 2166136261u ^ family;   /* FNV-1a */
+    for (int i = 0; i < 16; i++)
+        h = (h ^ addr[i]) * 16777619u;
+    return h & (SLOTS - 1);
+}
+
+int hu_is_numeric_host(const char *node)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, node, buf) == 1 || inet_pton(AF_INET6, node, buf) == 1;
+}
+
+void hu_names_remember(const char *host, const struct sockaddr *sa)
+{
+    unsigned char fam, addr[16];
+    size_t n = strlen(host);
+    if (!sa || n == 0 || n >= NAME_MAX_LEN || key_of(sa, &fam, addr) < 0)
+        return;
+    unsigned h = hash_of(fam, addr);
+    pthread_mutex_lock(&lock);
+    struct slot *victim = NULL;
+    for (int i = 0; i < PROBE; i++) {
+        struct slot *s = &table[(h + (unsigned)i) & (SLOTS - 1)];
+        if (s->stamp && s->family == fam && memcmp(s->addr, addr, 16) == 0) {
+            victim = s;         /* same address: the newest name wins */
+            break;
+        }
+        if (!victim || s->stamp < victim->stamp)
+            victim = s;
+    }
+    victim->stamp = ++clock_stamp;
+    victim->family = fam;
+    memcpy(victim->addr, addr, 16);
+    memcpy(victim->name, host, n + 1);
+    pthread_mutex_unlock(&lock);
+}
+
+int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
+{
+    unsigned char fam, addr[16];
+    int found = 0;
+    if (!sa || key_of(sa, &fam, addr) < 0)
+        return 0;
+    unsigned h = hash_of(fam, addr);
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < PROBE; i++) {
+        struct slot *s = &table[(h + (unsigned)i) & (SLOTS - 1)];
+        if (s->stamp && s->family == fam && memcmp(s->addr, addr, 16) == 0) {
+            size_t n = strnlen(s->name, sizeof s->name);
+            if (n < len) {
+                memcpy(buf, s->name, n + 1);
+                found = 1;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+void hu_names_remember_ai(const char *host, const struct addrinfo *ai)
+{
+    for (; ai; ai = ai->ai_next)
+        if (ai->ai_addr && (ai->ai_family == AF_INET || ai->ai_family == AF_INET6))
+            hu_names_remember(host, ai->ai_addr);
+}
+
+void hu_names_remember_hostent(const char *host, const struct hostent *he)
+{
+    if (!he || !he->h_addr_list)
+        return;
+    for (char **a = he->h_addr_list; *a; a++) {
+        struct sockaddr_in6 s6 = {0};
+        struct sockaddr_in s4 = {0};
+        if (he->h_addrtype == AF_INET && he->h_length == 4) {
+            s4.sin_family = AF_INET;
+            memcpy(&s4.sin_addr, *a, 4);
+            hu_names_remember(host, (struct sockaddr *)&s4);
+        } else if (he->h_addrtype == AF_INET6 && he->h_length == 16) {
+            s6.sin6_family = AF_INET6;
+            memcpy(&s6.sin6_addr, *a, 16);
+            hu_names_remember(host, (struct sockaddr *)&s6);
+        }
+    }
+}
+
+/* fork: hold the lock across fork so the child never inherits it taken. */
+void hu_names_atfork_prepare(void) { pthread_mutex_lock(&lock); }
+void hu_names_atfork_release(void) { pthread_mutex_unlock(&lock); }

@@ -1,0 +1,242 @@
+/* connect(): retry TCP connects that fail with a retryable errno.
+ *
+ * Fast path: the real connect runs first, untouched; only a failure whose
+ * errno some rule retries leads any further.  A try the library makes
+ * itself is bounded by the rule's timeout and the overall deadline (and
+ * the program's own SO_SNDTIMEO) with O_NONBLOCK + poll on the same fd. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "diagnosis.h"
+#include "hostup/hostup.h"
+#include "hu.h"
+#include "log.h"
+
+static int errno_in(const uint64_t *bits, int e)
+{
+    return e > 0 && e < HU_ERRNO_MAX && ((bits[e / 64] >> (e % 64)) & 1);
+}
+
+static int is_tcp(int fd)
+{
+    int type = 0, proto = 0;
+    socklen_t l = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
+        return 0;
+    l = sizeof proto;
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
+        return 0;
+    return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
+}
+
+/* Back to TCP_CLOSE, so the next connect() starts a fresh SYN. */
+static void reset_socket(int fd)
+{
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    hu_real.connect(fd, &unspec, sizeof unspec);
+}
+
+static unsigned sndtimeo_ms(int fd)
+{
+    struct timeval tv = {0, 0};
+    socklen_t l = sizeof tv;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
+        return 0;
+    return (unsigned)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* Leave a connection attempt in flight and report EINTR, as POSIX says an
+ * interrupted blocking connect does. */
+static int interrupted(int fd, const struct sockaddr *sa, socklen_t len, int flags)
+{
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    hu_real.connect(fd, sa, len);
+    fcntl(fd, F_SETFL, flags);
+    return EINTR;
+}
+
+/* One try.  Returns 0, or the errno of the failure (EINPROGRESS for a
+ * program's non-blocking socket, EINTR when a signal must reach it). */
+static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags, int64_t limit_ms)
+{
+    if ((flags & O_NONBLOCK) || limit_ms <= 0) {
+        return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
+    }
+    if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
+    int err = hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+        int64_t end = hu_now_ms() + limit_ms;
+        for (;;) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            int64_t left = end - hu_now_ms();
+            int n = left > 0 ? poll(&pfd, 1, (int)(left > 86400000 ? 86400000 : left)) : 0;
+            if (n > 0) {
+                socklen_t l = sizeof err;
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+                    err = errno;
+                break;
+            }
+            if (n == 0) {
+                err = ETIMEDOUT;
+                break;
+            }
+            if (errno == EINTR && hu_signal_wants_eintr()) {
+                fcntl(fd, F_SETFL, flags);
+                return EINTR;   /* the SYN is still in flight, as POSIX wants */
+            }
+        }
+        if (err)
+            reset_socket(fd);
+    }
+    fcntl(fd, F_SETFL, flags);
+    return err;
+}
+
+static void log_connect(const char *event, const struct sockaddr *sa, const char *host,
+                        unsigned port, int err, unsigned attempt, const hu_rule *r,
+                        long delay, long elapsed, long try_ms, const hu_icmp *icmp)
+{
+    if (!hu_log_enabled())
+        return;
+    hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
+                   .err = err, .attempt = attempt, .attempts = r->attempts,
+                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
+    if (err) {
+        hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
+        if (icmp)
+            f.icmp = *icmp;
+        hu_gather_connect(&f);
+        ev.diagnosis = hu_classify_connect(&f);
+    }
+    hu_log_event(&ev);
+}
+
+/* The retry loop.  err is the errno of a first try that already ran, or 0
+ * when the first try is still to be made (a rule with a timeout). */
+static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, sa0, len < sizeof ss ? len : sizeof ss);
+    const struct sockaddr *sa = (const struct sockaddr *)&ss;
+
+    if (!is_tcp(fd))
+        return err ? err : (hu_real.connect(fd, sa0, len) == 0 ? 0 : errno);
+
+    char host[256];
+    int have_host = hu_names_lookup(sa, host, sizeof host);
+    unsigned port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    const hu_rule *r = hu_policy_match(hu_policy_get(), have_host ? host : NULL, sa, port);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        flags = 0;
+
+    /* The whole retry is bounded by the deadline and by the program's own
+     * SO_SNDTIMEO on a blocking socket. */
+    int64_t bound = r->deadline_ms;
+    unsigned snd = (flags & O_NONBLOCK) ? 0 : sndtimeo_ms(fd);
+    if (snd && (!bound || snd < bound))
+        bound = snd;
+    int64_t end = bound ? t0 + bound : 0;
+    int64_t try_start = t0;
+
+    if (!err) {     /* first try, bounded by the rule's timeout */
+        if (r->off || !r->timeout_ms)
+            return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
+        int64_t limit = r->timeout_ms;
+        if (end && end - t0 < limit)
+            limit = end - t0;
+        err = try_once(fd, sa, len, flags, limit);
+        if (!err || err == EINPROGRESS || err == EINTR)
+            return err;
+    }
+
+    hu_backoff bo;
+    hu_backoff_init(&bo);
+    unsigned attempt = 1;
+    for (;;) {
+        int64_t now = hu_now_ms();
+        hu_icmp icmp = {0};
+        hu_drain_errqueue(fd, &icmp);   /* stale entries would make POLLERR sticky */
+        if (!hu_rule_retries_errno(r, err)) {
+            if (attempt > 1)
+                log_connect(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
+                            r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
+            return err;
+        }
+        unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
+        if (attempt >= r->attempts || (end && now + delay >= end)) {
+            log_connect(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
+                        -1, (long)(now - t0), (long)(now - try_start), &icmp);
+            return err;
+        }
+        log_connect(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
+                    delay, (long)(now - t0), (long)(now - try_start), &icmp);
+
+        int64_t wake = hu_now_ms() + delay;
+        for (int64_t left = delay; left > 0; left = wake - hu_now_ms()) {
+            hu_guard--;     /* the program's handlers may run here */
+            int w = hu_sleep_ms((unsigned)left);
+            hu_guard++;
+            if (w == EINTR && hu_signal_wants_eintr())
+                return interrupted(fd, sa, len, flags);
+        }
+        reset_socket(fd);
+        attempt++;
+        try_start = hu_now_ms();
+        int64_t limit = r->timeout_ms;
+        if (end && (!limit || end - try_start < limit))
+            limit = end - try_start > 0 ? end - try_start : 1;
+        err = try_once(fd, sa, len, flags, limit);
+        if (!err) {
+            hu_drain_errqueue(fd, NULL);
+            log_connect(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
+                        -1, (long)(hu_now_ms() - t0), 0, NULL);
+            return 0;
+        }
+        if (err == EINPROGRESS || err == EINTR)
+            return err;
+    }
+}
+
+__attribute__((visibility("default")))
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    hu_ensure_bound();
+    if (HU_UNLIKELY(!hu_real.connect)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (hu_guard)
+        return hu_real.connect(fd, sa, len);
+    int entry_errno = errno;
+    const hu_policy *p = hu_policy_get();
+    int64_t t0 = hu_now_ms();
+    if (HU_UNLIKELY(p->any_timeout) && sa && len >= sizeof(struct sockaddr_in) &&
+        (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+        goto slow;
+    if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0))
+        return 0;
+    int err = errno;
+    /* the kernel accepted sa, so reading it is safe from here on */
+    if (HU_LIKELY(!errno_in(p->any_errno, err)) ||
+        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        return -1;
+    goto retry;
+slow:
+    err = 0;
+retry:
+    hu_guard++;
+    int rc = connect_retry(fd, sa, len, err, t0);
+    hu_guard--;
+    errno = rc ? rc : entry_errno;
+    return rc ? -1 : 0;
+}

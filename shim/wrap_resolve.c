@@ -1,0 +1,274 @@
+/* getaddrinfo() and gethostbyname*(): retry the whole lookup when its
+ * result is retryable for the matched rule (EAI_AGAIN by default), and
+ * remember which name produced which address for connect()'s rules.
+ * glibc's own DNS traffic never passes through our connect (it calls a
+ * hidden __connect), so a lookup can only be retried as a whole call. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnosis.h"
+#include "hostup/hostup.h"
+#include "hu.h"
+#include "log.h"
+
+#define RESOLV_CONF "/etc/resolv.conf"
+
+typedef int (*lookup_fn)(void *ctx);   /* returns 0 or an EAI_* code */
+
+static int eai_in(uint32_t mask, int rc)
+{
+    return rc < 0 && -rc < HU_EAI_MAX && ((mask >> -rc) & 1);
+}
+
+static unsigned service_port(const char *service)
+{
+    if (!service)
+        return 0;
+    char *end;
+    unsigned long v = strtoul(service, &end, 10);
+    if (end != service && !*end)
+        return v <= 65535 ? (unsigned)v : 0;
+    struct servent se, *res = NULL;
+    char buf[1024];
+    if (getservbyname_r(service, "tcp", &se, buf, sizeof buf, &res) == 0 && res)
+        return ntohs((uint16_t)res->s_port);
+    return 0;
+}
+
+static void log_lookup(const char *event, const char *op, const char *node, unsigned port,
+                       int rc, unsigned attempt, const hu_rule *r, long delay,
+                       long elapsed, long try_ms)
+{
+    if (!hu_log_enabled())
+        return;
+    hu_event ev = {.event = event, .op = op, .host = node, .port = port, .eai = rc,
+                   .err = rc == EAI_SYSTEM ? errno : 0, .attempt = attempt,
+                   .attempts = r->attempts, .delay_ms = delay, .elapsed_ms = elapsed,
+                   .rule = r, .backtrace = 1};
+    if (rc)
+        ev.diagnosis = hu_diagnose_lookup(node, rc, try_ms, RESOLV_CONF);
+    hu_log_event(&ev);
+}
+
+/* Called under the guard after a first lookup failed with rc at t0. */
+static int lookup_retry(const char *op, const char *node, unsigned port, int rc,
+                        int64_t t0, lookup_fn fn, void *ctx)
+{
+    const hu_rule *r = hu_policy_match(hu_policy_get(), node, NULL, port);
+    int64_t end = r->deadline_ms ? t0 + r->deadline_ms : 0, try_start = t0;
+    hu_backoff bo;
+    hu_backoff_init(&bo);
+    for (unsigned attempt = 1;; attempt++) {
+        int64_t now = hu_now_ms();
+        if (!hu_rule_retries_eai(r, rc)) {
+            if (attempt > 1)
+                log_lookup(HOSTUP_EV_GAVE_UP, op, node, port, rc, attempt, r, -1,
+                           (long)(now - t0), (long)(now - try_start));
+            return rc;
+        }
+        unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
+        if (attempt >= r->attempts || (end && now + delay >= end)) {
+            log_lookup(HOSTUP_EV_GAVE_UP, op, node, port, rc, attempt, r, -1,
+                       (long)(now - t0), (long)(now - try_start));
+            return rc;
+        }
+        log_lookup(HOSTUP_EV_RETRY, op, node, port, rc, attempt, r, delay,
+                   (long)(now - t0), (long)(now - try_start));
+        /* a lookup is not interrupted by signals in libc either: the
+         * handler runs, then the wait goes on */
+        int64_t wake = hu_now_ms() + delay;
+        for (int64_t left = delay; left > 0; left = wake - hu_now_ms()) {
+            hu_guard--;
+            hu_sleep_ms((unsigned)left);
+            hu_guard++;
+        }
+        try_start = hu_now_ms();
+        rc = fn(ctx);
+        if (rc == 0) {
+            log_lookup(HOSTUP_EV_RECOVERED, op, node, port, 0, attempt + 1, r, -1,
+                       (long)(hu_now_ms() - t0), 0);
+            return 0;
+        }
+    }
+}
+
+/* ---- getaddrinfo ---- */
+
+struct gai_ctx {
+    const char *node, *service;
+    const struct addrinfo *hints;
+    struct addrinfo **res;
+};
+
+static int gai_call(void *p)
+{
+    struct gai_ctx *c = p;
+    return hu_real.getaddrinfo(c->node, c->service, c->hints, c->res);
+}
+
+__attribute__((visibility("default")))
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    hu_ensure_bound();
+    if (HU_UNLIKELY(!hu_real.getaddrinfo)) {
+        errno = ENOSYS;
+        return EAI_SYSTEM;
+    }
+    if (hu_guard || !node)
+        return hu_real.getaddrinfo(node, service, hints, res);
+    int64_t t0 = hu_now_ms();
+    int rc = hu_real.getaddrinfo(node, service, hints, res);
+    int saved = errno;
+    if (rc == 0) {
+        if (res && *res && !hu_is_numeric_host(node)) {
+            hu_guard++;
+            hu_names_remember_ai(node, *res);
+            hu_guard--;
+        }
+        errno = saved;
+        return 0;
+    }
+    if (!eai_in(hu_policy_get()->any_eai, rc)) {
+        errno = saved;
+        return rc;
+    }
+    struct gai_ctx c = {node, service, hints, res};
+    hu_guard++;
+    rc = lookup_retry("getaddrinfo", node, service_port(service), rc, t0, gai_call, &c);
+    if (rc == 0 && *res)
+        hu_names_remember_ai(node, *res);
+    saved = rc == EAI_SYSTEM ? errno : saved;
+    hu_guard--;
+    errno = saved;
+    return rc;
+}
+
+/* ---- gethostbyname family ---- */
+
+static int herr_to_eai(int h)
+{
+    switch (h) {
+    case TRY_AGAIN: return EAI_AGAIN;
+    case HOST_NOT_FOUND: return EAI_NONAME;
+    case NO_RECOVERY: return EAI_FAIL;
+    case NO_DATA: return EAI_NODATA;
+    default: return EAI_FAIL;
+    }
+}
+
+struct ghbn_ctx {
+    const char *name;
+    int v2, af;             /* v2: the gethostbyname2 forms, with af */
+    struct hostent *ret;    /* non-reentrant result */
+    /* reentrant forms */
+    struct hostent *he;
+    char *buf;
+    size_t buflen;
+    struct hostent **result;
+    int *h_errnop;
+    int r_rc;               /* return value of the _r call */
+};
+
+static int ghbn_call(void *p)
+{
+    struct ghbn_ctx *c = p;
+    if (c->result) {
+        c->r_rc = c->v2 ? hu_real.gethostbyname2_r(c->name, c->af, c->he, c->buf, c->buflen,
+                                                   c->result, c->h_errnop)
+                        : hu_real.gethostbyname_r(c->name, c->he, c->buf, c->buflen,
+                                                  c->result, c->h_errnop);
+        if (*c->result)
+            return 0;
+        return c->r_rc == ERANGE ? EAI_OVERFLOW : herr_to_eai(*c->h_errnop);
+    }
+    c->ret = c->v2 ? hu_real.gethostbyname2(c->name, c->af) : hu_real.gethostbyname(c->name);
+    return c->ret ? 0 : herr_to_eai(h_errno);
+}
+
+/* Shared body: first call, then the retry loop if the failure qualifies. */
+static int ghbn_run(struct ghbn_ctx *c, const char *op)
+{
+    int64_t t0 = hu_now_ms();
+    int rc = ghbn_call(c);
+    int saved = errno;
+    if (rc != 0 && eai_in(hu_policy_get()->any_eai, rc)) {
+        hu_guard++;
+        int h = c->h_errnop ? *c->h_errnop : h_errno;
+        rc = lookup_retry(op, c->name, 0, rc, t0, ghbn_call, c);
+        if (rc)     /* the program sees the last try's h_errno */
+            h = c->h_errnop ? *c->h_errnop : h_errno;
+        hu_guard--;
+        if (rc) {
+            if (c->h_errnop)
+                *c->h_errnop = h;
+            else
+                h_errno = h;
+        }
+    }
+    if (rc == 0 && !hu_is_numeric_host(c->name)) {
+        hu_guard++;
+        hu_names_remember_hostent(c->name, c->result ? *c->result : c->ret);
+        hu_guard--;
+    }
+    errno = saved;
+    return rc;
+}
+
+#define GHBN_PROLOGUE(fn, ...)                                     \
+    hu_ensure_bound();                                             \
+    if (HU_UNLIKELY(!hu_real.fn)) {                                \
+        errno = ENOSYS;                                            \
+        return __VA_ARGS__;                                        \
+    }
+
+__attribute__((visibility("default")))
+struct hostent *gethostbyname(const char *name)
+{
+    GHBN_PROLOGUE(gethostbyname, NULL)
+    if (hu_guard || !name)
+        return hu_real.gethostbyname(name);
+    struct ghbn_ctx c = {.name = name};
+    ghbn_run(&c, "gethostbyname");
+    return c.ret;
+}
+
+__attribute__((visibility("default")))
+struct hostent *gethostbyname2(const char *name, int af)
+{
+    GHBN_PROLOGUE(gethostbyname2, NULL)
+    if (hu_guard || !name)
+        return hu_real.gethostbyname2(name, af);
+    struct ghbn_ctx c = {.name = name, .v2 = 1, .af = af};
+    ghbn_run(&c, "gethostbyname2");
+    return c.ret;
+}
+
+__attribute__((visibility("default")))
+int gethostbyname_r(const char *name, struct hostent *he, char *buf, size_t buflen,
+                    struct hostent **result, int *h_errnop)
+{
+    GHBN_PROLOGUE(gethostbyname_r, ENOSYS)
+    if (hu_guard || !name || !result || !h_errnop)
+        return hu_real.gethostbyname_r(name, he, buf, buflen, result, h_errnop);
+    struct ghbn_ctx c = {.name = name, .he = he, .buf = buf, .buflen = buflen,
+                         .result = result, .h_errnop = h_errnop};
+    ghbn_run(&c, "gethostbyname_r");
+    return c.r_rc;
+}
+
+__attribute__((visibility("default")))
+int gethostbyname2_r(const char *name, int af, struct hostent *he, char *buf, size_t buflen,
+                     struct hostent **result, int *h_errnop)
+{
+    GHBN_PROLOGUE(gethostbyname2_r, ENOSYS)
+    if (hu_guard || !name || !result || !h_errnop)
+        return hu_real.gethostbyname2_r(name, af, he, buf, buflen, result, h_errnop);
+    struct ghbn_ctx c = {.name = name, .v2 = 1, .af = af, .he = he, .buf = buf, .buflen = buflen,
+                         .result = result, .h_errnop = h_errnop};
+    ghbn_run(&c, "gethostbyname2_r");
+    return c.r_rc;
+}
