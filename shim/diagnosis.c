@@ -93,9 +93,10 @@ json_t *hu_classify_connect(const hu_facts *f)
         json_object_set_new(ev, "neighbour", json_string(buf));
     }
     if (f->icmp.have) {
+        int local = f->icmp.origin == SO_EE_ORIGIN_LOCAL ||
+                    (r->prefsrc[0] && strcmp(f->icmp.offender, r->prefsrc) == 0);
         snprintf(buf, sizeof buf, "type %d code %d%s%s%s", f->icmp.type, f->icmp.code,
-                 f->icmp.offender[0] ? " from " : "", f->icmp.offender,
-                 f->icmp.origin == SO_EE_ORIGIN_LOCAL ? " (local)" : "");
+                 f->icmp.offender[0] ? " from " : "", f->icmp.offender, local ? " (ourselves)" : "");
         json_object_set_new(ev, "icmp", json_string(buf));
     }
     json_object_set_new(ev, "try_ms", json_integer(f->try_ms));
@@ -104,7 +105,11 @@ json_t *hu_classify_connect(const hu_facts *f)
                      host_items[] = {1, 2, 5, 0}, service_items[] = {5, 0},
                      fw_items[] = {6, 0};
     int neigh_dead = nstate == NUD_FAILED || nstate == NUD_INCOMPLETE;
-    int icmp_remote = f->icmp.have && f->icmp.origin != SO_EE_ORIGIN_LOCAL && f->icmp.offender[0];
+    /* an ICMP "from" our own address is the kernel reporting its own ARP/ND
+     * failure, not a remote router speaking */
+    int icmp_local = f->icmp.have && (f->icmp.origin == SO_EE_ORIGIN_LOCAL ||
+                                      (r->prefsrc[0] && strcmp(f->icmp.offender, r->prefsrc) == 0));
+    int icmp_remote = f->icmp.have && !icmp_local && f->icmp.offender[0];
     int from_target = icmp_remote && strcmp(f->icmp.offender, a) == 0;
 
     snprintf(next, sizeof next, "ip route get %s", a);

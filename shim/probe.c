@@ -94,6 +94,8 @@ int hu_probe_route(const struct sockaddr *sa, hu_route *out)
         if (ra->rta_type == RTA_GATEWAY && RTA_PAYLOAD(ra) <= 16) {
             out->has_gateway = 1;
             memcpy(out->gateway, RTA_DATA(ra), RTA_PAYLOAD(ra));
+        } else if (ra->rta_type == RTA_PREFSRC && RTA_PAYLOAD(ra) <= 16) {
+            inet_ntop(rt->rtm_family, RTA_DATA(ra), out->prefsrc, sizeof out->prefsrc);
         } else if (ra->rta_type == RTA_OIF && RTA_PAYLOAD(ra) == 4) {
             memcpy(&out->oif, RTA_DATA(ra), 4);
             if (!if_indextoname((unsigned)out->oif, out->dev))

@@ -16,6 +16,7 @@ typedef struct hu_route {
     unsigned char gateway[16];
     int oif;
     char dev[IF_NAMESIZE];
+    char prefsrc[INET6_ADDRSTRLEN];   /* our source address; "" if none */
 } hu_route;
 
 typedef struct hu_icmp {

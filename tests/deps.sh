@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what `make check` / `make demo` need on Debian, or say in one line
+# what is missing.  Usage: tests/deps.sh build|check|demo
+set -u
+mode=${1:-check}
+build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
+case "$mode" in
+  build) want=("${build[@]}") ;;
+  check) want=("${build[@]}" check nftables iproute2 curl python3) ;;
+  demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
+  *) echo "usage: $0 build|check|demo" >&2; exit 64 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+  echo "hostup: missing packages: ${missing[*]} (as root: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "hostup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null 2>&1
+  apt-get install -y -qq "${missing[@]}" >/dev/null || {
+    echo "hostup: apt-get could not install: ${missing[*]}" >&2; exit 1; }
+fi
+echo "hostup: installed ${missing[*]}" >&2

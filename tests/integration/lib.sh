@@ -1,0 +1,304 @@
+# shellcheck shell=bash
+# Integration-test helpers for hostup. Source it from a test script:
+#   . "$(dirname "$0")/lib.sh"; hu_need_root; hu_net_setup; ...
+# A test exits 0 on pass, 1 on fail, 77 on skip. Works under `set -u`.
+#
+# Network: client ns ($NS_C, $IP_C) <-veth-> server ns ($NS_S, $IP_S), both
+# in 198.18.0.0/24 (RFC 2544 test range). The client has no default route,
+# so nothing a test does can leave the machine.
+
+HU_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HU_BUILD=${HU_BUILD:-$HU_ROOT/build}
+HU_LIB=$HU_BUILD/libhostup.so
+HU_TOOLS=$HU_BUILD/tools
+HU_STUB_DNS=$HU_ROOT/tests/tools/stub_dns.py
+# The system python starts faster than a pyenv shim and has all we need.
+if [[ -z ${HU_PY:-} ]]; then
+	HU_PY=$(command -v python3)
+	[[ -x /usr/bin/python3 ]] && HU_PY=/usr/bin/python3
+fi
+HU_HELLO="hello from hostup-test"
+HU_HTTP_BODY="hostup-test http body"
+HU_HTTP_PATH=/hello.txt
+IP_C=198.18.0.1 IP_S=198.18.0.2 IP_ABSENT=198.18.0.3
+HU_PASSES=0
+export HU_ROOT HU_BUILD HU_LIB HU_TOOLS IP_C IP_S IP_ABSENT HU_HELLO
+
+# ---- skips, failures, assertions -------------------------------------------
+
+hu_need_root() { [[ $(id -u) == 0 ]] || { echo "skipped: needs root"; exit 77; }; }
+
+hu_need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { echo "skipped: needs $c"; exit 77; }
+	done
+}
+
+# A missing build output is a failure, not a skip: it would hide a broken build.
+hu_need_tools() {
+	local t
+	for t in "$@"; do
+		[[ -x $HU_TOOLS/$t ]] || hu_fail "missing $HU_TOOLS/$t (build the tools first)"
+	done
+}
+
+hu_need_lib() { [[ -f $HU_LIB ]] || hu_fail "missing $HU_LIB (build it first)"; }
+
+# Exits the *current* shell: inside hu_after it only ends that background job.
+hu_fail() {
+	local f
+	echo "FAIL: $*" >&2
+	[[ -n ${HU_RC:-} ]] && printf '  last run: rc=%s %sms out=%q\n  stderr: %s\n' \
+		"$HU_RC" "${HU_MS:-?}" "${HU_OUT:-}" "${HU_ERR:-}" >&2
+	for f in "${HU_TMP:-/nonexistent}"/*.log; do
+		[[ -s $f ]] && { echo "  --- tail of ${f##*/}"; tail -n 8 "$f"; } >&2
+	done
+	exit 1
+}
+
+hu_ok() { HU_PASSES=$((HU_PASSES + 1)); echo "ok: $*"; }
+
+hu_assert_eq() { # EXPECTED ACTUAL [MSG]
+	[[ $2 == "$1" ]] || hu_fail "${3:-assert_eq}: expected '$1', got '$2'"
+	hu_ok "${3:-assert_eq} ('$2')"
+}
+
+hu_assert_ne() { # UNEXPECTED ACTUAL [MSG]
+	[[ $2 != "$1" ]] || hu_fail "${3:-assert_ne}: got '$2'"
+	hu_ok "${3:-assert_ne} ('$2')"
+}
+
+hu_assert_contains() { # HAYSTACK NEEDLE [MSG]
+	[[ $1 == *"$2"* ]] || hu_fail "${3:-assert_contains}: '$2' not in '$1'"
+	hu_ok "${3:-assert_contains} ('$2')"
+}
+
+hu__cmp() { # TESTOP SYMBOL A B MSG  (integers)
+	[[ $3 =~ ^-?[0-9]+$ && $4 =~ ^-?[0-9]+$ ]] || hu_fail "$5: not integers: '$3' '$4'"
+	test "$3" "$1" "$4" || hu_fail "$5: expected $3 $2 $4"
+	hu_ok "$5 ($3 $2 $4)"
+}
+hu_assert_lt() { hu__cmp -lt '<' "$1" "$2" "${3:-assert_lt}"; }
+hu_assert_le() { hu__cmp -le '<=' "$1" "$2" "${3:-assert_le}"; }
+hu_assert_gt() { hu__cmp -gt '>' "$1" "$2" "${3:-assert_gt}"; }
+hu_assert_ge() { hu__cmp -ge '>=' "$1" "$2" "${3:-assert_ge}"; }
+
+hu_done() { echo "PASS: ${0##*/}: $HU_PASSES checks"; exit 0; }
+
+# ---- process tracking and cleanup -------------------------------------------
+
+# Background pids go to a file so jobs started inside hu_after subshells are
+# tracked too.
+hu__track() { echo "$1" >>"$HU_TMP/pids"; }
+
+# PID... -> those pids plus all their live descendants.
+hu__tree() {
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
+		{ parent[$1] = $2; alive[$1] = 1 }
+		END {
+			do { more = 0
+				for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; more = 1 }
+			} while (more)
+			for (p in want) if (p in alive) print p
+		}'
+}
+
+hu__kill() { # PID... : TERM the trees, KILL what is left after 2 s
+	local pids i me=$BASHPID
+	pids=$(hu__tree "$@" | grep -vx "$me")
+	[[ -n $pids ]] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		# shellcheck disable=SC2086
+		kill -0 $pids 2>/dev/null || return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+
+# Idempotent; only the shell that called hu_net_setup cleans up.
+hu_cleanup() {
+	local ns roots
+	[[ ${HU__MAIN:-} == "$BASHPID" && ${HU__CLEANED:-1} == 0 ]] || return 0
+	HU__CLEANED=1
+	roots=$(cat "$HU_TMP/pids" 2>/dev/null)
+	for ns in "$NS_C" "$NS_S"; do roots+=" $(ip netns pids "$ns" 2>/dev/null)"; done
+	# shellcheck disable=SC2086
+	hu__kill $roots
+	for ns in "$NS_C" "$NS_S"; do
+		[[ -e /run/netns/$ns ]] && ip netns del "$ns"
+		rm -rf "/etc/netns/$ns"
+	done
+	[[ $HU__MADE_ETC_NETNS == 1 ]] && rmdir /etc/netns 2>/dev/null
+	if [[ -n ${HU_KEEP_TMP:-} ]]; then echo "logs kept in $HU_TMP" >&2; else rm -rf "$HU_TMP"; fi
+	return 0
+}
+
+# ---- network ---------------------------------------------------------------
+
+hu_c() { ip netns exec "$NS_C" "$@"; }
+hu_s() { ip netns exec "$NS_S" "$@"; }
+
+hu_net_setup() {
+	hu_need_root
+	hu_need_cmd ip nft ss ps awk "$HU_PY"
+	NS_C=hu-c-$$ NS_S=hu-s-$$ IF_C=hu-c0 IF_S=hu-s0
+	export NS_C NS_S IF_C IF_S
+	HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail "mktemp"
+	HU__MAIN=$BASHPID HU__CLEANED=0 HU__MADE_ETC_NETNS=0
+	[[ -d /etc/netns ]] || HU__MADE_ETC_NETNS=1
+	trap 'hu_cleanup' EXIT
+	trap 'hu_cleanup; exit 130' INT
+	trap 'hu_cleanup; exit 143' TERM
+	{
+		ip netns add "$NS_C" && ip netns add "$NS_S" &&
+		# created directly inside the namespaces: names need not be unique
+		ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S" &&
+		ip -n "$NS_C" addr add "$IP_C/24" dev "$IF_C" &&
+		ip -n "$NS_S" addr add "$IP_S/24" dev "$IF_S" &&
+		ip -n "$NS_C" link set lo up && ip -n "$NS_S" link set lo up &&
+		ip -n "$NS_C" link set "$IF_C" up && ip -n "$NS_S" link set "$IF_S" up &&
+		# the kernel rate-limits ICMP errors per peer (1/s after a burst of 6);
+		# tests that reject many SYNs in a row must get an ICMP for each one
+		hu_s sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 &&
+		hu_s nft -f - <<-'EOF'
+			table inet hutest {
+				chain reject_rules { }
+				chain hostdown_rules { }
+				chain input {
+					type filter hook input priority 0; policy accept;
+					jump reject_rules
+					jump hostdown_rules
+				}
+			}
+		EOF
+	} || hu_fail "hu_net_setup: could not build the test network"
+	# `ip netns exec` bind-mounts this over /etc/resolv.conf
+	if ! mkdir -p "/etc/netns/$NS_C" ||
+		! printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$IP_S" \
+			>"/etc/netns/$NS_C/resolv.conf"; then
+		hu_fail "hu_net_setup: resolv.conf"
+	fi
+	: >"$HU_TMP/pids"
+}
+
+# ---- servers and failures ---------------------------------------------------
+
+hu__listening() { [[ -n $(hu_s ss -Hln"${1:0:1}" "sport = :$2") ]]; } # tcp|udp PORT
+
+hu__wait_listen() { # tcp|udp PORT
+	local i
+	for ((i = 0; i < 50; i++)); do hu__listening "$1" "$2" && return 0; sleep 0.1; done
+	hu_fail "nothing listening on $1 port $2 in $NS_S"
+}
+
+hu__wait_line() { # FILE TEXT WHAT
+	local i
+	for ((i = 0; i < 50; i++)); do grep -qF "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	hu_fail "$3 did not get ready (see $1)"
+}
+
+# Answers every connection with "$HU_HELLO\n" and closes.
+hu_serve_tcp() { # PORT
+	hu_s "$HU_PY" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(128)
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall(sys.argv[2].encode() + b"\n")
+    except OSError:
+        pass
+    c.close()
+' "$1" "$HU_HELLO" >>"$HU_TMP/serve_tcp_$1.log" 2>&1 &
+	hu__track $!
+	hu__wait_listen tcp "$1"
+}
+
+# Serves $HU_HTTP_BODY at http://$IP_S:PORT$HU_HTTP_PATH
+hu_serve_http() { # PORT
+	mkdir -p "$HU_TMP/www" && echo "$HU_HTTP_BODY" >"$HU_TMP/www$HU_HTTP_PATH"
+	hu_s "$HU_PY" -m http.server --bind 0.0.0.0 --directory "$HU_TMP/www" "$1" \
+		>>"$HU_TMP/serve_http_$1.log" 2>&1 &
+	hu__track $!
+	hu__wait_listen tcp "$1"
+}
+
+# SYNs to PORT get ICMP host-unreachable: connect() fails with EHOSTUNREACH.
+hu_reject() { # PORT
+	hu_s nft add rule inet hutest reject_rules tcp dport "$1" \
+		reject with icmp type host-unreachable || hu_fail "hu_reject $1"
+}
+hu_unreject() { hu_s nft flush chain inet hutest reject_rules || hu_fail "hu_unreject"; }
+
+# SYNs to PORT get ICMP host-unknown (code 7): connect() fails with EHOSTDOWN.
+hu_hostdown() { # PORT
+	local log=$HU_TMP/hostdown_$1.log
+	hu_s "$HU_TOOLS/hu_icmp_hostdown" "$1" "$IF_S" 2>>"$log" &
+	hu__track $!
+	echo $! >>"$HU_TMP/hostdown.pids"
+	hu__wait_line "$log" "ready port $1" "hu_icmp_hostdown $1"
+	# the responder sees SYNs before netfilter; dropping them stops the RST
+	hu_s nft add rule inet hutest hostdown_rules tcp dport "$1" \
+		'tcp flags & (syn|ack) == syn' drop || hu_fail "hu_hostdown $1"
+}
+hu_unhostdown() {
+	# responder first: a SYN dropped meanwhile is only retransmitted, whereas
+	# a late ICMP racing the SYN-ACK could fail a good connect
+	# shellcheck disable=SC2046
+	[[ -s $HU_TMP/hostdown.pids ]] && hu__kill $(<"$HU_TMP/hostdown.pids")
+	: >"$HU_TMP/hostdown.pids"
+	hu_s nft flush chain inet hutest hostdown_rules || hu_fail "hu_unhostdown"
+}
+
+# $IP_ABSENT gets no ARP answer (EHOSTUNREACH after ~3 s) until DELAY_S
+# seconds from now, when the server takes it; starts a server on PORT if none.
+hu_absent_appear() { # DELAY_S PORT
+	hu__listening tcp "$2" || hu_serve_tcp "$2"
+	hu_after "$1" ip -n "$NS_S" addr add "$IP_ABSENT/24" dev "$IF_S"
+}
+
+# Runs CMD (a command or a lib function) in the background after DELAY_S.
+hu_after() { # DELAY_S CMD...
+	local d=$1
+	shift
+	( sleep "$d"; echo "hu_after: $*"; "$@" ) >>"$HU_TMP/after.log" 2>&1 &
+	hu__track $!
+}
+
+# Stub DNS on $IP_S:53 in the server ns; ARGS go to stub_dns.py, e.g.
+#   hu_dns_start --servfail-for 3 --record db=$IP_S
+hu_dns_start() { # ARGS...
+	local n log
+	n=$(find "$HU_TMP" -maxdepth 1 -name 'dns_*.log' | wc -l)
+	log=$HU_TMP/dns_$n.log # one log per start, so an old ready line cannot count
+	hu_s "$HU_PY" "$HU_STUB_DNS" --addr "$IP_S" --port 53 "$@" 2>>"$log" &
+	hu__track $!
+	echo $! >"$HU_TMP/dns.pid"
+	hu__wait_line "$log" "ready on $IP_S:53" "stub_dns"
+}
+hu_dns_stop() { [[ -s $HU_TMP/dns.pid ]] && hu__kill "$(<"$HU_TMP/dns.pid")"; : >"$HU_TMP/dns.pid"; }
+
+# ---- running the client -----------------------------------------------------
+
+# Runs CMD in the client ns; sets HU_OUT (stdout), HU_ERR (stderr), HU_RC and
+# HU_MS (wall time incl. ~5 ms of ip-netns-exec). Never exits the test.
+# With the library: hu_run env LD_PRELOAD="$HU_LIB" "$HU_TOOLS/hu_connect" ...
+hu_run() { # CMD...
+	local t0=${EPOCHREALTIME/[.,]/} t1
+	HU_OUT=$(ip netns exec "$NS_C" "$@" 2>"$HU_TMP/run.err")
+	HU_RC=$?
+	t1=${EPOCHREALTIME/[.,]/}
+	HU_MS=$(((t1 - t0) / 1000))
+	HU_ERR=$(<"$HU_TMP/run.err")
+	printf 'run: %s -> rc=%s %sms out=%q\n' "$*" "$HU_RC" "$HU_MS" "$HU_OUT"
+	return 0
+}

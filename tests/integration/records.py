@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Validate hostup records in a log and summarise them for shell tests.
+
+usage: records.py FILE [--op OP] [--event EV] [--field NAME] [--require-diagnosis]
+Every line must be a JSON object with the documented fields; the exit
+status is 1 with a message otherwise.  Prints "retry=N recovered=N gave_up=N
+config_error=N" (after --op filtering), or with --field the values of that
+field from the records matching --event, one per line."""
+import json
+import re
+import sys
+
+COMMON = {"time": str, "event": str, "pid": int, "program": str}
+CALL = {"op": str, "attempt": int, "attempts": int, "elapsed_ms": int, "rule": str}
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def fail(msg):
+    print("records.py: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(rec, n):
+    for k, t in COMMON.items():
+        if not isinstance(rec.get(k), t):
+            fail(f"line {n}: field {k} missing or not {t.__name__}: {rec}")
+    if not TIME.match(rec["time"]):
+        fail(f"line {n}: time is not RFC 3339 with ms: {rec['time']}")
+    ev = rec["event"]
+    if ev == "config_error":
+        for k in ("source", "reason"):
+            if not isinstance(rec.get(k), str):
+                fail(f"line {n}: config_error without {k}")
+        return
+    if ev not in ("retry", "recovered", "gave_up"):
+        fail(f"line {n}: unknown event {ev}")
+    for k, t in CALL.items():
+        if not isinstance(rec.get(k), t):
+            fail(f"line {n}: field {k} missing or not {t.__name__}: {rec}")
+    if ev == "retry" and not isinstance(rec.get("delay_ms"), int):
+        fail(f"line {n}: retry without delay_ms")
+    if ev != "recovered":
+        if not re.match(r"^E[A-Z0-9_]+$", rec.get("errno", "")):
+            fail(f"line {n}: errno is not a symbolic name: {rec.get('errno')}")
+        if not isinstance(rec.get("error"), str):
+            fail(f"line {n}: no error message")
+        d = rec.get("diagnosis")
+        if not isinstance(d, dict) or not {"layer", "cause", "evidence"} <= d.keys():
+            fail(f"line {n}: diagnosis missing layer/cause/evidence: {d}")
+    if rec["op"] == "connect" and not ("addr" in rec and "port" in rec):
+        fail(f"line {n}: connect record without addr/port")
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        fail("usage: records.py FILE [--op OP] [--event EV] [--field NAME]")
+    path, opts = args[0], dict(zip(args[1::2], args[2::2]))
+    recs = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.startswith("{"):
+                continue        # the program's own stderr lines
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                fail(f"line {n}: invalid JSON ({e}): {line[:200]}")
+            check(rec, n)
+            recs.append(rec)
+    if "--op" in opts:
+        recs = [r for r in recs if r.get("op") == opts["--op"] or r["event"] == "config_error"]
+    if "--field" in opts:
+        for r in recs:
+            if r["event"] == opts.get("--event", r["event"]):
+                print(json.dumps(r.get(opts["--field"])) if not isinstance(r.get(opts["--field"]), str)
+                      else r[opts["--field"]])
+        return
+    counts = {k: sum(r["event"] == k for r in recs) for k in ("retry", "recovered", "gave_up", "config_error")}
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+main()

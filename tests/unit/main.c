@@ -1,0 +1,18 @@
+/* Unit test runner: every suite in one SRunner.  CK_FORK is honoured as
+ * usual (CK_FORK=no runs in one process, handy under a debugger). */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(policy_suite());
+    srunner_add_suite(sr, parse_suite());
+    srunner_add_suite(sr, backoff_suite());
+    srunner_add_suite(sr, match_suite());
+    srunner_add_suite(sr, record_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,13 @@
+/* Suites of the unit tests; tests/unit/main.c runs them all. */
+#ifndef HOSTUP_TEST_SUITES_H
+#define HOSTUP_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *policy_suite(void);
+Suite *parse_suite(void);
+Suite *backoff_suite(void);
+Suite *match_suite(void);
+Suite *record_suite(void);
+
+#endif
