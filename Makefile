@@ -19,7 +19,10 @@ CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/wrap_connect.c shim/wrap_resolve.c
 CLI_SRC  := shim/cli.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
-TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
+# Test tools: programs, plus the two preloadable test libraries.
+TOOL_SO  := hu_early hu_stack
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
+            $(TOOL_SO:%=$(B)/tools/lib%.so)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -54,7 +57,11 @@ $(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tools/lib%.so: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $<
 
 $(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK)

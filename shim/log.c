@@ -36,7 +36,8 @@ void hu_log_configure(const char *spec, int secure)
     if (strncmp(spec, "fd:", 3) == 0) {
         char *end;
         long fd = strtol(spec + 3, &end, 10);
-        if (end != spec + 3 && !*end && fd >= 0 && fd < (1L << 30)) {
+        /* fd:1 would put records into the program's output: refused */
+        if (end != spec + 3 && !*end && fd >= 0 && fd != 1 && fd < (1L << 30)) {
             log_mode = LOG_FD;
             log_fd = (int)fd;
         }

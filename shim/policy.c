@@ -172,7 +172,7 @@ static int valid_host_pattern(const char *h)
     if (!*h)
         return 0;
     for (const char *p = h; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("-._*", *p))
+        if (!isalnum((unsigned char)*p) && !strchr("-._*?", *p))
             return 0;
     return 1;
 }

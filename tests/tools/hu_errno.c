@@ -1,0 +1,96 @@
+/* Prints what each call returns and what errno it leaves, for calls that
+ * must behave exactly as in libc.  Run with and without the library: the
+ * outputs must be identical.  Needs no network beyond loopback. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SENTINEL 4242
+
+static void show(const char *what, int rc, int err)
+{
+    const char *n = err == SENTINEL ? "unchanged" : strerrorname_np(err);
+    printf("%-40s rc=%d errno=%s\n", what, rc, n ? n : "?");
+}
+
+int main(void)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    bind(l, (struct sockaddr *)&a, sizeof a);
+    listen(l, 8);
+    getsockname(l, (struct sockaddr *)&a, &al);
+
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    errno = SENTINEL;
+    int rc = connect(s, (struct sockaddr *)&a, sizeof a);
+    show("connect loopback listener", rc, errno);
+    close(s);
+
+    struct sockaddr_in closed = a;
+    close(l);                       /* nothing listens there now */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    errno = SENTINEL;
+    rc = connect(s, (struct sockaddr *)&closed, sizeof closed);
+    show("connect closed port", rc, errno);
+    close(s);
+
+    errno = SENTINEL;
+    rc = connect(-1, (struct sockaddr *)&a, sizeof a);
+    show("connect bad fd", rc, errno);
+
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    errno = SENTINEL;
+    rc = connect(s, (struct sockaddr *)&a, 3);
+    show("connect bad addrlen", rc, errno);
+    errno = SENTINEL;
+    rc = connect(s, NULL, sizeof a);
+    show("connect NULL address", rc, errno);
+    close(s);
+
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    strcpy(un.sun_path, "/nonexistent/hostup.sock");
+    s = socket(AF_UNIX, SOCK_STREAM, 0);
+    errno = SENTINEL;
+    rc = connect(s, (struct sockaddr *)&un, sizeof un);
+    show("connect AF_UNIX missing", rc, errno);
+    close(s);
+
+    s = socket(AF_INET, SOCK_DGRAM, 0);
+    errno = SENTINEL;
+    rc = connect(s, (struct sockaddr *)&a, sizeof a);
+    show("connect UDP", rc, errno);
+    close(s);
+
+    struct addrinfo *res = NULL, hints = {.ai_socktype = SOCK_STREAM};
+    errno = SENTINEL;
+    rc = getaddrinfo("localhost", "80", &hints, &res);
+    show("getaddrinfo localhost", rc, errno);
+    if (!rc)
+        freeaddrinfo(res);
+    errno = SENTINEL;
+    rc = getaddrinfo("127.0.0.1", NULL, NULL, &res);
+    show("getaddrinfo numeric, NULL hints", rc, errno);
+    if (!rc)
+        freeaddrinfo(res);
+    errno = SENTINEL;
+    rc = getaddrinfo(NULL, NULL, NULL, &res);
+    show("getaddrinfo NULL NULL", rc, errno);
+    errno = SENTINEL;
+    rc = getaddrinfo(NULL, "80", &hints, &res);
+    show("getaddrinfo NULL node", rc, errno);
+    if (!rc)
+        freeaddrinfo(res);
+    errno = SENTINEL;
+    struct hostent *he = gethostbyname("localhost");
+    show("gethostbyname localhost", he ? 0 : -1, errno);
+    return 0;
+}
