@@ -623,8 +623,21 @@ static const char *jitter_name(enum hu_jitter j)
     return "?";
 }
 
+/* 90000 -> "90s", 1500 -> "1500ms", 120000 -> "2m": the shortest exact form */
+static const char *dur(unsigned ms, char *b, size_t n)
+{
+    if (ms && ms % 60000 == 0)
+        snprintf(b, n, "%um", ms / 60000);
+    else if (ms && ms % 1000 == 0)
+        snprintf(b, n, "%us", ms / 1000);
+    else
+        snprintf(b, n, "%ums", ms);
+    return b;
+}
+
 size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
 {
+    char d1[24], d2[24];
     size_t n = 0;
 #define OUT(...) do { int k = snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__); \
                       if (k > 0) n += (size_t)k; } while (0)
@@ -632,12 +645,10 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
         OUT("off");
         return n;
     }
-    OUT("attempts=%u timeout=", r->attempts);
-    if (r->timeout_ms) OUT("%ums", r->timeout_ms); else OUT("none");
-    OUT(" deadline=");
-    if (r->deadline_ms) OUT("%ums", r->deadline_ms); else OUT("none");
-    OUT(" backoff=%ums..%ums multiplier=%g jitter=%s retry_on=",
-        r->backoff_first_ms, r->backoff_cap_ms, r->multiplier, jitter_name(r->jitter));
+    OUT("attempts=%u timeout=%s", r->attempts, r->timeout_ms ? dur(r->timeout_ms, d1, sizeof d1) : "none");
+    OUT(" deadline=%s", r->deadline_ms ? dur(r->deadline_ms, d1, sizeof d1) : "none");
+    OUT(" backoff=%s..%s multiplier=%g jitter=%s retry_on=", dur(r->backoff_first_ms, d1, sizeof d1),
+        dur(r->backoff_cap_ms, d2, sizeof d2), r->multiplier, jitter_name(r->jitter));
     const char *sep = "";
     for (int e = 1; e < HU_ERRNO_MAX; e++)
         if (get_bit64(r->retry_errno, e)) {

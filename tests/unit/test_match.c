@@ -68,13 +68,15 @@ END_TEST
 
 START_TEST(glob_host)
 {
-    hu_policy *p = policy("*.svc.cluster.local; db-*");
+    hu_policy *p = policy("*.svc.cluster.local; db-*; cache-?");
     ck_assert_int_eq(match_host(p, "api.default.svc.cluster.local", 80), 1);
     ck_assert_int_eq(match_host(p, "API.svc.cluster.local.", 80), 1);
     ck_assert_int_eq(match_host(p, "svc.cluster.local", 80), 0);
     ck_assert_int_eq(match_host(p, "api.svc.cluster.local.evil", 80), 0);
     ck_assert_int_eq(match_host(p, "db-1", 80), 2);
     ck_assert_int_eq(match_host(p, "db", 80), 0);
+    ck_assert_int_eq(match_host(p, "cache-1", 80), 3);
+    ck_assert_int_eq(match_host(p, "cache-12", 80), 0);
     hu_policy_free(p);
 }
 END_TEST

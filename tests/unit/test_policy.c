@@ -454,7 +454,7 @@ START_TEST(json_syntax_error)
     ck_assert_str_eq(e->source, "bad.json");
     ck_assert_int_eq(e->rule, 0);
     ck_assert_int_eq(e->line, 2);
-    ck_assert_int_eq(e->column, 17);
+    ck_assert_int_eq(e->column, 18);   /* the stray '}' */
     ck_assert_str_eq(e->reason, "string or '}' expected near '}'");
     hu_policy_free(p);
 
