@@ -272,7 +272,8 @@ static int cmd_policy(int argc, char **argv)
     char desc[1024];
     hu_rule_describe(r, desc, sizeof desc);
     if (r->number)
-        printf("%s: rule %d: %s\n", target, r->number, r->text);
+        printf("%s: %s rule %d: %s\n", target, r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY,
+               r->number, r->text);
     else
         printf("%s: no rule matches; the defaults apply\n", target);
     printf("  %s\n", desc);

@@ -54,9 +54,10 @@ static void add_rule(hu_policy *p, json_t *obj, size_t index, const char *origin
     const char *why = NULL, *key;
     json_t *v;
     hu_rule r;
-    int number = (int)p->nrules + 1;
+    int number = (int)index + 1;     /* as the user counts rules in the file */
     hu_rule_defaults(&r);
     r.number = number;
+    r.from_config = 1;
 
     if (!json_is_object(obj)) {
         snprintf(reason, sizeof reason, "rule %zu: a rule is an object with a \"match\" key", index + 1);

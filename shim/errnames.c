@@ -31,8 +31,16 @@ const char *hu_eai_name(int eai)
     return "EAI_UNKNOWN";
 }
 
+/* Names glibc's table does not list because they share a value. */
+static const struct { const char *name; int code; } errno_aliases[] = {
+    {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOTSUP", ENOTSUP}, {"EDEADLOCK", EDEADLOCK},
+};
+
 int hu_errno_from_name(const char *name)
 {
+    for (size_t i = 0; i < sizeof errno_aliases / sizeof errno_aliases[0]; i++)
+        if (strcasecmp(errno_aliases[i].name, name) == 0)
+            return errno_aliases[i].code;
     for (int e = 1; e < HU_ERRNO_MAX; e++) {
         const char *n = strerrorname_np(e);
         if (n && strcasecmp(n, name) == 0)

@@ -63,12 +63,20 @@ int hu_rule_retries_eai(const hu_rule *r, int eai)
 int hu_parse_duration(const char *s, unsigned *ms, const char **why)
 {
     char *end;
-    if (!isdigit((unsigned char)s[0])) {
+    /* digits with at most one '.', then the unit: no hex, no exponents */
+    size_t digits = strspn(s, "0123456789."), dots = 0;
+    for (size_t i = 0; i < digits; i++)
+        dots += s[i] == '.';
+    if (!isdigit((unsigned char)s[0]) || dots > 1 || (s[digits] && !isalpha((unsigned char)s[digits]))) {
         *why = "not a duration (a number with ms, s or m)";
         return -1;
     }
     errno = 0;
     double v = strtod(s, &end);
+    if (end != s + digits) {
+        *why = "not a duration (a number with ms, s or m)";
+        return -1;
+    }
     double scale;
     if (end == s || errno) {
         *why = "not a duration (a number with ms, s or m)";
@@ -90,6 +98,8 @@ int hu_parse_duration(const char *s, unsigned *ms, const char **why)
         return -1;
     }
     *ms = (unsigned)(v + 0.5);
+    if (v > 0 && *ms == 0)
+        *ms = 1;    /* a tiny non-zero bound must not turn into "none" */
     return 0;
 }
 

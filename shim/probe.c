@@ -237,7 +237,10 @@ int hu_probe_nameservers(const char *path, char *buf, size_t len)
     char *save = NULL;
     for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char ns[64];
-        if (sscanf(line, " nameserver %63s", ns) == 1 && o + strlen(ns) + 2 < len)
+        line += strspn(line, " \t");
+        if (strncmp(line, "nameserver", 10) != 0 || (line[10] != ' ' && line[10] != '\t'))
+            continue;
+        if (sscanf(line + 10, "%63s", ns) == 1 && o + strlen(ns) + 2 < len)
             o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", ns);
     }
     return 0;

@@ -27,7 +27,8 @@ typedef struct hu_selector {
 typedef struct hu_rule {
     hu_selector sel;
     char *text;               /* the rule as written, for records */
-    int number;               /* 1-based position; 0 for the defaults */
+    int number;               /* 1-based position in its source; 0: defaults */
+    int from_config;          /* the rule came from HOSTUP_CONFIG */
     int off;                  /* no retry and no records */
     unsigned attempts;        /* total tries, the first included */
     unsigned timeout_ms;      /* one try; 0 = the kernel's own */

@@ -35,12 +35,15 @@ hu_ok "run: a healthy program runs silently"
 # --- hostup policy: which rule matches, effective values
 P="db:5432 attempts=20 deadline=90s; *.svc.cluster.local attempts=3; 10.0.0.0/8 off; * attempts=4"
 out=$("$H" policy --policy "$P" db:5432)
-hu_assert_contains "$out" "db:5432: rule 1: db:5432 attempts=20 deadline=90s" "policy: host:port"
+hu_assert_contains "$out" "db:5432: HOSTUP_POLICY rule 1: db:5432 attempts=20 deadline=90s" "policy: host:port"
 hu_assert_contains "$out" "attempts=20 timeout=none deadline=90s backoff=200ms..8s multiplier=2 jitter=full retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN" \
 	"policy: effective values"
 hu_assert_contains "$("$H" policy --policy "$P" db:6000)" "rule 4" "policy: other port falls through"
 hu_assert_contains "$("$H" policy --policy "$P" api.ns.svc.cluster.local:80)" "rule 2" "policy: glob"
 hu_assert_contains "$("$H" policy --policy "$P" 10.1.2.3)" "rule 3: 10.0.0.0/8 off" "policy: CIDR"
+out=$("$H" policy --policy "" --config "$HU_ROOT/config/compose-late-db.json" db:5432)
+hu_assert_contains "$out" "db:5432: HOSTUP_CONFIG rule 1: db:5432 attempts=40" "policy: a rule from the config file"
+hu_assert_contains "$out" "retry_on=ENETUNREACH|ECONNREFUSED|EHOSTDOWN|EHOSTUNREACH|EAI_NONAME|EAI_AGAIN" "policy: retry_on=+ adds to the defaults"
 hu_assert_contains "$("$H" policy --policy "" anything)" "no rule matches; the defaults apply" "policy: defaults"
 
 # --- hostup check-config: exact messages and exit codes

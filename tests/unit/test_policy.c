@@ -359,7 +359,7 @@ START_TEST(describe_rule)
                                "backoff=100ms..5s multiplier=1.5 retry_on=+ECONNREFUSED", 1);
     char buf[512];
     size_t n = hu_rule_describe(&p->rules[0], buf, sizeof buf);
-    const char *want = "attempts=20 timeout=2000ms deadline=90000ms backoff=100ms..5000ms "
+    const char *want = "attempts=20 timeout=2s deadline=90s backoff=100ms..5s "
                        "multiplier=1.5 jitter=equal "
                        "retry_on=ENETUNREACH|ECONNREFUSED|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN";
     ck_assert_str_eq(buf, want);
@@ -379,7 +379,7 @@ START_TEST(describe_defaults_and_off)
     hu_rule r;
     hu_rule_defaults(&r);
     hu_rule_describe(&r, buf, sizeof buf);
-    ck_assert_str_eq(buf, "attempts=8 timeout=none deadline=30000ms backoff=200ms..8000ms "
+    ck_assert_str_eq(buf, "attempts=8 timeout=none deadline=30s backoff=200ms..8s "
                           "multiplier=2 jitter=full retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
     r.off = 1;
     ck_assert_uint_eq(hu_rule_describe(&r, buf, sizeof buf), 3);
@@ -552,7 +552,9 @@ START_TEST(env_rules_before_config)
     r = hu_policy_match(p, "web", NULL, 80);
     ck_assert_ptr_eq(r, &p->rules[2]);
     ck_assert_uint_eq(r->attempts, 5);
-    ck_assert_int_eq(r->number, 3);
+    ck_assert_int_eq(r->number, 2);         /* its position in the file */
+    ck_assert_int_eq(r->from_config, 1);
+    ck_assert_int_eq(p->rules[0].from_config, 0);
     hu_policy_free(p);
 }
 END_TEST
