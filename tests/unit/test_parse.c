@@ -40,6 +40,7 @@ START_TEST(duration_units)
     ck_assert_uint_eq(duration_ok("0s"), 0);
     ck_assert_uint_eq(duration_ok("0ms"), 0);
     ck_assert_uint_eq(duration_ok("1440m"), 86400000);
+    ck_assert_uint_eq(duration_ok("0.4ms"), 1);    /* non-zero never becomes "none" */
 }
 END_TEST
 
@@ -53,6 +54,9 @@ START_TEST(duration_errors)
     ck_assert_str_eq(duration_bad("1441m"), "longer than 24 hours");
     ck_assert_str_eq(duration_bad("s"), "not a duration (a number with ms, s or m)");
     ck_assert_str_eq(duration_bad("5 s"), "not a duration (a number with ms, s or m)");
+    ck_assert_str_eq(duration_bad("0x10s"), "not a duration (a number with ms, s or m)");
+    ck_assert_str_eq(duration_bad("1e3ms"), "not a duration (a number with ms, s or m)");
+    ck_assert_str_eq(duration_bad("1..2s"), "not a duration (a number with ms, s or m)");
 }
 END_TEST
 
@@ -264,6 +268,8 @@ START_TEST(errno_names)
     ck_assert_int_eq(hu_errno_from_name("ehostunreach"), EHOSTUNREACH);
     ck_assert_int_eq(hu_errno_from_name("ENOSUCHTHING"), 0);
     ck_assert_int_eq(hu_errno_from_name(""), 0);
+    ck_assert_int_eq(hu_errno_from_name("EWOULDBLOCK"), EAGAIN);   /* aliases glibc does not list */
+    ck_assert_int_eq(hu_errno_from_name("ENOTSUP"), EOPNOTSUPP);
     ck_assert_str_eq(hu_errno_name(0), "EUNKNOWN");
     ck_assert_str_eq(hu_errno_name(-5), "EUNKNOWN");
 }

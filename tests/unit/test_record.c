@@ -466,7 +466,8 @@ static void write_resolv(const char *body)
 START_TEST(lookup_noname)
 {
     write_resolv("# generated\nsearch example.com\nnameserver 10.0.0.2\n"
-                 "  nameserver 2001:db8::53\noptions ndots:5\n#nameserver 9.9.9.9\n");
+                 "  nameserver 2001:db8::53\noptions ndots:5\n#nameserver 9.9.9.9\n"
+                 "nameservers 1.2.3.4\nnameserver5.6.7.8\n");
     json_t *d = hu_diagnose_lookup("db", EAI_NONAME, 12, resolv_path);
     unlink(resolv_path);
     ck_assert_str_eq(str(d, "layer"), "dns");
