@@ -31,7 +31,7 @@ HEADERS  := $(wildcard include/hostup/*.h shim/*.h)
 # jansson is linked in statically and kept local, so ldd shows libc only.
 STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 
-.PHONY: all lib cli tools check unit integration demo install uninstall clean deps-build
+.PHONY: all lib cli tools check unit integration demo bench install uninstall clean deps-build
 
 all: lib cli tools
 
@@ -65,6 +65,14 @@ $(B)/tools/lib%.so: tests/tools/%.c
 
 $(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK)
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -o $@ $<
+
+# Measurements; results go to bench/results/.
+bench: all $(B)/bench/calls
+	bash bench/callgrind_calls.sh
 
 deps-%:
 	@bash tests/deps.sh $*
