@@ -16,7 +16,8 @@ LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
             shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c
 # Library only: initialisation and the wrapped calls.
-LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/wrap_connect.c shim/wrap_resolve.c
+LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c \
+            shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c
 CLI_SRC  := shim/cli.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.

@@ -12,6 +12,7 @@
 #include <sys/auxv.h>
 
 #include "hostup/hostup.h"
+#include "fdtable.h"
 #include "hu.h"
 #include "log.h"
 
@@ -35,16 +36,40 @@ void hu_bind(void)
     BIND(gethostbyname2);
     BIND(gethostbyname_r);
     BIND(gethostbyname2_r);
+    BIND(poll);
+    BIND(ppoll);
+    BIND(select);
+    BIND(pselect);
+    BIND(epoll_ctl);
+    BIND(epoll_wait);
+    BIND(epoll_pwait);
+    BIND(epoll_pwait2);
+    BIND(close);
+    BIND(dup);
+    BIND(dup2);
+    BIND(dup3);
+    BIND(fcntl);
+    BIND(fcntl64);
+    BIND(getsockopt);
     __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
     hu_guard--;
     errno = saved;
 }
 
-static void atfork_prepare(void) { hu_names_atfork_prepare(); }
-static void atfork_parent(void) { hu_names_atfork_release(); }
+static void atfork_prepare(void)
+{
+    hu_table_lock();
+    hu_names_atfork_prepare();
+}
+static void atfork_parent(void)
+{
+    hu_names_atfork_release();
+    hu_table_unlock();
+}
 static void atfork_child(void)
 {
     hu_names_atfork_release();
+    hu_table_atfork_child();
     hu_retry_atfork_child();
 }
 

@@ -365,10 +365,19 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
             *why = "jitter must be full, equal, decorrelated or none";
             return -1;
         }
+    } else if (KEY("so_error")) {
+        if (strcmp(v, "einprogress") == 0)
+            r->so_error_zero = 0;
+        else if (strcmp(v, "zero") == 0)
+            r->so_error_zero = 1;
+        else {
+            *why = "so_error must be einprogress or zero";
+            return -1;
+        }
     } else if (KEY("retry_on")) {
         return parse_retry_on(r, v, why);
     } else {
-        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, off)";
+        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, off)";
         return -1;
     }
 #undef KEY
@@ -657,8 +666,9 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
     }
     OUT("attempts=%u timeout=%s", r->attempts, r->timeout_ms ? dur(r->timeout_ms, d1, sizeof d1) : "none");
     OUT(" deadline=%s", r->deadline_ms ? dur(r->deadline_ms, d1, sizeof d1) : "none");
-    OUT(" backoff=%s..%s multiplier=%g jitter=%s retry_on=", dur(r->backoff_first_ms, d1, sizeof d1),
-        dur(r->backoff_cap_ms, d2, sizeof d2), r->multiplier, jitter_name(r->jitter));
+    OUT(" backoff=%s..%s multiplier=%g jitter=%s so_error=%s retry_on=", dur(r->backoff_first_ms, d1, sizeof d1),
+        dur(r->backoff_cap_ms, d2, sizeof d2), r->multiplier, jitter_name(r->jitter),
+        r->so_error_zero ? "zero" : "einprogress");
     const char *sep = "";
     for (int e = 1; e < HU_ERRNO_MAX; e++)
         if (get_bit64(r->retry_errno, e)) {

@@ -14,7 +14,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "conn.h"
 #include "diagnosis.h"
+#include "fdtable.h"
 #include "hostup/hostup.h"
 #include "hu.h"
 #include "log.h"
@@ -100,25 +102,6 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
     return err;
 }
 
-static void log_connect(const char *event, const struct sockaddr *sa, const char *host,
-                        unsigned port, int err, unsigned attempt, const hu_rule *r,
-                        long delay, long elapsed, long try_ms, const hu_icmp *icmp)
-{
-    if (!hu_log_enabled())
-        return;
-    hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
-                   .err = err, .attempt = attempt, .attempts = r->attempts,
-                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
-    if (err) {
-        hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
-        if (icmp)
-            f.icmp = *icmp;
-        hu_gather_connect(&f);
-        ev.diagnosis = hu_classify_connect(&f);
-    }
-    hu_log_event(&ev);
-}
-
 /* The retry loop.  err is the errno of a first try that already ran, or 0
  * when the first try is still to be made (a rule with a timeout). */
 static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0)
@@ -148,6 +131,22 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     int64_t end = bound ? t0 + bound : 0;
     int64_t try_start = t0;
 
+    if (flags & O_NONBLOCK) {
+        /* an event loop's socket: never sleep here.  Track it; the program's
+         * own poll/select/epoll calls drive the retries. */
+        if (!err)
+            err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
+        if (err && err != EINPROGRESS && !hu_rule_retries_errno(r, err))
+            return err;
+        if (r->off || (err == EINPROGRESS && r->attempts < 2))
+            return err;
+        hu_table_lock();
+        enum hu_verdict v = hu_conn_begin(fd, sa, len, r, have_host ? host : NULL, t0,
+                                          err == EINPROGRESS ? 0 : err);
+        hu_table_unlock();
+        return err == EINPROGRESS || v == HU_HIDE ? EINPROGRESS : err;
+    }
+
     if (!err) {     /* first try, bounded by the rule's timeout */
         if (r->off || !r->timeout_ms)
             return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
@@ -168,17 +167,17 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         hu_drain_errqueue(fd, &icmp);   /* stale entries would make POLLERR sticky */
         if (!hu_rule_retries_errno(r, err)) {
             if (attempt > 1)
-                log_connect(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
+                hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
                             r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
             return err;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
-            log_connect(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
+            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
                         -1, (long)(now - t0), (long)(now - try_start), &icmp);
             return err;
         }
-        log_connect(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
+        hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
                     delay, (long)(now - t0), (long)(now - try_start), &icmp);
 
         int64_t wake = hu_now_ms() + delay;
@@ -198,7 +197,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         err = try_once(fd, sa, len, flags, limit);
         if (!err) {
             hu_drain_errqueue(fd, NULL);
-            log_connect(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
+            hu_conn_log(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
                         -1, (long)(hu_now_ms() - t0), 0, NULL);
             return 0;
         }
@@ -217,7 +216,22 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     }
     if (hu_guard)
         return hu_real.connect(fd, sa, len);
-    int entry_errno = errno;
+    int entry_errno = errno, err;
+    hu_conn *c = hu_conn_of(fd);
+    if (HU_UNLIKELY(c != NULL)) {
+        /* the program calls connect again on a socket we are retrying */
+        hu_guard++;
+        hu_table_lock();
+        err = hu_conn_reconnect(c, fd);
+        if (err < 0)    /* finished with it: a fresh connect follows */
+            hu_conn_forget_fd(fd);
+        hu_table_unlock();
+        hu_guard--;
+        if (err >= 0) {
+            errno = err ? err : entry_errno;
+            return err ? -1 : 0;
+        }
+    }
     const hu_policy *p = hu_policy_get();
     int64_t t0 = hu_now_ms();
     if (HU_UNLIKELY(p->any_timeout) && sa && len >= sizeof(struct sockaddr_in) &&
@@ -225,9 +239,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
         goto slow;
     if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0))
         return 0;
-    int err = errno;
+    err = errno;
     /* the kernel accepted sa, so reading it is safe from here on */
-    if (HU_LIKELY(!errno_in(p->any_errno, err)) ||
+    if (HU_LIKELY(err != EINPROGRESS && !errno_in(p->any_errno, err)) ||
         (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
         return -1;
     goto retry;

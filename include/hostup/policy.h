@@ -36,6 +36,7 @@ typedef struct hu_rule {
     unsigned backoff_first_ms, backoff_cap_ms;
     double multiplier;
     enum hu_jitter jitter;
+    int so_error_zero;        /* so_error=zero: 0 instead of EINPROGRESS */
     uint64_t retry_errno[HU_ERRNO_MAX / 64];
     uint32_t retry_eai;       /* bit n set: EAI code -n is retried */
 } hu_rule;

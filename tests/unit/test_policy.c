@@ -285,7 +285,7 @@ static const struct bad_case bad_cases[] = {
     {"db multiplier=0.5", 4, "'multiplier=0.5': multiplier must be a number from 1 to 100"},
     {"db jitter=weird", 4, "'jitter=weird': jitter must be full, equal, decorrelated or none"},
     {"db colour=red", 4, "'colour=red': unknown option (attempts, timeout, deadline, backoff, "
-                         "multiplier, jitter, retry_on, off)"},
+                         "multiplier, jitter, retry_on, so_error, off)"},
     {"db attempts", 4, "'attempts': expected key=value or 'off'"},
     {"db retry_on=EBOGUS", 4, "'retry_on=EBOGUS': unknown errno or EAI name"},
     {"db retry_on=+", 4, "'retry_on=+': expected NAME|NAME... (errno or EAI names)"},
@@ -360,7 +360,7 @@ START_TEST(describe_rule)
     char buf[512];
     size_t n = hu_rule_describe(&p->rules[0], buf, sizeof buf);
     const char *want = "attempts=20 timeout=2s deadline=90s backoff=100ms..5s "
-                       "multiplier=1.5 jitter=equal "
+                       "multiplier=1.5 jitter=equal so_error=einprogress "
                        "retry_on=ENETUNREACH|ECONNREFUSED|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN";
     ck_assert_str_eq(buf, want);
     ck_assert_uint_eq(n, strlen(want));
@@ -380,7 +380,7 @@ START_TEST(describe_defaults_and_off)
     hu_rule_defaults(&r);
     hu_rule_describe(&r, buf, sizeof buf);
     ck_assert_str_eq(buf, "attempts=8 timeout=none deadline=30s backoff=200ms..8s "
-                          "multiplier=2 jitter=full retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
+                          "multiplier=2 jitter=full so_error=einprogress retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
     r.off = 1;
     ck_assert_uint_eq(hu_rule_describe(&r, buf, sizeof buf), 3);
     ck_assert_str_eq(buf, "off");

@@ -1,0 +1,401 @@
+/* The asynchronous retry state machine (see conn.h).
+ *
+ * Kernel facts it relies on (Linux, measured; shared/notes/clients.md):
+ * - the first ICMP error on a SYN_SENT socket is "soft": POLLERR with
+ *   SO_ERROR set while the SYN goes on, so TCP_INFO decides, not revents;
+ * - ICMP errors pile up in the socket's error queue and keep POLLERR
+ *   raised even after the connection is established: drain it;
+ * - connect(AF_UNSPEC) resets any state to TCP_CLOSE, after which one
+ *   connect() starts a fresh SYN;
+ * - a socket in TCP_CLOSE polls as POLLOUT|POLLHUP forever, so a socket
+ *   waiting for its next try must be left out of the program's wait. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <poll.h>
+
+#include "conn.h"
+#include "diagnosis.h"
+#include "fdtable.h"
+#include "hostup/hostup.h"
+#include "hu.h"
+#include "log.h"
+
+int hu_conns_active;
+static hu_conn *active_head;
+
+/* A small pool keeps the normal EINPROGRESS path free of malloc. */
+#define POOL 256
+static hu_conn pool[POOL];
+static unsigned char pool_used[POOL];
+
+static hu_conn *conn_alloc(void)
+{
+    for (int i = 0; i < POOL; i++)
+        if (!pool_used[i]) {
+            pool_used[i] = 1;
+            memset(&pool[i], 0, sizeof pool[i]);
+            return &pool[i];
+        }
+    return calloc(1, sizeof(hu_conn));
+}
+
+static void conn_free(hu_conn *c)
+{
+    if (c >= pool && c < pool + POOL)
+        pool_used[c - pool] = 0;
+    else
+        free(c);
+}
+
+static int is_active(const hu_conn *c)
+{
+    return c->state != HU_CONN_DONE || c->pending_err;
+}
+
+static void set_active(hu_conn *c, int was)
+{
+    int now = is_active(c);
+    if (now == was)
+        return;
+    if (now) {
+        c->prev_active = NULL;
+        c->next_active = active_head;
+        if (active_head)
+            active_head->prev_active = c;
+        active_head = c;
+        __atomic_add_fetch(&hu_conns_active, 1, __ATOMIC_RELEASE);
+    } else {
+        if (c->prev_active)
+            c->prev_active->next_active = c->next_active;
+        else
+            active_head = c->next_active;
+        if (c->next_active)
+            c->next_active->prev_active = c->prev_active;
+        c->next_active = c->prev_active = NULL;
+        __atomic_sub_fetch(&hu_conns_active, 1, __ATOMIC_RELEASE);
+    }
+}
+
+hu_conn *hu_conn_active_head(void) { return active_head; }
+
+hu_conn *hu_conn_of(int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    return e ? e->conn : NULL;
+}
+
+static void release(hu_conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    int was = is_active(c);
+    c->state = HU_CONN_DONE;
+    c->pending_err = 0;
+    set_active(c, was);
+    conn_free(c);
+}
+
+void hu_conn_forget_fd(int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    if (!e)
+        return;
+    e->epfd = -1;
+    if (e->conn) {
+        hu_conn *c = e->conn;
+        e->conn = NULL;
+        if (c->fd == fd)        /* a dup may still hold it, under another number */
+            c->fd = -1;
+        release(c);
+    }
+}
+
+void hu_conn_dup(int fd, int fd2)
+{
+    hu_fdent *e = hu_fd_get(fd), *e2;
+    if (!e || !e->conn || !(e2 = hu_fd_make(fd2)))
+        return;
+    if (e2->conn)
+        hu_conn_forget_fd(fd2);
+    e2->conn = e->conn;
+    e->conn->refs++;
+}
+
+void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                 int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                 long try_ms, const hu_icmp *icmp)
+{
+    if (!hu_log_enabled())
+        return;
+    hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
+                   .err = err, .attempt = attempt, .attempts = r->attempts,
+                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
+    if (err) {
+        hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
+        if (icmp)
+            f.icmp = *icmp;
+        hu_gather_connect(&f);
+        ev.diagnosis = hu_classify_connect(&f);
+    }
+    hu_log_event(&ev);
+}
+
+#define LOG(c, ev, err, delay, now, icmp)                                                       \
+    hu_conn_log(ev, (const struct sockaddr *)&(c)->addr, (c)->have_host ? (c)->host : NULL,    \
+                (c)->port, err, (c)->attempt, (c)->rule, delay, (long)((now) - (c)->t0),       \
+                (long)((now) - (c)->try_start), icmp)
+
+static void reset_socket(int fd)
+{
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    hu_real.connect(fd, &unspec, sizeof unspec);
+}
+
+/* Leave epoll while waiting: a reset socket would report EPOLLHUP at every
+ * wait (EPOLLHUP/EPOLLERR cannot be masked), and the loop would spin. */
+static void leave_epoll(hu_conn *c, int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    if (!e || e->epfd < 0 || c->ep_removed)
+        return;
+    if (hu_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL) == 0) {
+        c->ep_removed = 1;
+        c->epfd = e->epfd;
+        c->ep_events = e->ep_events;
+        c->ep_data = e->ep_data;
+    } else
+        e->epfd = -1;       /* stale: that fd number was closed behind us */
+}
+
+static void rejoin_epoll(hu_conn *c, int fd)
+{
+    if (!c->ep_removed)
+        return;
+    struct epoll_event ev = {.events = c->ep_events, .data.u64 = c->ep_data};
+    hu_real.epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev);
+    c->ep_removed = 0;
+}
+
+/* A try failed with err.  Schedule the next one (HU_HIDE) or hand the
+ * failure to the program (HU_PASS, with err owed through SO_ERROR). */
+static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
+{
+    hu_icmp icmp = {0};
+    int was = is_active(c);
+    hu_drain_errqueue(fd, &icmp);
+    const hu_rule *r = c->rule;
+    unsigned delay = 0;
+    int retry = hu_rule_retries_errno(r, err) && c->attempt < r->attempts;
+    if (retry) {
+        delay = hu_backoff_next(r, &c->bo, hu_thread_rng());
+        if (r->deadline_ms && now + delay >= c->t0 + (int64_t)r->deadline_ms)
+            retry = 0;
+    }
+    if (!retry) {
+        if (c->attempt > 1 || hu_rule_retries_errno(r, err))
+            LOG(c, HOSTUP_EV_GAVE_UP, err, -1, now, &icmp);
+        c->state = HU_CONN_DONE;
+        c->pending_err = err;
+        set_active(c, was);
+        return HU_PASS;
+    }
+    LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
+    reset_socket(fd);
+    leave_epoll(c, fd);
+    c->state = HU_CONN_WAITING;
+    c->next_try = now + delay;
+    set_active(c, was);
+    return HU_HIDE;
+}
+
+static void succeeded(hu_conn *c, int fd, int64_t now)
+{
+    int was = is_active(c);
+    hu_drain_errqueue(fd, NULL);    /* stale ICMP entries keep POLLERR up */
+    if (c->attempt > 1)
+        LOG(c, HOSTUP_EV_RECOVERED, 0, -1, now, NULL);
+    c->state = HU_CONN_DONE;
+    set_active(c, was);
+}
+
+enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
+                              const hu_rule *r, const char *host, int64_t t0, int err)
+{
+    hu_fdent *e = hu_fd_make(fd);
+    if (!e)
+        return HU_PASS;
+    if (e->conn)
+        hu_conn_forget_fd(fd);
+    hu_conn *c = conn_alloc();
+    if (!c)
+        return HU_PASS;
+    c->refs = 1;
+    c->fd = fd;
+    c->state = HU_CONN_DONE;    /* made active below */
+    memcpy(&c->addr, sa, len < sizeof c->addr ? len : sizeof c->addr);
+    c->addrlen = len;
+    c->port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (host) {
+        snprintf(c->host, sizeof c->host, "%s", host);
+        c->have_host = 1;
+    }
+    c->rule = r;
+    c->attempt = 1;
+    c->t0 = c->try_start = t0;
+    hu_backoff_init(&c->bo);
+    e->conn = c;
+    if (err == 0) {
+        c->state = HU_CONN_CONNECTING;
+        set_active(c, 0);
+        return HU_PASS;
+    }
+    return failed(c, fd, err, hu_now_ms());
+}
+
+static int tcp_state(int fd)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (hu_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+        return -1;
+    return ti.tcpi_state;
+}
+
+enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
+{
+    if (c->state != HU_CONN_CONNECTING)
+        return HU_PASS;
+    int64_t now = hu_now_ms();
+    int st = tcp_state(fd), err = 0;
+    socklen_t l = sizeof err;
+    switch (st) {
+    case TCP_ESTABLISHED:
+        /* POLLERR here is only queued ICMP noise from earlier tries */
+        succeeded(c, fd, now);
+        *revents &= (short)~POLLERR;
+        return HU_PASS;
+    case TCP_SYN_SENT:
+        if (!(*revents & (POLLERR | POLLHUP)))
+            return HU_HIDE;     /* not decided yet */
+        hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        if (!err) {             /* a soft error already taken: keep waiting */
+            hu_drain_errqueue(fd, NULL);
+            return HU_HIDE;
+        }
+        return failed(c, fd, err, now);
+    case TCP_CLOSE:
+        hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+        return failed(c, fd, err ? err : ECONNABORTED, now);
+    default:
+        succeeded(c, fd, now);  /* past the handshake (e.g. CLOSE_WAIT) */
+        return HU_PASS;
+    }
+}
+
+int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
+{
+    if (c->state == HU_CONN_WAITING) {
+        if (now < c->next_try)
+            return c->next_try;
+        c->attempt++;
+        c->try_start = now;
+        int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
+        int err = rc == 0 ? 0 : errno;
+        rejoin_epoll(c, fd);
+        if (rc == 0) {
+            succeeded(c, fd, now);
+            return -1;
+        }
+        if (err == EINPROGRESS) {
+            c->state = HU_CONN_CONNECTING;
+        } else {
+            c->state = HU_CONN_CONNECTING;
+            if (failed(c, fd, err, now) == HU_HIDE)
+                return c->next_try;
+            return -1;
+        }
+    }
+    if (c->state == HU_CONN_CONNECTING && c->rule->timeout_ms) {
+        int64_t limit = c->try_start + c->rule->timeout_ms;
+        if (now >= limit) {
+            if (failed(c, fd, ETIMEDOUT, now) == HU_HIDE)
+                return c->next_try;
+            /* our own bound ran out while the SYN is still in flight: stop
+             * it, so the program sees the failure now, as ETIMEDOUT */
+            reset_socket(fd);
+            return -1;
+        }
+        return limit;
+    }
+    return -1;
+}
+
+/* SO_ERROR while a retry is scheduled: the SYN is not in flight, yet the
+ * program must keep waiting.  EINPROGRESS keeps libuv and asyncio waiting
+ * (see README, "SO_ERROR"); so_error=zero serves clients that read 0 as
+ * "still connecting" (libpq, curl <= 7.87). */
+static int waiting_answer(const hu_conn *c)
+{
+    return c->rule->so_error_zero ? 0 : EINPROGRESS;
+}
+
+int hu_conn_so_error(hu_conn *c, int fd)
+{
+    int was = is_active(c);
+    if (c->state == HU_CONN_DONE) {
+        if (!c->pending_err)
+            return -1;
+        int err = c->pending_err;   /* owed once, as the kernel clears it */
+        c->pending_err = 0;
+        set_active(c, was);
+        return err;
+    }
+    if (c->state == HU_CONN_WAITING)
+        return waiting_answer(c);
+    int err = 0;
+    socklen_t l = sizeof err;
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || !err) {
+        if (!err && tcp_state(fd) == TCP_ESTABLISHED)
+            succeeded(c, fd, hu_now_ms());
+        return err;
+    }
+    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+        return waiting_answer(c);
+    c->pending_err = 0;             /* handed over right now */
+    set_active(c, 1);
+    return err;
+}
+
+int hu_conn_reconnect(hu_conn *c, int fd)
+{
+    int was = is_active(c);
+    if (c->state == HU_CONN_WAITING)
+        return EALREADY;
+    if (c->state == HU_CONN_DONE) {
+        if (!c->pending_err)
+            return -1;
+        int err = c->pending_err;
+        c->pending_err = 0;
+        set_active(c, was);
+        return err;
+    }
+    int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
+    int err = rc == 0 ? 0 : errno;
+    if (err == 0 || err == EISCONN) {
+        succeeded(c, fd, hu_now_ms());
+        return err;
+    }
+    if (err == EALREADY || err == EINPROGRESS)
+        return err;
+    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+        return EALREADY;
+    c->pending_err = 0;
+    set_active(c, 1);
+    return err;
+}

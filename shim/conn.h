@@ -1,0 +1,80 @@
+/* Connections being retried asynchronously: a non-blocking connect whose
+ * failure arrives later, through poll/select/epoll or SO_ERROR.  The
+ * program's own wait calls drive the retries, so its event loop never
+ * stalls: a connection waiting for its next try is left out of the wait,
+ * and the wait is shortened to the moment of that try. */
+#ifndef HOSTUP_CONN_H
+#define HOSTUP_CONN_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hostup/backoff.h"
+#include "hostup/policy.h"
+#include "probe.h"
+
+enum hu_conn_state {
+    HU_CONN_CONNECTING,     /* a SYN is in flight */
+    HU_CONN_WAITING,        /* failed, reset; the next try is at next_try */
+    HU_CONN_DONE,           /* connected, or handed back to the program */
+};
+
+typedef struct hu_conn {
+    int refs;               /* fds pointing here (dup) */
+    int fd;                 /* the fd it is known by for epoll; -1 unknown */
+    enum hu_conn_state state;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    unsigned port;
+    char host[256];
+    int have_host;
+    const hu_rule *rule;
+    unsigned attempt;
+    int64_t t0, try_start, next_try;
+    hu_backoff bo;
+    int pending_err;        /* SO_ERROR owed to the program after we read it */
+    int ep_removed;         /* we took it out of epfd while WAITING */
+    int epfd;
+    uint32_t ep_events;
+    uint64_t ep_data;
+    struct hu_conn *next_active, *prev_active;
+} hu_conn;
+
+/* How a wait wrapper should treat an event on a tracked fd. */
+enum hu_verdict { HU_PASS, HU_HIDE };
+
+/* Number of conns in CONNECTING or WAITING, or owing an error: the wait
+ * wrappers' fast path reads only this. */
+extern int hu_conns_active;
+
+/* All calls below need hu_table_lock held. */
+
+/* Start tracking fd after its non-blocking connect returned EINPROGRESS
+ * (err == 0) or failed at once with err.  Returns the verdict for the
+ * connect call itself: HU_HIDE means "report EINPROGRESS, a retry is due". */
+enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
+                              const hu_rule *r, const char *host, int64_t t0, int err);
+hu_conn *hu_conn_of(int fd);
+/* An event (revents in poll terms) was seen for a CONNECTING conn. */
+enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents);
+/* Fire due retries and expire per-try timeouts; returns the earliest
+ * time (ms) this conn needs attention, or -1. */
+int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now);
+/* fd was closed or replaced: drop its reference. */
+void hu_conn_forget_fd(int fd);
+/* fd2 became a duplicate of fd. */
+void hu_conn_dup(int fd, int fd2);
+hu_conn *hu_conn_active_head(void);
+/* getsockopt(SO_ERROR) on a tracked fd: the value to report, or -1 to let
+ * the kernel answer. */
+int hu_conn_so_error(hu_conn *c, int fd);
+/* connect() called again by the program on a tracked fd: returns 0 or an
+ * errno to report, or -1 to let the call through. */
+int hu_conn_reconnect(hu_conn *c, int fd);
+void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                 int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                 long try_ms, const hu_icmp *icmp);
+void hu_conn_atfork_child(void);
+
+#endif

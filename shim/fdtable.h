@@ -1,0 +1,30 @@
+/* fd -> what the library knows about that descriptor: the connection being
+ * retried on it, and its epoll registration (recorded for every fd, since
+ * programs like nginx register a socket before they connect it). */
+#ifndef HOSTUP_FDTABLE_H
+#define HOSTUP_FDTABLE_H
+
+#include <stdint.h>
+
+struct hu_conn;
+
+typedef struct hu_fdent {
+    struct hu_conn *conn;   /* non-NULL while a connect on it is tracked */
+    int epfd;               /* last epoll instance it was added to; -1 none */
+    uint32_t ep_events;
+    uint64_t ep_data;
+} hu_fdent;
+
+/* Entry for fd, or NULL when the table never held it.  Lock-free read: the
+ * chunks are never freed. */
+hu_fdent *hu_fd_get(int fd);
+/* Entry for fd, allocating its chunk; NULL only when out of memory or
+ * fd < 0.  Call with hu_table_lock held. */
+hu_fdent *hu_fd_make(int fd);
+
+/* One lock for the table and every connection's state. */
+void hu_table_lock(void);
+void hu_table_unlock(void);
+void hu_table_atfork_child(void);
+
+#endif
