@@ -215,8 +215,13 @@ void hu_drain_errqueue(int fd, hu_icmp *out)
             struct sockaddr *off = SO_EE_OFFENDER(ee);
             if (off->sa_family == AF_INET)
                 inet_ntop(AF_INET, &((struct sockaddr_in *)off)->sin_addr, out->offender, sizeof out->offender);
-            else if (off->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((struct sockaddr_in6 *)off)->sin6_addr, out->offender, sizeof out->offender);
+            else if (off->sa_family == AF_INET6) {
+                const struct in6_addr *a6 = &((struct sockaddr_in6 *)off)->sin6_addr;
+                if (IN6_IS_ADDR_V4MAPPED(a6))   /* an IPv4 sender seen by a dual-stack socket */
+                    inet_ntop(AF_INET, &a6->s6_addr[12], out->offender, sizeof out->offender);
+                else
+                    inet_ntop(AF_INET6, a6, out->offender, sizeof out->offender);
+            }
         }
     }
 }

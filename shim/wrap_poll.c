@@ -79,7 +79,9 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ms, wait_fn w
         int visible = 0;
         hu_table_lock();
         for (nfds_t i = 0; i < n; i++) {
-            hu_conn *c = fds[i].revents ? hu_conn_of(fds[i].fd) : NULL;
+            /* looked up even without revents: a connection handed back
+             * while its SYN is still in flight owes POLLERR */
+            hu_conn *c = hu_conn_of(fds[i].fd);
             if (c && c->state == HU_CONN_CONNECTING &&
                 hu_conn_examine(c, fds[i].fd, &fds[i].revents) == HU_HIDE)
                 fds[i].revents = 0;

@@ -6,7 +6,10 @@ mode=${1:-check}
 build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
 case "$mode" in
   build) want=("${build[@]}") ;;
-  check) want=("${build[@]}" check nftables iproute2 curl python3) ;;
+  # test_servers.sh: a JDK (java File.java needs jdk.compiler), a PostgreSQL
+  # server and psql, nginx
+  check) want=("${build[@]}" check nftables iproute2 curl python3
+               nodejs openjdk-17-jdk-headless postgresql nginx) ;;
   demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
   *) echo "usage: $0 build|check|demo" >&2; exit 64 ;;
 esac
