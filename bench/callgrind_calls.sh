@@ -31,12 +31,22 @@ out=bench/results/calls.md
 	echo "| call | bare instr/call | with hostup | extra | extra % |"
 	echo "|---|---:|---:|---:|---:|"
 } >"$out"
-for op in connect getaddrinfo gethostbyname; do
+label() {
+	case $1 in
+	connect) echo 'connect() to a loopback listener (+ accept, close)' ;;
+	getaddrinfo) echo 'getaddrinfo("localhost")' ;;
+	gethostbyname) echo 'gethostbyname("localhost")' ;;
+	poll100) echo 'poll() over 100 idle fds, timeout 0' ;;
+	epoll1000) echo 'epoll_wait() with 1,000 registered idle fds, timeout 0' ;;
+	close) echo 'open() + close() of a local file' ;;
+	esac
+}
+for op in connect getaddrinfo gethostbyname poll100 epoll1000 close; do
 	b1=$(instr "" $op $N1) b2=$(instr "" $op $N2)
 	s1=$(instr "$PWD/$B/libhostup.so" $op $N1) s2=$(instr "$PWD/$B/libhostup.so" $op $N2)
-	awk -v op=$op -v b1=$b1 -v b2=$b2 -v s1=$s1 -v s2=$s2 -v n=$((N2 - N1)) 'BEGIN {
+	awk -v what="$(label $op)" -v b1=$b1 -v b2=$b2 -v s1=$s1 -v s2=$s2 -v n=$((N2 - N1)) 'BEGIN {
 		bare = (b2 - b1) / n; shim = (s2 - s1) / n
-		printf "| %s() | %.0f | %.0f | %+.0f | %+.2f%% |\n", op, bare, shim, shim - bare, 100 * (shim - bare) / bare }' >>"$out"
+		printf "| %s | %.0f | %.0f | %+.0f | %+.2f%% |\n", what, bare, shim, shim - bare, 100 * (shim - bare) / bare }' >>"$out"
 	echo "bench: $op done" >&2
 done
 cat "$out"

@@ -1,5 +1,8 @@
 /* Loops over one wrapped call, for instruction counts under callgrind.
- *   calls connect|getaddrinfo|gethostbyname N
+ *   calls connect|getaddrinfo|gethostbyname|poll100|epoll1000|close N
+ * poll100: poll() over 100 idle pipe ends; epoll1000: epoll_wait() on an
+ * epoll set of 1,000 idle pipe ends; both with timeout 0.  close: open()
+ * and close() of a local file.
  * connect: TCP connect to a loopback listener, then close (accepting in
  * the same thread keeps the backlog short). */
 #define _GNU_SOURCE
@@ -8,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +47,39 @@ int main(int argc, char **argv)
         for (long i = 0; i < n; i++)
             if (!gethostbyname("localhost"))
                 return 1;
+    } else if (strcmp(argv[1], "poll100") == 0) {
+        struct pollfd p[100];
+        for (int i = 0; i < 50; i++) {
+            int fds[2];
+            if (pipe(fds))
+                return 1;
+            p[2 * i] = (struct pollfd){fds[0], POLLIN, 0};
+            p[2 * i + 1] = (struct pollfd){fds[1], POLLIN, 0};
+        }
+        for (long i = 0; i < n; i++)
+            if (poll(p, 100, 0) != 0)
+                return 1;
+    } else if (strcmp(argv[1], "epoll1000") == 0) {
+        int ep = epoll_create1(0);
+        for (int i = 0; i < 500; i++) {
+            int fds[2];
+            if (pipe(fds))
+                return 1;
+            for (int k = 0; k < 2; k++) {
+                struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[k]};
+                epoll_ctl(ep, EPOLL_CTL_ADD, fds[k], &ev);
+            }
+        }
+        struct epoll_event out[64];
+        for (long i = 0; i < n; i++)
+            if (epoll_wait(ep, out, 64, 0) != 0)
+                return 1;
+    } else if (strcmp(argv[1], "close") == 0) {
+        for (long i = 0; i < n; i++) {
+            int fd = open("/dev/null", O_RDONLY);
+            if (fd < 0 || close(fd) != 0)
+                return 1;
+        }
     } else
         return 2;
     return 0;

@@ -44,9 +44,8 @@ typedef struct hu_conn {
 /* How a wait wrapper should treat an event on a tracked fd. */
 enum hu_verdict { HU_PASS, HU_HIDE };
 
-/* Number of conns in CONNECTING or WAITING, or owing an error: the wait
- * wrappers' fast path reads only this. */
-extern int hu_conns_active;
+/* hu_conns_active (hu.h) counts conns in CONNECTING or WAITING, or owing
+ * an error: the wait wrappers' fast path reads only that. */
 
 /* All calls below need hu_table_lock held. */
 

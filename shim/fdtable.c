@@ -8,20 +8,12 @@
 #include "fdtable.h"
 #include "hu.h"
 
-#define CHUNK_BITS 12
-#define CHUNK (1 << CHUNK_BITS)
-#define NCHUNKS (1 << (31 - CHUNK_BITS))    /* covers every non-negative int */
+#define CHUNK_BITS HU_FD_CHUNK_BITS
+#define CHUNK HU_FD_CHUNK
 
-static hu_fdent *chunks[NCHUNKS];
+hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS];
+#define chunks hu_fd_chunks
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-hu_fdent *hu_fd_get(int fd)
-{
-    if (fd < 0)
-        return NULL;
-    hu_fdent *c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
-    return c ? &c[fd & (CHUNK - 1)] : NULL;
-}
 
 hu_fdent *hu_fd_make(int fd)
 {

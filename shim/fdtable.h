@@ -15,9 +15,21 @@ typedef struct hu_fdent {
     uint64_t ep_data;
 } hu_fdent;
 
-/* Entry for fd, or NULL when the table never held it.  Lock-free read: the
- * chunks are never freed. */
-hu_fdent *hu_fd_get(int fd);
+#define HU_FD_CHUNK_BITS 12
+#define HU_FD_CHUNK (1 << HU_FD_CHUNK_BITS)
+#define HU_FD_NCHUNKS (1 << (31 - HU_FD_CHUNK_BITS))   /* every non-negative int */
+extern hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS] __attribute__((visibility("hidden")));
+
+/* Entry for fd, or NULL when the table never held it.  Inline and
+ * lock-free (chunks are never freed): close() and connect() call it on
+ * every fd. */
+static inline hu_fdent *hu_fd_get(int fd)
+{
+    if (fd < 0)
+        return 0;
+    hu_fdent *c = __atomic_load_n(&hu_fd_chunks[fd >> HU_FD_CHUNK_BITS], __ATOMIC_ACQUIRE);
+    return c ? &c[fd & (HU_FD_CHUNK - 1)] : 0;
+}
 /* Entry for fd, allocating its chunk; NULL only when out of memory or
  * fd < 0.  Call with hu_table_lock held. */
 hu_fdent *hu_fd_make(int fd);

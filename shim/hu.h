@@ -58,6 +58,15 @@ void hu_bind(void) HU_HIDDEN;
 /* The policy in force; loads it (once) on first use. */
 const hu_policy *hu_policy_get(void) HU_HIDDEN;
 
+/* Bound, and no connection being retried anywhere: the wait wrappers'
+ * whole fast path. */
+extern int hu_conns_active HU_HIDDEN;
+static inline int hu_ready_and_idle(void)
+{
+    return __atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&hu_conns_active, __ATOMIC_RELAXED);
+}
+
 static inline void hu_ensure_bound(void)
 {
     if (HU_UNLIKELY(!__atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE)))

@@ -168,18 +168,28 @@ static int wait_pwait2(int epfd, struct epoll_event *ev, int max, int64_t ms, vo
 
 #define ACTIVE() __atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE)
 
-__attribute__((visibility("default")))
-int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+__attribute__((noinline)) static int epoll_wait_slow(int epfd, struct epoll_event *ev, int max,
+                                                     int timeout)
 {
     hu_ensure_bound();
-    if (HU_LIKELY(!ACTIVE()) || hu_guard || max <= 0)
+    if (!ACTIVE() || hu_guard || max <= 0)
         return hu_real.epoll_wait(epfd, ev, max, timeout);
     return epoll_core(epfd, ev, max, timeout, wait_plain, NULL);
 }
 
 __attribute__((visibility("default")))
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+    if (HU_LIKELY(hu_ready_and_idle()))
+        return hu_real.epoll_wait(epfd, ev, max, timeout);
+    return epoll_wait_slow(epfd, ev, max, timeout);
+}
+
+__attribute__((visibility("default")))
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
+    if (HU_LIKELY(hu_ready_and_idle()))
+        return hu_real.epoll_pwait(epfd, ev, max, timeout, mask);
     hu_ensure_bound();
     if (HU_LIKELY(!ACTIVE()) || hu_guard || max <= 0)
         return hu_real.epoll_pwait(epfd, ev, max, timeout, mask);

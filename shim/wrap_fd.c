@@ -33,14 +33,21 @@ static void duplicated(int fd, int fd2)
     hu_table_unlock();
 }
 
-__attribute__((visibility("default")))
-int close(int fd)
+__attribute__((noinline)) static int close_slow(int fd)
 {
     hu_ensure_bound();
     /* forget first: once closed, the number may be reused by another thread */
-    if (HU_UNLIKELY(known(fd)) && !hu_guard)
+    if (known(fd) && !hu_guard)
         forget(fd);
     return hu_real.close(fd);
+}
+
+__attribute__((visibility("default")))
+int close(int fd)
+{
+    if (HU_LIKELY(__atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE) && !known(fd)))
+        return hu_real.close(fd);
+    return close_slow(fd);
 }
 
 __attribute__((visibility("default")))

@@ -117,14 +117,22 @@ static int wait_poll(struct pollfd *fds, nfds_t n, int64_t ms, void *ctx)
     return hu_real.poll(fds, n, ms > 0x7fffffff ? 0x7fffffff : (int)ms);
 }
 
+__attribute__((noinline)) static int poll_slow(struct pollfd *fds, nfds_t n, int timeout)
+{
+    hu_ensure_bound();
+    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !any_tracked(fds, n))
+        return hu_real.poll(fds, n, timeout);
+    return poll_core(fds, n, timeout, wait_poll, NULL);
+}
+
+/* The fast path is two loads and a tail call: keep it free of anything
+ * that would make the compiler save registers. */
 __attribute__((visibility("default")))
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-    hu_ensure_bound();
-    if (HU_LIKELY(!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE)) || hu_guard ||
-        !any_tracked(fds, n))
+    if (HU_LIKELY(hu_ready_and_idle()))
         return hu_real.poll(fds, n, timeout);
-    return poll_core(fds, n, timeout, wait_poll, NULL);
+    return poll_slow(fds, n, timeout);
 }
 
 __attribute__((visibility("default")))
@@ -162,9 +170,10 @@ static int64_t ts_ms(const struct timespec *ts)
 __attribute__((visibility("default")))
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
+    if (HU_LIKELY(hu_ready_and_idle()))
+        return hu_real.ppoll(fds, n, ts, mask);
     hu_ensure_bound();
-    if (HU_LIKELY(!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE)) || hu_guard ||
-        !any_tracked(fds, n))
+    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !any_tracked(fds, n))
         return hu_real.ppoll(fds, n, ts, mask);
     struct ppoll_ctx c = {ts, mask, ts_ms(ts)};
     return poll_core(fds, n, c.full_ms, wait_ppoll, &c);
