@@ -9,10 +9,15 @@ hu_need_tools hu_errno
 HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
 trap 'rm -rf "$HU_TMP"' EXIT
 
-# --- exported symbols: the wrapped calls and nothing else
+# --- exported symbols: exactly the wrapped calls listed in shim/exports.map
 syms=$(nm -D --defined-only "$HU_LIB" | awk '{print $3}' | sort | tr '\n' ' ')
-hu_assert_eq "connect getaddrinfo gethostbyname gethostbyname2 gethostbyname2_r gethostbyname_r " \
-	"$syms" "nm -D shows only the wrapped calls"
+want=$(sed -n '/global:/,/local:/p' "$HU_ROOT/shim/exports.map" | grep -oE '^ *[A-Za-z_0-9]+;' |
+	tr -d ' ;' | sort | tr '\n' ' ')
+hu_assert_eq "$want" "$syms" "nm -D shows only the wrapped calls"
+hu_assert_contains "$syms" " connect " "connect is exported"
+hu_assert_contains "$syms" " getaddrinfo " "getaddrinfo is exported"
+[[ $syms == *json_* || $syms == *hu_* ]] && hu_fail "internal or jansson symbols exported"
+hu_ok "no jansson or internal symbol exported"
 deps=$(ldd "$HU_LIB")
 [[ $deps == *jansson* || $deps == *unwind* ]] && hu_fail "ldd shows jansson or libunwind: $deps"
 hu_ok "ldd shows no jansson and no libunwind"
