@@ -18,7 +18,7 @@ CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
 # Library only: initialisation and the wrapped calls.
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c \
             shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c
-CLI_SRC  := shim/cli.c
+CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
@@ -54,7 +54,7 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/exports.map
 	  $(STATIC_JANSSON) $(LDFLAGS)
 
 $(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) -lm
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

@@ -15,9 +15,18 @@
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
 
-#define EX_USAGE 64     /* sysexits.h values, spelled out */
-#define EX_DATAERR 65
-#define EX_SOFTWARE 70
+#include "cli.h"
+
+int hu_cli_colour(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    return !(nc && *nc) && isatty(fileno(f));
+}
+
+const char *hu_cli_paint(FILE *f, const char *code)
+{
+    return hu_cli_colour(f) ? code : "";
+}
 
 static void usage(FILE *out)
 {
@@ -31,6 +40,11 @@ static void usage(FILE *out)
           "                      address[:port] or /path) and its effective values\n"
           "  check-config [--policy P] [--config FILE]\n"
           "                      validate HOSTUP_POLICY and HOSTUP_CONFIG; exit 1 on errors\n"
+          "  doctor [--json] TARGET\n"
+          "                      run the troubleshooting checklist against host[:port],\n"
+          "                      a URL or a path, from here\n"
+          "  report [--json] [FILE|-]\n"
+          "                      summarise hostup records per target\n"
           "  version             print the version\n"
           "\n"
           "Without --policy/--config the environment's HOSTUP_POLICY and HOSTUP_CONFIG\n"
@@ -294,6 +308,10 @@ int main(int argc, char **argv)
         return cmd_policy(argc, argv);
     if (strcmp(c, "check-config") == 0)
         return cmd_check_config(argc, argv);
+    if (strcmp(c, "doctor") == 0)
+        return cmd_doctor(argc, argv);
+    if (strcmp(c, "report") == 0)
+        return cmd_report(argc, argv);
     if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
         printf("hostup %s\n", HOSTUP_VERSION);
         return 0;
