@@ -135,6 +135,8 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
     hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
                    .err = err, .attempt = attempt, .attempts = r->attempts,
                    .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
+    if ((ev.suppressed = hu_log_admit(&ev)) < 0)
+        return;     /* folded into a later record: no probes spent on it */
     if (err) {
         /* Java and other dual-stack programs connect to ::ffff:a.b.c.d: the
          * routes and neighbours to probe are IPv4 ones */

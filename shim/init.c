@@ -79,6 +79,17 @@ static void load_policy(void)
     hu_guard++;
     int secure = getauxval(AT_SECURE) != 0;
     hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
+    const char *win = getenv("HOSTUP_LOG_WINDOW");
+    unsigned win_ms;
+    const char *why;
+    if (win && *win) {
+        if (hu_parse_duration(win, &win_ms, &why) == 0)
+            hu_log_set_window(win_ms);
+        else {
+            hu_policy_error e = {(char *)"HOSTUP_LOG_WINDOW", 0, 0, 0, (char *)win, (char *)why};
+            hu_log_config_error(&e);
+        }
+    }
     hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
     /* HOSTUP_POLICY rules come first, so they win over the file's. */
     const char *cfg = secure_getenv(HOSTUP_ENV_CONFIG);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,76 @@ static int log_mode = LOG_STDERR;
 static int log_fd = 2;
 static char *log_path;
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- log storms ---- */
+#define STORM_SLOTS 64
+struct storm {
+    uint64_t key;           /* 0 = empty */
+    int64_t since;          /* start of the current window, ms */
+    long folded;            /* retries dropped in it */
+};
+static struct storm storms[STORM_SLOTS];
+static unsigned storm_window_ms = 1000;
+static pthread_mutex_t storm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void hu_log_set_window(unsigned ms) { storm_window_ms = ms; }
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;  /* FNV-1a, 64 bit */
+    return h;
+}
+
+static uint64_t storm_key(const hu_event *ev)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = mix(h, ev->op, strlen(ev->op));
+    if (ev->host)
+        h = mix(h, ev->host, strlen(ev->host));
+    if (ev->addr)
+        h = mix(h, ev->addr->sa_data, sizeof ev->addr->sa_data);
+    if (ev->addr && ev->addr->sa_family == AF_INET6)
+        h = mix(h, &((const struct sockaddr_in6 *)ev->addr)->sin6_addr, 16);
+    h = mix(h, &ev->port, sizeof ev->port);
+    h = mix(h, &ev->err, sizeof ev->err);
+    h = mix(h, &ev->eai, sizeof ev->eai);
+    return h ? h : 1;
+}
+
+long hu_log_admit(const hu_event *ev)
+{
+    if (!storm_window_ms)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int retry = strcmp(ev->event, "retry") == 0;
+    /* gave_up/recovered fold nothing themselves, but carry the count of
+     * the retries folded under the same target and errno */
+    hu_event probe = *ev;
+    if (!retry && !probe.err && !probe.eai)
+        return 0;           /* recovered has no errno: nothing to match */
+    uint64_t key = storm_key(&probe);
+    long out = 0;
+    pthread_mutex_lock(&storm_lock);
+    struct storm *s = &storms[key % STORM_SLOTS];
+    if (s->key == key && now - s->since < (int64_t)storm_window_ms && retry) {
+        s->folded++;
+        out = -1;
+    } else if (s->key == key) {
+        out = s->folded;
+        s->folded = 0;
+        s->since = now;
+    } else if (retry) {     /* a new target takes the slot */
+        s->key = key;
+        s->since = now;
+        s->folded = 0;
+    }
+    pthread_mutex_unlock(&storm_lock);
+    return out;
+}
 
 void hu_log_configure(const char *spec, int secure)
 {
@@ -140,6 +211,8 @@ json_t *hu_record_new(const hu_event *ev)
         set_str(rec, "rule", ev->rule->text);
     if (ev->diagnosis)
         json_object_set_new(rec, "diagnosis", ev->diagnosis);
+    if (ev->suppressed > 0)
+        json_object_set_new(rec, "suppressed", json_integer(ev->suppressed));
     return rec;
 }
 

@@ -21,7 +21,17 @@ typedef struct hu_event {
     const hu_rule *rule;
     json_t *diagnosis;              /* reference stolen; may be NULL */
     int backtrace;                  /* add the program's frames */
+    long suppressed;                /* identical retries folded into this one */
 } hu_event;
+
+/* Log-storm control.  Identical retry records (same op, target and errno)
+ * within HOSTUP_LOG_WINDOW (default 1s; 0 turns it off) are folded into
+ * the next record for that target, which carries "suppressed": N.
+ * gave_up and recovered records are never folded.  Returns -1 when the
+ * record should be dropped, else the count to put in ev->suppressed.  Call
+ * it before building a diagnosis, so dropped records cost no probes. */
+long hu_log_admit(const hu_event *ev);
+void hu_log_set_window(unsigned ms);
 
 /* HOSTUP_LOG value: "stderr" (default), "off", "fd:N" or a file path.
  * secure: the process runs with AT_SECURE; file paths are refused. */

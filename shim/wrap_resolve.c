@@ -48,6 +48,8 @@ static void log_lookup(const char *event, const char *op, const char *node, unsi
                    .err = rc == EAI_SYSTEM ? errno : 0, .attempt = attempt,
                    .attempts = r->attempts, .delay_ms = delay, .elapsed_ms = elapsed,
                    .rule = r, .backtrace = 1};
+    if ((ev.suppressed = hu_log_admit(&ev)) < 0)
+        return;
     if (rc)
         ev.diagnosis = hu_diagnose_lookup(node, rc, try_ms, RESOLV_CONF);
     hu_log_event(&ev);

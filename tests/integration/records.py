@@ -4,7 +4,8 @@
 usage: records.py FILE [--op OP] [--event EV] [--field NAME] [--require-diagnosis]
 Every line must be a JSON object with the documented fields; the exit
 status is 1 with a message otherwise.  Prints "retry=N recovered=N gave_up=N
-config_error=N" (after --op filtering), or with --field the values of that
+config_error=N" (after --op filtering; retries folded into a record's
+"suppressed" count are counted), or with --field the values of that
 field from the records matching --event, one per line."""
 import json
 import re
@@ -47,6 +48,8 @@ def check(rec, n):
         d = rec.get("diagnosis")
         if not isinstance(d, dict) or not {"layer", "cause", "evidence"} <= d.keys():
             fail(f"line {n}: diagnosis missing layer/cause/evidence: {d}")
+    if "suppressed" in rec and not (isinstance(rec["suppressed"], int) and rec["suppressed"] > 0):
+        fail(f"line {n}: suppressed must be a positive integer")
     if rec["op"] == "connect" and not ("addr" in rec and "port" in rec):
         fail(f"line {n}: connect record without addr/port")
 
@@ -77,6 +80,8 @@ def main():
                       else r[opts["--field"]])
         return
     counts = {k: sum(r["event"] == k for r in recs) for k in ("retry", "recovered", "gave_up", "config_error")}
+    # a record with "suppressed": N stands for N more retries folded into it
+    counts["retry"] += sum(r.get("suppressed", 0) for r in recs)
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
