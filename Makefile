@@ -67,6 +67,11 @@ $(B)/tools/lib%.so: tests/tools/%.c
 $(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK)
 
+# the probe benchmark calls the core directly
+$(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libhostup-core.a $(STATIC_JANSSON)
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -o $@ $<

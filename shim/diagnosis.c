@@ -9,6 +9,9 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +28,68 @@ static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
         snprintf(buf, len, "?");
 }
 
+/* Probe results per address, kept for a second: a storm of failures on one
+ * dead host costs one round of probes per second, not one per failure. */
+#define CACHE_SLOTS 16
+#define CACHE_MS 1000
+static struct {
+    unsigned char key[17];  /* family + address */
+    int64_t at;
+    hu_route route;
+    int neigh_state, have_route, have_neigh;
+} cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cache_key(const struct sockaddr *sa, unsigned char key[17])
+{
+    memset(key, 0, 17);
+    key[0] = (unsigned char)sa->sa_family;
+    if (sa->sa_family == AF_INET)
+        memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    else
+        memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
+
+static void probe_uncached(hu_facts *f);
+
 void hu_gather_connect(hu_facts *f)
+{
+    unsigned char key[17];
+    int64_t now = mono_ms();
+    cache_key(f->addr, key);
+    unsigned slot = 0;
+    for (int i = 0; i < 17; i++)
+        slot = slot * 31 + key[i];
+    slot %= CACHE_SLOTS;
+    pthread_mutex_lock(&cache_lock);
+    if (cache[slot].at && now - cache[slot].at < CACHE_MS && !memcmp(cache[slot].key, key, 17)) {
+        f->route = cache[slot].route;
+        f->neigh_state = cache[slot].neigh_state;
+        f->have_route = cache[slot].have_route;
+        f->have_neigh = cache[slot].have_neigh;
+        pthread_mutex_unlock(&cache_lock);
+        return;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    probe_uncached(f);
+    pthread_mutex_lock(&cache_lock);
+    memcpy(cache[slot].key, key, 17);
+    cache[slot].at = now;
+    cache[slot].route = f->route;
+    cache[slot].neigh_state = f->neigh_state;
+    cache[slot].have_route = f->have_route;
+    cache[slot].have_neigh = f->have_neigh;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void probe_uncached(hu_facts *f)
 {
     if (hu_probe_route(f->addr, &f->route) == 0)
         f->have_route = 1;
