@@ -14,7 +14,7 @@ LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 # Core: policy, backoff, records, diagnosis; shared by the library, the CLI
 # and the unit tests.
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
-            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c
+            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c
 # Library only: initialisation and the wrapped calls.
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c \
             shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c
