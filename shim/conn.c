@@ -154,6 +154,7 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
             f.icmp = *icmp;
         hu_gather_connect(&f);
         ev.diagnosis = hu_classify_connect(&f);
+        hu_diag_add_env(ev.diagnosis, sa);
     }
     hu_log_event(&ev);
 }

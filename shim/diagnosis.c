@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "environment.h"
 
 #define ARP_GIVE_UP_MS 2500  /* 3 probes at 1 s; a bit of slack below */
 
@@ -192,6 +193,13 @@ json_t *hu_classify_connect(const hu_facts *f)
         snprintf(cause, sizeof cause, "the host is up but nothing listens on port %u", f->port);
         return verdict("service", cause, ev, service_items, next);
     case ETIMEDOUT:
+        /* a timeout while our own ARP/ND is still unanswered is the link */
+        if (on_link && neigh_dead)
+            return verdict("link", "on-link host does not answer ARP/ND", ev, link_items, next);
+        if (!on_link && gw[0] && neigh_dead) {
+            snprintf(cause, sizeof cause, "the gateway %s does not answer ARP/ND", gw);
+            return verdict("link", cause, ev, link_items, next);
+        }
         return verdict("firewall", "no answer to the connection request: a firewall drops it, or the host is gone",
                        ev, fw_items, next);
     case EACCES:
@@ -258,4 +266,16 @@ json_t *hu_diagnose_lookup(const char *host, int eai, long try_ms, const char *r
     default:
         return verdict("dns", gai_strerror(eai), ev, dns_items, next);
     }
+}
+
+void hu_diag_add_env(json_t *diagnosis, const struct sockaddr *sa)
+{
+    json_t *evidence = json_object_get(diagnosis, "evidence");
+    if (!evidence)
+        return;
+    hu_env e;
+    hu_env_current(&e);     /* cached: read at most every 10 s */
+    json_t *j = hu_env_json(&e, sa);
+    if (j)
+        json_object_set_new(evidence, "env", j);
 }

@@ -24,6 +24,9 @@ typedef struct hu_facts {
 void hu_gather_connect(hu_facts *f);
 /* Pure classification (unit-tested). */
 json_t *hu_classify_connect(const hu_facts *f);
+/* Add the environment (container, platform, resolver, own networks, and
+ * whether sa lies in them) to a diagnosis' evidence, as "env". */
+void hu_diag_add_env(json_t *diagnosis, const struct sockaddr *sa);
 json_t *hu_diagnose_lookup(const char *host, int eai, long try_ms, const char *resolv_path);
 
 #endif

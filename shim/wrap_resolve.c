@@ -52,6 +52,8 @@ static void log_lookup(const char *event, const char *op, const char *node, unsi
         return;
     if (rc)
         ev.diagnosis = hu_diagnose_lookup(node, rc, try_ms, RESOLV_CONF);
+    if (rc)
+        hu_diag_add_env(ev.diagnosis, NULL);
     hu_log_event(&ev);
 }
 
