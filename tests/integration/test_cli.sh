@@ -70,6 +70,24 @@ while IFS= read -r line; do
 	"$H" check-config --policy "$line" >/dev/null || hu_fail "example does not validate: $line"
 done <"$HU_ROOT/config/examples.policy"
 hu_ok "config/examples.policy lines validate"
+# --- hostup doctor without a network namespace: loopback and paths
+"$H" doctor >/dev/null 2>&1
+hu_assert_eq 64 "$?" "doctor without TARGET: usage error"
+"$H" doctor --help | grep -q "usage: hostup doctor" || hu_fail "doctor --help"
+hu_ok "doctor --help"
+out=$("$H" doctor --json http://127.0.0.1:1/some/path)
+hu_assert_eq 1 "$?" "doctor: a closed loopback port is unreachable (exit 1)"
+hu_assert_eq "service 1" "$("$HU_PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["verdict"]["layer"], d["steps"][0]["detail"].split()[-1])' <<<"$out")" \
+	"doctor: URL parsed (port 1), verdict at the service layer"
+out=$("$H" doctor /tmp)
+hu_assert_eq 0 "$?" "doctor /tmp: reachable"
+hu_assert_contains "$out" "[8] stat" "doctor on a path: mount and stat lines"
+out=$("$H" doctor --json /nonexistent/dir)
+hu_assert_eq 1 "$?" "doctor on a missing path: exit 1"
+hu_assert_contains "$out" "the path does not exist" "doctor on a missing path: cause"
+out=$(NO_COLOR=1 "$H" doctor 127.0.0.1:1)
+[[ $out == *$'\033'* ]] && hu_fail "escape codes when piped / NO_COLOR"
+hu_ok "doctor: no colour when piped"
 "$H" --help | grep -q "check-config" || hu_fail "--help"
 hu_ok "--help lists the commands"
 hu_done
