@@ -14,6 +14,7 @@
 
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
+#include <jansson.h>
 
 #include "cli.h"
 
@@ -35,10 +36,10 @@ static void usage(FILE *out)
           "commands:\n"
           "  run [--policy P] [--config FILE] [--log DEST] -- CMD [ARGS]\n"
           "                      run CMD with libhostup.so preloaded\n"
-          "  policy [--policy P] [--config FILE] TARGET\n"
+          "  policy [--json] [--policy P] [--config FILE] TARGET\n"
           "                      show the rule that matches TARGET (host[:port],\n"
           "                      address[:port] or /path) and its effective values\n"
-          "  check-config [--policy P] [--config FILE]\n"
+          "  check-config [--json] [--policy P] [--config FILE]\n"
           "                      validate HOSTUP_POLICY and HOSTUP_CONFIG; exit 1 on errors\n"
           "  doctor [--json] TARGET\n"
           "                      run the troubleshooting checklist against host[:port],\n"
@@ -53,7 +54,7 @@ static void usage(FILE *out)
 
 /* --policy/--config/--log shared by the subcommands; returns the index of
  * the first other argument, or -1 after printing an error. */
-struct opts { const char *policy, *config, *log; int policy_set, config_set; };
+struct opts { const char *policy, *config, *log; int policy_set, config_set, json; };
 
 static int parse_opts(int argc, char **argv, int i, struct opts *o)
 {
@@ -70,7 +71,10 @@ static int parse_opts(int argc, char **argv, int i, struct opts *o)
             o->config_set = 1;
         } else if (strcmp(a, "--log") == 0)
             slot = &o->log;
-        else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        else if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+            continue;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
         } else if (a[0] == '-' && a[1]) {
@@ -235,10 +239,25 @@ static int cmd_check_config(int argc, char **argv)
         return EX_USAGE;
     }
     hu_policy *p = load(&o);
-    print_errors(p);
     int bad = p->nerrors != 0;
-    if (!bad)
-        printf("ok: %zu rule%s\n", p->nrules, p->nrules == 1 ? "" : "s");
+    if (o.json) {
+        json_t *errs = json_array();
+        for (size_t k = 0; k < p->nerrors; k++) {
+            const hu_policy_error *e = &p->errors[k];
+            json_array_append_new(errs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:s}", "source", e->source,
+                                                  "rule", e->rule, "line", e->line, "column", e->column,
+                                                  "text", e->text ? e->text : "", "reason", e->reason));
+        }
+        json_t *out = json_pack("{s:b, s:i, s:o}", "ok", !bad, "rules", (int)p->nrules, "errors", errs);
+        char *str = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(str ? str : "{}");
+        free(str);
+        json_decref(out);
+    } else {
+        print_errors(p);
+        if (!bad)
+            printf("ok: %zu rule%s\n", p->nrules, p->nrules == 1 ? "" : "s");
+    }
     hu_policy_free(p);
     return bad ? 1 : 0;
 }
@@ -285,6 +304,29 @@ static int cmd_policy(int argc, char **argv)
     }
     char desc[1024];
     hu_rule_describe(r, desc, sizeof desc);
+    if (o.json) {
+        json_t *vals = json_object();
+        /* the description is key=value pairs: reuse it rather than restate it */
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", desc);
+        for (char *save = NULL, *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(t, '=');
+            if (eq) {
+                *eq = '\0';
+                json_object_set_new(vals, t, json_string(eq + 1));
+            } else
+                json_object_set_new(vals, t, json_true());
+        }
+        json_t *out = json_pack("{s:s, s:s?, s:i, s:s, s:o}", "target", target,
+                                "source", r->number ? (r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY) : NULL,
+                                "rule_number", r->number, "rule", r->text, "values", vals);
+        char *str = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(str ? str : "{}");
+        free(str);
+        json_decref(out);
+        hu_policy_free(p);
+        return 0;
+    }
     if (r->number)
         printf("%s: %s rule %d: %s\n", target, r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY,
                r->number, r->text);

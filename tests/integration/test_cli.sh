@@ -70,6 +70,15 @@ while IFS= read -r line; do
 	"$H" check-config --policy "$line" >/dev/null || hu_fail "example does not validate: $line"
 done <"$HU_ROOT/config/examples.policy"
 hu_ok "config/examples.policy lines validate"
+# --- --json forms for machines
+out=$("$H" policy --json --policy "$P" db:5432)
+hu_assert_eq "1 20 HOSTUP_POLICY" "$("$HU_PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["rule_number"], d["values"]["attempts"], d["source"])' <<<"$out")" \
+	"policy --json: rule number, values, source"
+out=$("$H" check-config --json --policy "x attempts=0")
+hu_assert_eq 1 "$?" "check-config --json: exit 1 on errors"
+hu_assert_eq "False 1 3" "$("$HU_PY" -c 'import json,sys; d=json.load(sys.stdin); e=d["errors"][0]; print(d["ok"], e["rule"], e["column"])' <<<"$out")" \
+	"check-config --json: the error's rule and column"
+
 # --- hostup doctor without a network namespace: loopback and paths
 "$H" doctor >/dev/null 2>&1
 hu_assert_eq 64 "$?" "doctor without TARGET: usage error"
