@@ -68,15 +68,6 @@ static void step(struct doc *d, int item, const char *name, int status, const ch
            hu_cli_paint(stdout, "\033[0m"), detail);
 }
 
-static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-    const void *p = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, p, buf, (socklen_t)len))
-        snprintf(buf, len, "?");
-}
-
 /* host[:port], [v6]:port, bare v6, or scheme://[user@]host[:port]/... */
 static int parse_target(const char *t, char *host, size_t hlen, unsigned *port)
 {
@@ -372,7 +363,7 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
     size_t o = 0;
     int count = 0;
     for (struct addrinfo *ai = res; ai && count < 4; ai = ai->ai_next, count++) {
-        addr_text(ai->ai_addr, a, sizeof a);
+        hu_addr_text(ai->ai_addr, a, sizeof a);
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", count ? " " : "", a);
     }
     step(d, 4, "resolve", PASS, "%s -> %s in %ld ms (nameservers %s)", host, list, rms, ns[0] ? ns : "none");
@@ -383,7 +374,7 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
     freeaddrinfo(res);
     struct sockaddr *sa = (struct sockaddr *)&ss;
     ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
-    addr_text(sa, a, sizeof a);
+    hu_addr_text(sa, a, sizeof a);
 
     hu_facts f = {.addr = sa, .port = port};
     if (hu_probe_route(sa, &f.route) == 0 && f.route.found) {

@@ -20,15 +20,6 @@
 
 #define ARP_GIVE_UP_MS 2500  /* 3 probes at 1 s; a bit of slack below */
 
-static void addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-    const void *p = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, p, buf, (socklen_t)len))
-        snprintf(buf, len, "?");
-}
-
 /* Probe results per address, kept for a second: a storm of failures on one
  * dead host costs one round of probes per second, not one per failure. */
 #define CACHE_SLOTS 16
@@ -133,7 +124,7 @@ json_t *hu_classify_connect(const hu_facts *f)
 {
     char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "", buf[256], cause[256], next[160];
     json_t *ev = json_object();
-    addr_text(f->addr, a, sizeof a);
+    hu_addr_text(f->addr, a, sizeof a);
     const hu_route *r = &f->route;
     int on_link = 0, nstate = f->have_neigh ? f->neigh_state : -2;
 

@@ -226,6 +226,15 @@ void hu_drain_errqueue(int fd, hu_icmp *out)
     }
 }
 
+void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *p = sa->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (!inet_ntop(sa->sa_family, p, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
 int hu_probe_nameservers(const char *path, char *buf, size_t len)
 {
     char data[4096];

@@ -34,6 +34,8 @@ const char *hu_neigh_state_name(int state);
 const char *hu_route_type_name(int type);
 /* Empty the socket's error queue; keeps the newest entry in *out. */
 void hu_drain_errqueue(int fd, hu_icmp *out);
+/* The address of sa as text ("?" when it cannot be shown). */
+void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 /* Nameservers from the resolver configuration file, joined by spaces. */
 int hu_probe_nameservers(const char *resolv_path, char *buf, size_t len);
 
