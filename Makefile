@@ -14,16 +14,20 @@ LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 # Core: policy, backoff, records, diagnosis; shared by the library, the CLI
 # and the unit tests.
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
-            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c
+            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c \
+            shim/mounts.c shim/diag_volume.c
 # Library only: initialisation and the wrapped calls.
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c \
-            shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c
+            shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c \
+            shim/volume.c shim/wrap_file.c shim/wrap_read.c shim/wrap_stdio.c
 CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
-TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
-            $(TOOL_SO:%=$(B)/tools/lib%.so)
+# The flaky FUSE file system of the network-volume tests links libfuse3.
+TOOL_FUSE := hu_flakyfs
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
+            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -59,6 +63,10 @@ $(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -pthread $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
 
 $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)

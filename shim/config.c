@@ -75,6 +75,8 @@ static void add_rule(hu_policy *p, json_t *obj, size_t index, const char *origin
         snprintf(reason, sizeof reason, "rule %zu: \"match\": '%s': %s", index + 1, json_string_value(m), why);
         goto fail;
     }
+    if (r.sel.kind == HU_SEL_PATH)
+        hu_rule_volume_retry_on(&r);
     json_object_foreach(obj, key, v) {
         if (strcmp(key, "match") == 0 || is_comment_key(key))
             continue;

@@ -12,6 +12,7 @@
 #define CHUNK HU_FD_CHUNK
 
 hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS];
+unsigned char hu_fd_file_flag[HU_FD_FILE_MAX];
 #define chunks hu_fd_chunks
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -7,12 +7,14 @@
 #include <stdint.h>
 
 struct hu_conn;
+struct hu_file;
 
 typedef struct hu_fdent {
     struct hu_conn *conn;   /* non-NULL while a connect on it is tracked */
     int epfd;               /* last epoll instance it was added to; -1 none */
     uint32_t ep_events;
     uint64_t ep_data;
+    struct hu_file *file;   /* non-NULL: a file opened on a network volume */
 } hu_fdent;
 
 #define HU_FD_CHUNK_BITS 12
@@ -30,6 +32,18 @@ static inline hu_fdent *hu_fd_get(int fd)
     hu_fdent *c = __atomic_load_n(&hu_fd_chunks[fd >> HU_FD_CHUNK_BITS], __ATOMIC_ACQUIRE);
     return c ? &c[fd & (HU_FD_CHUNK - 1)] : 0;
 }
+/* The read wrappers' whole fast path: one byte per fd below
+ * HU_FD_FILE_MAX, non-zero while hu_fdent.file is set (written under the
+ * table lock, read without it).  Larger fds always take the slow path,
+ * which consults the table. */
+#define HU_FD_FILE_MAX 65536
+extern unsigned char hu_fd_file_flag[HU_FD_FILE_MAX] __attribute__((visibility("hidden")));
+static inline int hu_fd_maybe_file(int fd)
+{
+    return (unsigned)fd >= HU_FD_FILE_MAX ||
+           __atomic_load_n(&hu_fd_file_flag[(unsigned)fd], __ATOMIC_RELAXED);
+}
+
 /* Entry for fd, allocating its chunk; NULL only when out of memory or
  * fd < 0.  Call with hu_table_lock held. */
 hu_fdent *hu_fd_make(int fd);

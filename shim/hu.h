@@ -7,9 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "hostup/backoff.h"
 #include "hostup/policy.h"
@@ -45,6 +48,68 @@ struct hu_real {
     int (*fcntl)(int, int, ...);
     int (*fcntl64)(int, int, ...);
     int (*getsockopt)(int, int, int, void *, socklen_t *);
+    /* network volumes: open, stat, read and stdio families */
+    int (*open)(const char *, int, ...);
+    int (*open64)(const char *, int, ...);
+    int (*__open)(const char *, int, ...);
+    int (*__open64)(const char *, int, ...);
+    int (*openat)(int, const char *, int, ...);
+    int (*openat64)(int, const char *, int, ...);
+    int (*creat)(const char *, mode_t);
+    int (*creat64)(const char *, mode_t);
+    int (*__open_2)(const char *, int);
+    int (*__open64_2)(const char *, int);
+    int (*__openat_2)(int, const char *, int);
+    int (*__openat64_2)(int, const char *, int);
+    FILE *(*fopen)(const char *, const char *);
+    FILE *(*fopen64)(const char *, const char *);
+    FILE *(*freopen)(const char *, const char *, FILE *);
+    FILE *(*freopen64)(const char *, const char *, FILE *);
+    int (*fclose)(FILE *);
+    int (*stat)(const char *, struct stat *);
+    int (*stat64)(const char *, struct stat64 *);
+    int (*lstat)(const char *, struct stat *);
+    int (*lstat64)(const char *, struct stat64 *);
+    int (*fstatat)(int, const char *, struct stat *, int);
+    int (*fstatat64)(int, const char *, struct stat64 *, int);
+    int (*statx)(int, const char *, int, unsigned, struct statx *);
+    int (*__xstat)(int, const char *, struct stat *);
+    int (*__xstat64)(int, const char *, struct stat64 *);
+    int (*__lxstat)(int, const char *, struct stat *);
+    int (*__lxstat64)(int, const char *, struct stat64 *);
+    int (*__fxstatat)(int, int, const char *, struct stat *, int);
+    int (*__fxstatat64)(int, int, const char *, struct stat64 *, int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*pread)(int, void *, size_t, off_t);
+    ssize_t (*pread64)(int, void *, size_t, off64_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*preadv)(int, const struct iovec *, int, off_t);
+    ssize_t (*preadv64)(int, const struct iovec *, int, off64_t);
+    ssize_t (*preadv2)(int, const struct iovec *, int, off_t, int);
+    ssize_t (*preadv64v2)(int, const struct iovec *, int, off64_t, int);
+    ssize_t (*__read_chk)(int, void *, size_t, size_t);
+    ssize_t (*__pread_chk)(int, void *, size_t, off_t, size_t);
+    ssize_t (*__pread64_chk)(int, void *, size_t, off64_t, size_t);
+    size_t (*fread)(void *, size_t, size_t, FILE *);
+    size_t (*fread_unlocked)(void *, size_t, size_t, FILE *);
+    size_t (*__fread_chk)(void *, size_t, size_t, size_t, FILE *);
+    size_t (*__fread_unlocked_chk)(void *, size_t, size_t, size_t, FILE *);
+    char *(*fgets)(char *, int, FILE *);
+    char *(*fgets_unlocked)(char *, int, FILE *);
+    char *(*__fgets_chk)(char *, size_t, int, FILE *);
+    char *(*__fgets_unlocked_chk)(char *, size_t, int, FILE *);
+    ssize_t (*getline)(char **, size_t *, FILE *);
+    ssize_t (*getdelim)(char **, size_t *, int, FILE *);
+    ssize_t (*__getdelim)(char **, size_t *, int, FILE *);
+    int (*fgetc)(FILE *);
+    int (*getc)(FILE *);
+    int (*_IO_getc)(FILE *);
+    int (*fgetc_unlocked)(FILE *);
+    int (*getc_unlocked)(FILE *);
+    int (*getchar)(void);
+    int (*getchar_unlocked)(void);
+    int (*__uflow)(FILE *);
+    int (*__underflow)(FILE *);
 };
 extern struct hu_real hu_real HU_HIDDEN;
 extern int hu_bound HU_HIDDEN;

@@ -15,6 +15,7 @@
 #include "fdtable.h"
 #include "hu.h"
 #include "log.h"
+#include "volume.h"
 
 struct hu_real hu_real;
 int hu_bound;
@@ -51,6 +52,67 @@ void hu_bind(void)
     BIND(fcntl);
     BIND(fcntl64);
     BIND(getsockopt);
+    BIND(open);
+    BIND(open64);
+    BIND(__open);
+    BIND(__open64);
+    BIND(openat);
+    BIND(openat64);
+    BIND(creat);
+    BIND(creat64);
+    BIND(__open_2);
+    BIND(__open64_2);
+    BIND(__openat_2);
+    BIND(__openat64_2);
+    BIND(fopen);
+    BIND(fopen64);
+    BIND(freopen);
+    BIND(freopen64);
+    BIND(fclose);
+    BIND(stat);
+    BIND(stat64);
+    BIND(lstat);
+    BIND(lstat64);
+    BIND(fstatat);
+    BIND(fstatat64);
+    BIND(statx);
+    BIND(__xstat);
+    BIND(__xstat64);
+    BIND(__lxstat);
+    BIND(__lxstat64);
+    BIND(__fxstatat);
+    BIND(__fxstatat64);
+    BIND(read);
+    BIND(pread);
+    BIND(pread64);
+    BIND(readv);
+    BIND(preadv);
+    BIND(preadv64);
+    BIND(preadv2);
+    BIND(preadv64v2);
+    BIND(__read_chk);
+    BIND(__pread_chk);
+    BIND(__pread64_chk);
+    BIND(fread);
+    BIND(fread_unlocked);
+    BIND(__fread_chk);
+    BIND(__fread_unlocked_chk);
+    BIND(fgets);
+    BIND(fgets_unlocked);
+    BIND(__fgets_chk);
+    BIND(__fgets_unlocked_chk);
+    BIND(getline);
+    BIND(getdelim);
+    BIND(__getdelim);
+    BIND(fgetc);
+    BIND(getc);
+    BIND(_IO_getc);
+    BIND(fgetc_unlocked);
+    BIND(getc_unlocked);
+    BIND(getchar);
+    BIND(getchar_unlocked);
+    BIND(__uflow);
+    BIND(__underflow);
     __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
     hu_guard--;
     errno = saved;
@@ -58,6 +120,7 @@ void hu_bind(void)
 
 static void atfork_prepare(void)
 {
+    hu_vol_atfork_prepare();
     hu_table_lock();
     hu_names_atfork_prepare();
 }
@@ -65,11 +128,13 @@ static void atfork_parent(void)
 {
     hu_names_atfork_release();
     hu_table_unlock();
+    hu_vol_atfork_parent();
 }
 static void atfork_child(void)
 {
     hu_names_atfork_release();
     hu_table_atfork_child();
+    hu_vol_atfork_child();
     hu_retry_atfork_child();
 }
 

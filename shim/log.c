@@ -56,6 +56,8 @@ static uint64_t storm_key(const hu_event *ev)
     if (ev->addr && ev->addr->sa_family == AF_INET6)
         h = mix(h, &((const struct sockaddr_in6 *)ev->addr)->sin6_addr, 16);
     h = mix(h, &ev->port, sizeof ev->port);
+    if (ev->path)
+        h = mix(h, ev->path, strlen(ev->path));
     h = mix(h, &ev->err, sizeof ev->err);
     h = mix(h, &ev->eai, sizeof ev->eai);
     return h ? h : 1;
@@ -195,6 +197,21 @@ json_t *hu_record_new(const hu_event *ev)
     }
     if (ev->port)
         json_object_set_new(rec, "port", json_integer(ev->port));
+    if (ev->path) {     /* file calls on network volumes */
+        set_str(rec, "path", ev->path);
+        if (ev->fd >= 0)
+            json_object_set_new(rec, "fd", json_integer(ev->fd));
+        if (ev->offset >= 0)
+            json_object_set_new(rec, "offset", json_integer(ev->offset));
+        if (ev->mount_point) {
+            json_t *m = json_object();
+            set_str(m, "point", ev->mount_point);
+            set_str(m, "fstype", ev->mount_fstype);
+            set_str(m, "source", ev->mount_source);
+            set_str(m, "options", ev->mount_options);
+            json_object_set_new(rec, "mount", m);
+        }
+    }
     if (ev->eai) {
         json_object_set_new(rec, "errno", json_string(hu_eai_name(ev->eai)));
         json_object_set_new(rec, "error", json_string(gai_strerror(ev->eai)));

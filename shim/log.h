@@ -22,6 +22,11 @@ typedef struct hu_event {
     json_t *diagnosis;              /* reference stolen; may be NULL */
     int backtrace;                  /* add the program's frames */
     long suppressed;                /* identical retries folded into this one */
+    /* file calls on network volumes (path != NULL); see volume.c */
+    const char *path;
+    int fd;                         /* -1: none */
+    long long offset;               /* -1: none */
+    const char *mount_point, *mount_fstype, *mount_source, *mount_options;
 } hu_event;
 
 /* Log-storm control.  Identical retry records (same op, target and errno)

@@ -48,6 +48,24 @@ void hu_rule_default_retry_on(hu_rule *r)
     r->retry_eai = 1u << -EAI_AGAIN;
 }
 
+void hu_rule_volume_retry_on(hu_rule *r)
+{
+    memset(r->retry_errno, 0, sizeof r->retry_errno);
+    r->retry_eai = 0;
+    set_bit64(r->retry_errno, ESTALE);
+    set_bit64(r->retry_errno, EHOSTDOWN);
+    set_bit64(r->retry_errno, EHOSTUNREACH);
+    set_bit64(r->retry_errno, ETIMEDOUT);
+    set_bit64(r->retry_errno, ENOTCONN);
+}
+
+void hu_rule_volume_defaults(hu_rule *r)
+{
+    hu_rule_defaults(r);
+    r->text = (char *)"(volume defaults)";
+    hu_rule_volume_retry_on(r);
+}
+
 int hu_rule_retries_errno(const hu_rule *r, int err)
 {
     return !r->off && err > 0 && err < HU_ERRNO_MAX && get_bit64(r->retry_errno, err);
@@ -466,6 +484,8 @@ static void parse_rule(hu_policy *p, const char *s, size_t len, size_t base, int
             }
             if (hu_parse_selector(tok, &r.sel, &why) < 0)
                 goto fail;
+            if (r.sel.kind == HU_SEL_PATH)
+                hu_rule_volume_retry_on(&r);
         } else if (hu_rule_apply_option(&r, tok, &why) < 0) {
             goto fail;
         }
@@ -521,6 +541,8 @@ void hu_policy_finish(hu_policy *p)
     p->any_timeout = 0;
     for (size_t i = 0; i < p->nrules; i++) {
         const hu_rule *r = &p->rules[i];
+        if (r->sel.kind == HU_SEL_PATH)
+            continue;   /* file calls keep their own set (volume.c) */
         for (size_t w = 0; w < HU_ERRNO_MAX / 64; w++)
             p->any_errno[w] |= r->retry_errno[w];
         p->any_eai |= r->retry_eai;

@@ -1,6 +1,6 @@
 /* Descriptor bookkeeping for the fd table: close, dup, dup2, dup3 and
- * fcntl(F_DUPFD*) keep tracked connections and epoll registrations with
- * the right fd numbers; getsockopt(SO_ERROR) is the backstop for programs
+ * fcntl(F_DUPFD*) keep tracked connections, epoll registrations and files
+ * on network volumes with the right fd numbers; getsockopt(SO_ERROR) is the backstop for programs
  * that ask a connecting socket for its result without waiting first. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,17 +11,19 @@
 #include "conn.h"
 #include "fdtable.h"
 #include "hu.h"
+#include "volume.h"
 
 static inline int known(int fd)
 {
     hu_fdent *e = hu_fd_get(fd);
-    return e && (e->conn || e->epfd >= 0);
+    return e && (e->conn || e->epfd >= 0 || e->file);
 }
 
 static void forget(int fd)
 {
     hu_table_lock();
     hu_conn_forget_fd(fd);
+    hu_vol_forget_fd(fd);
     hu_table_unlock();
 }
 
@@ -29,7 +31,9 @@ static void duplicated(int fd, int fd2)
 {
     hu_table_lock();
     hu_conn_forget_fd(fd2);             /* whatever fd2 was before is gone */
+    hu_vol_forget_fd(fd2);
     hu_conn_dup(fd, fd2);
+    hu_vol_dup(fd, fd2);
     hu_table_unlock();
 }
 

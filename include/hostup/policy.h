@@ -74,6 +74,12 @@ void hu_policy_free(hu_policy *p);
 
 /* The built-in defaults. */
 void hu_rule_defaults(hu_rule *r);
+/* Path rules (network volumes) retry other errors by default: ESTALE,
+ * EHOSTDOWN, EHOSTUNREACH, ETIMEDOUT and ENOTCONN; EIO only when a rule
+ * names it.  hu_rule_volume_defaults is the rule for network mounts that
+ * no path rule matches. */
+void hu_rule_volume_retry_on(hu_rule *r);
+void hu_rule_volume_defaults(hu_rule *r);
 
 /* First rule matching a network target.  host may be NULL (unknown name),
  * sa may be NULL (before resolution), port 0 means unknown.  Never NULL:

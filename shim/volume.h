@@ -1,0 +1,101 @@
+/* Network volumes inside the library: which opens are tracked, the mount
+ * cache, reopening after a stale handle, and the retry loop shared by the
+ * open, stat, read and stdio wrappers. */
+#ifndef HOSTUP_VOLUME_H
+#define HOSTUP_VOLUME_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "hostup/backoff.h"
+#include "hostup/policy.h"
+
+/* A mount as the records show it; interned, never freed. */
+typedef struct hu_mountdesc {
+    struct hu_mountdesc *next;
+    unsigned major, minor;
+    int network;
+    const char *point, *fstype, *source, *options;
+} hu_mountdesc;
+
+#define HU_FILE_FDS 8
+
+/* A regular file opened on a network volume (or under a path rule). */
+typedef struct hu_file {
+    int refs;                   /* fd entries and recoveries holding it */
+    int nfds, fds[HU_FILE_FDS]; /* fds sharing its open file description */
+    pthread_mutex_t mu;         /* one reopen at a time */
+    int flags;                  /* as opened */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    const hu_rule *rule;
+    const hu_mountdesc *mnt;    /* NULL: path rule on an unknown mount */
+    unsigned reopens;
+    struct hu_file *next, *prev;/* every live file, for fork */
+    int pooled;
+    char path[PATH_MAX];        /* absolute, as the kernel names it */
+} hu_file;
+
+/* One call's retry state. */
+typedef struct hu_vol_try {
+    const char *op;
+    const hu_rule *rule;
+    hu_file *file;              /* held; NULL for path calls */
+    const hu_mountdesc *mnt;
+    const char *path;
+    int fd;                     /* -1 for path calls */
+    long long offset;           /* -1: none */
+    int64_t t0, try_start;
+    unsigned attempt;
+    hu_backoff bo;
+    int stale;                  /* the fd still holds the stale handle */
+    int begun;
+    char pathbuf[PATH_MAX];
+} hu_vol_try;
+
+/* -1 until the first file call, then 1 when opens must be examined
+ * (a network mount exists, or a path rule), else 0. */
+extern int hu_vol_gate __attribute__((visibility("hidden")));
+/* Union of the errnos any volume rule retries: a quick reject. */
+extern uint64_t hu_vol_errnos[HU_ERRNO_MAX / 64] __attribute__((visibility("hidden")));
+
+void hu_vol_init(void) __attribute__((visibility("hidden")));
+static inline int hu_vol_errno_maybe(int err)
+{
+    return err > 0 && err < HU_ERRNO_MAX && ((hu_vol_errnos[err / 64] >> (err % 64)) & 1);
+}
+
+/* After a successful open of fd: track it when it is on a network volume.
+ * Call only when hu_vol_gate != 0; preserves errno. */
+void hu_vol_opened(int fd, int flags, int dirfd, const char *path) __attribute__((visibility("hidden")));
+
+/* Start a recovery.  Path calls (open, stat): 1 when the path is on a
+ * network volume or under a path rule that retries err.  fd calls: 1 when
+ * fd is tracked (it is held until hu_vol_end).  offset -1: the fd's own. */
+int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path, int err)
+    __attribute__((visibility("hidden")));
+int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int err)
+    __attribute__((visibility("hidden")));
+/* A try failed with err: 0 = try again now (after the wait, or after the
+ * reopen for ESTALE), -1 = hand the failure to the program (errno set). */
+int hu_vol_step(hu_vol_try *t, int err) __attribute__((visibility("hidden")));
+/* The try after a failure succeeded. */
+void hu_vol_success(hu_vol_try *t) __attribute__((visibility("hidden")));
+void hu_vol_end(hu_vol_try *t) __attribute__((visibility("hidden")));
+
+/* fd table bookkeeping; call with hu_table_lock held. */
+void hu_vol_forget_fd(int fd) __attribute__((visibility("hidden")));
+void hu_vol_dup(int fd, int fd2) __attribute__((visibility("hidden")));
+/* The same, taking the lock. */
+void hu_vol_forget(int fd) __attribute__((visibility("hidden")));
+
+void hu_vol_atfork_prepare(void) __attribute__((visibility("hidden")));
+void hu_vol_atfork_parent(void) __attribute__((visibility("hidden")));
+void hu_vol_atfork_child(void) __attribute__((visibility("hidden")));
+
+#endif

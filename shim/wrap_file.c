@@ -1,0 +1,411 @@
+/* The open and stat families on network volumes.
+ *
+ * open, open64, __open, __open64, openat, openat64, creat, creat64, the
+ * _FORTIFY_SOURCE entry points __open_2, __open64_2, __openat_2,
+ * __openat64_2, and fopen, fopen64, freopen, freopen64 (glibc opens
+ * through an internal call no preload sees, so the stdio openers are
+ * wrapped themselves; fclose too, which closes the same way).  stat,
+ * stat64, lstat, lstat64, fstatat, fstatat64, statx and the pre-2.33
+ * entry points __xstat, __xstat64, __lxstat, __lxstat64, __fxstatat,
+ * __fxstatat64.
+ *
+ * The real call runs first, untouched.  A successful open is examined
+ * only while some network mount or path rule exists (hu_vol_gate), to
+ * track the file for the read wrappers.  A failure is looked at only when
+ * its errno is one that some volume rule retries, and retried only when
+ * the path is on a network mount or under a path rule.  An open with
+ * O_EXCL is never retried: its first try may have created the file. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fdtable.h"
+#include "hu.h"
+#include "volume.h"
+
+enum okind {
+    O_OPEN, O_OPEN64, O___OPEN, O___OPEN64, O_OPENAT, O_OPENAT64, O_CREAT_, O_CREAT64_,
+    O_OPEN_2, O_OPEN64_2, O_OPENAT_2, O_OPENAT64_2,
+    O_FOPEN, O_FOPEN64, O_FREOPEN, O_FREOPEN64,
+};
+
+struct oc {
+    enum okind kind;
+    const char *op;
+    int dirfd;
+    const char *path;
+    int flags;
+    mode_t mode;
+    const char *fmode;
+    FILE *stream;
+};
+
+/* An fd, or a FILE * for the stdio openers; -1 / 0 on failure. */
+static intptr_t call_open(const struct oc *c)
+{
+    switch (c->kind) {
+    case O_OPEN: return hu_real.open(c->path, c->flags, c->mode);
+    case O_OPEN64: return hu_real.open64(c->path, c->flags, c->mode);
+    case O___OPEN: return hu_real.__open(c->path, c->flags, c->mode);
+    case O___OPEN64: return hu_real.__open64(c->path, c->flags, c->mode);
+    case O_OPENAT: return hu_real.openat(c->dirfd, c->path, c->flags, c->mode);
+    case O_OPENAT64: return hu_real.openat64(c->dirfd, c->path, c->flags, c->mode);
+    case O_CREAT_: return hu_real.creat(c->path, c->mode);
+    case O_CREAT64_: return hu_real.creat64(c->path, c->mode);
+    case O_OPEN_2: return hu_real.__open_2(c->path, c->flags);
+    case O_OPEN64_2: return hu_real.__open64_2(c->path, c->flags);
+    case O_OPENAT_2: return hu_real.__openat_2(c->dirfd, c->path, c->flags);
+    case O_OPENAT64_2: return hu_real.__openat64_2(c->dirfd, c->path, c->flags);
+    case O_FOPEN: return (intptr_t)hu_real.fopen(c->path, c->fmode);
+    case O_FOPEN64: return (intptr_t)hu_real.fopen64(c->path, c->fmode);
+    case O_FREOPEN: return (intptr_t)hu_real.freopen(c->path, c->fmode, c->stream);
+    case O_FREOPEN64: return (intptr_t)hu_real.freopen64(c->path, c->fmode, c->stream);
+    }
+    errno = ENOSYS;
+    return -1;
+}
+
+static int is_stdio(const struct oc *c) { return c->kind >= O_FOPEN; }
+
+/* fopen's mode as open flags: what a reopen must use. */
+static int mode_flags(const char *m)
+{
+    int f;
+    switch (m ? m[0] : 'r') {
+    case 'w': f = O_WRONLY | O_CREAT | O_TRUNC; break;
+    case 'a': f = O_WRONLY | O_CREAT | O_APPEND; break;
+    default: f = O_RDONLY; break;
+    }
+    for (const char *p = m ? m + 1 : ""; *p && *p != ','; p++) {
+        if (*p == '+')
+            f = (f & ~O_ACCMODE) | O_RDWR;
+        else if (*p == 'x')
+            f |= O_EXCL;
+        else if (*p == 'e')
+            f |= O_CLOEXEC;
+    }
+    return f;
+}
+
+/* The open failed (or succeeded on a tracked volume): the slow side. */
+__attribute__((noinline)) static intptr_t open_slow(const struct oc *c, intptr_t res, int entry_errno)
+{
+    int failed = is_stdio(c) ? res == 0 : res < 0;
+    int flags = is_stdio(c) ? mode_flags(c->fmode) : c->flags;
+    if (!failed) {
+        int fd = is_stdio(c) ? fileno((FILE *)res) : (int)res;
+        hu_vol_opened(fd, flags, c->dirfd, c->path);
+        return res;
+    }
+    int err = errno;
+    if (__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) < 0) {
+        hu_vol_init();
+        errno = err;
+    }
+    if (!hu_vol_errno_maybe(err) || (flags & O_EXCL) || !c->path) {
+        errno = err;
+        return res;
+    }
+    hu_guard++;
+    hu_vol_try t;
+    if (hu_vol_path_begin(&t, c->op, c->dirfd, c->path, err)) {
+        for (;;) {
+            if (hu_vol_step(&t, err) < 0) {
+                err = errno;
+                break;
+            }
+            res = call_open(c);
+            failed = is_stdio(c) ? res == 0 : res < 0;
+            if (!failed) {
+                hu_vol_success(&t);
+                err = entry_errno;
+                break;
+            }
+            err = errno;
+        }
+        hu_vol_end(&t);
+    }
+    hu_guard--;
+    if (!failed) {
+        int fd = is_stdio(c) ? fileno((FILE *)res) : (int)res;
+        hu_vol_opened(fd, flags, c->dirfd, c->path);
+    }
+    errno = err;
+    return res;
+}
+
+static intptr_t do_open(const struct oc *c)
+{
+    hu_ensure_bound();
+    if (HU_UNLIKELY(hu_guard))
+        return call_open(c);
+    int saved = errno;
+    if (c->kind == O_FREOPEN || c->kind == O_FREOPEN64) {
+        /* the stream's fd is closed inside libc, where close() is not seen */
+        int old = c->stream ? fileno(c->stream) : -1;
+        if (old >= 0 && hu_fd_maybe_file(old))
+            hu_vol_forget(old);
+        errno = saved;
+    }
+    intptr_t res = call_open(c);
+    int failed = is_stdio(c) ? res == 0 : res < 0;
+    if (HU_LIKELY(!failed && __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) == 0))
+        return res;
+    if (failed && __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) >= 0 &&
+        HU_LIKELY(!hu_vol_errno_maybe(errno)))
+        return res;
+    return open_slow(c, res, saved);
+}
+
+/* open's mode argument exists only with O_CREAT or O_TMPFILE. */
+#define MODE(flags)                                                 \
+    mode_t mode = 0;                                                \
+    if ((flags) & (O_CREAT | __O_TMPFILE)) {                        \
+        va_list ap;                                                 \
+        va_start(ap, flags);                                        \
+        mode = (mode_t)va_arg(ap, int);                             \
+        va_end(ap);                                                 \
+    }
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT int open(const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O_OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL});
+}
+EXPORT int open64(const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O_OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
+}
+EXPORT int __open(const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O___OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL});
+}
+EXPORT int __open64(const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O___OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
+}
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O_OPENAT, "openat", dirfd, path, flags, mode, NULL, NULL});
+}
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    MODE(flags);
+    return (int)do_open(&(struct oc){O_OPENAT64, "openat64", dirfd, path, flags, mode, NULL, NULL});
+}
+EXPORT int creat(const char *path, mode_t mode)
+{
+    return (int)do_open(&(struct oc){O_CREAT_, "creat", AT_FDCWD, path,
+                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL});
+}
+EXPORT int creat64(const char *path, mode_t mode)
+{
+    return (int)do_open(&(struct oc){O_CREAT64_, "creat64", AT_FDCWD, path,
+                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL});
+}
+EXPORT int __open_2(const char *path, int flags)
+{
+    return (int)do_open(&(struct oc){O_OPEN_2, "open", AT_FDCWD, path, flags, 0, NULL, NULL});
+}
+EXPORT int __open64_2(const char *path, int flags)
+{
+    return (int)do_open(&(struct oc){O_OPEN64_2, "open64", AT_FDCWD, path, flags, 0, NULL, NULL});
+}
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+    return (int)do_open(&(struct oc){O_OPENAT_2, "openat", dirfd, path, flags, 0, NULL, NULL});
+}
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+    return (int)do_open(&(struct oc){O_OPENAT64_2, "openat64", dirfd, path, flags, 0, NULL, NULL});
+}
+EXPORT FILE *fopen(const char *path, const char *m)
+{
+    return (FILE *)do_open(&(struct oc){O_FOPEN, "fopen", AT_FDCWD, path, 0, 0, m, NULL});
+}
+EXPORT FILE *fopen64(const char *path, const char *m)
+{
+    return (FILE *)do_open(&(struct oc){O_FOPEN64, "fopen64", AT_FDCWD, path, 0, 0, m, NULL});
+}
+EXPORT FILE *freopen(const char *path, const char *m, FILE *stream)
+{
+    return (FILE *)do_open(&(struct oc){O_FREOPEN, "freopen", AT_FDCWD, path, 0, 0, m, stream});
+}
+EXPORT FILE *freopen64(const char *path, const char *m, FILE *stream)
+{
+    return (FILE *)do_open(&(struct oc){O_FREOPEN64, "freopen64", AT_FDCWD, path, 0, 0, m, stream});
+}
+
+/* fclose closes the fd inside libc, where close() is not seen. */
+__attribute__((noinline)) static int fclose_slow(FILE *fp)
+{
+    hu_ensure_bound();
+    int fd = fp->_fileno;
+    if (!hu_guard && fd >= 0 && hu_fd_maybe_file(fd)) {
+        int saved = errno;
+        hu_vol_forget(fd);
+        errno = saved;
+    }
+    return hu_real.fclose(fp);
+}
+
+EXPORT int fclose(FILE *fp)
+{
+    int (*fn)(FILE *) = __atomic_load_n(&hu_real.fclose, __ATOMIC_RELAXED);
+    if (HU_LIKELY(fn != NULL && fp && !hu_fd_maybe_file(fp->_fileno)))
+        return fn(fp);
+    return fclose_slow(fp);
+}
+
+/* ---- the stat family -------------------------------------------------- */
+
+enum skind { S_STAT, S_STAT64, S_LSTAT, S_LSTAT64, S_FSTATAT, S_FSTATAT64, S_STATX,
+             S_XSTAT, S_XSTAT64, S_LXSTAT, S_LXSTAT64, S_FXSTATAT, S_FXSTATAT64 };
+
+struct sc {
+    enum skind kind;
+    const char *op;
+    int dirfd;
+    const char *path;
+    void *buf;
+    int flags;
+    unsigned mask;
+    int ver;
+};
+
+static int call_stat(const struct sc *c)
+{
+    switch (c->kind) {
+    case S_STAT: return hu_real.stat(c->path, c->buf);
+    case S_STAT64: return hu_real.stat64(c->path, c->buf);
+    case S_LSTAT: return hu_real.lstat(c->path, c->buf);
+    case S_LSTAT64: return hu_real.lstat64(c->path, c->buf);
+    case S_FSTATAT: return hu_real.fstatat(c->dirfd, c->path, c->buf, c->flags);
+    case S_FSTATAT64: return hu_real.fstatat64(c->dirfd, c->path, c->buf, c->flags);
+    case S_STATX: return hu_real.statx(c->dirfd, c->path, c->flags, c->mask, c->buf);
+    case S_XSTAT: return hu_real.__xstat(c->ver, c->path, c->buf);
+    case S_XSTAT64: return hu_real.__xstat64(c->ver, c->path, c->buf);
+    case S_LXSTAT: return hu_real.__lxstat(c->ver, c->path, c->buf);
+    case S_LXSTAT64: return hu_real.__lxstat64(c->ver, c->path, c->buf);
+    case S_FXSTATAT: return hu_real.__fxstatat(c->ver, c->dirfd, c->path, c->buf, c->flags);
+    case S_FXSTATAT64: return hu_real.__fxstatat64(c->ver, c->dirfd, c->path, c->buf, c->flags);
+    }
+    errno = ENOSYS;
+    return -1;
+}
+
+__attribute__((noinline)) static int stat_failed(const struct sc *c, int entry_errno)
+{
+    int err = errno, rc = -1;
+    if (!c->path || (!c->path[0] && !(c->flags & AT_EMPTY_PATH))) {
+        errno = err;
+        return -1;
+    }
+    hu_guard++;
+    hu_vol_try t;
+    int dirfd = c->dirfd;
+    const char *path = c->path;
+    char self[40];
+    if (!path[0]) {         /* AT_EMPTY_PATH: the fd itself */
+        snprintf(self, sizeof self, "/proc/self/fd/%d", dirfd);
+        path = self;
+        dirfd = AT_FDCWD;
+    }
+    if (hu_vol_path_begin(&t, c->op, dirfd, path, err)) {
+        for (;;) {
+            if (hu_vol_step(&t, err) < 0) {
+                err = errno;
+                break;
+            }
+            rc = call_stat(c);
+            if (rc == 0) {
+                hu_vol_success(&t);
+                err = entry_errno;
+                break;
+            }
+            err = errno;
+        }
+        hu_vol_end(&t);
+    }
+    hu_guard--;
+    errno = err;
+    return rc;
+}
+
+static int do_stat(const struct sc *c)
+{
+    hu_ensure_bound();
+    int saved = errno;
+    int rc = call_stat(c);
+    if (HU_LIKELY(rc == 0) || hu_guard)
+        return rc;
+    if (__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) < 0)
+        hu_vol_init();
+    if (HU_LIKELY(!hu_vol_errno_maybe(errno)))
+        return rc;
+    return stat_failed(c, saved);
+}
+
+EXPORT int stat(const char *path, struct stat *st)
+{
+    return do_stat(&(struct sc){S_STAT, "stat", AT_FDCWD, path, st, 0, 0, 0});
+}
+EXPORT int stat64(const char *path, struct stat64 *st)
+{
+    return do_stat(&(struct sc){S_STAT64, "stat64", AT_FDCWD, path, st, 0, 0, 0});
+}
+EXPORT int lstat(const char *path, struct stat *st)
+{
+    return do_stat(&(struct sc){S_LSTAT, "lstat", AT_FDCWD, path, st, 0, 0, 0});
+}
+EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+    return do_stat(&(struct sc){S_LSTAT64, "lstat64", AT_FDCWD, path, st, 0, 0, 0});
+}
+EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    return do_stat(&(struct sc){S_FSTATAT, "fstatat", dirfd, path, st, flags, 0, 0});
+}
+EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+    return do_stat(&(struct sc){S_FSTATAT64, "fstatat64", dirfd, path, st, flags, 0, 0});
+}
+EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st)
+{
+    return do_stat(&(struct sc){S_STATX, "statx", dirfd, path, st, flags, mask, 0});
+}
+EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+    return do_stat(&(struct sc){S_XSTAT, "stat", AT_FDCWD, path, st, 0, 0, ver});
+}
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+    return do_stat(&(struct sc){S_XSTAT64, "stat64", AT_FDCWD, path, st, 0, 0, ver});
+}
+EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+    return do_stat(&(struct sc){S_LXSTAT, "lstat", AT_FDCWD, path, st, 0, 0, ver});
+}
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+    return do_stat(&(struct sc){S_LXSTAT64, "lstat64", AT_FDCWD, path, st, 0, 0, ver});
+}
+EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
+{
+    return do_stat(&(struct sc){S_FXSTATAT, "fstatat", dirfd, path, st, flags, 0, ver});
+}
+EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
+{
+    return do_stat(&(struct sc){S_FXSTATAT64, "fstatat64", dirfd, path, st, flags, 0, ver});
+}

@@ -1,0 +1,472 @@
+/* The stdio readers on files of network volumes.
+ *
+ * glibc's fread, fgets, getline, getc and friends fill the FILE buffer
+ * through an internal read() that no preload can see, so these readers
+ * are wrapped themselves: fread, fread_unlocked, __fread_chk,
+ * __fread_unlocked_chk, fgets, fgets_unlocked, __fgets_chk,
+ * __fgets_unlocked_chk, getline, getdelim, __getdelim, fgetc, getc,
+ * _IO_getc, fgetc_unlocked, getc_unlocked, getchar, getchar_unlocked, and
+ * __uflow/__underflow (what the getc_unlocked macro and inline readers
+ * call when the buffer is empty).
+ *
+ * Why continuing is exact: glibc empties the get area before it reads
+ * into it (or reads straight into the caller's buffer), and a failed
+ * read() moves no offset; so when a read error is flagged, every byte the
+ * stream handed out is accounted for, nothing is buffered, and the kernel
+ * offset is the stream's position.  After the fd is usable again (a wait,
+ * or a reopen at that same offset) the error flag is cleared and the call
+ * goes on from where it stopped.  For that the call must know how many
+ * bytes it already delivered: fread is asked for bytes (size 1), and
+ * fgets/getdelim are done here on the FILE's get area, as glibc does
+ * them, with __underflow to refill.  Only FILEs whose fd is tracked take
+ * this path; wide-oriented streams and streams that already had an error
+ * are left to libc. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdtable.h"
+#include "hu.h"
+#include "volume.h"
+
+/* <bits/stdio.h> turns some of these into macros when optimising */
+#undef fread_unlocked
+#undef fgetc_unlocked
+#undef getc_unlocked
+#undef getchar_unlocked
+#undef getc
+#undef getchar
+
+#define FN(name) __atomic_load_n(&hu_real.name, __ATOMIC_RELAXED)
+#define EXPORT __attribute__((visibility("default")))
+
+static inline int fp_fast(FILE *fp) { return !hu_fd_maybe_file(fp->_fileno); }
+
+/* Retry state of one stdio call. */
+struct sctx {
+    const char *op;
+    int tried, ok;
+    hu_vol_try t;
+};
+
+/* fp has its error flag set by a failed read with err: make its fd usable
+ * again.  0: the flag is cleared, go on; -1: hand the failure over (the
+ * flag stays, errno is set). */
+static int recover(FILE *fp, struct sctx *s, int err)
+{
+    int rc = -1;
+    if (!hu_vol_errno_maybe(err)) {
+        errno = err;
+        return -1;
+    }
+    hu_guard++;
+    if (!s->tried) {
+        s->tried = 1;
+        s->ok = hu_vol_fd_begin(&s->t, s->op, fp->_fileno, -1, err);
+    }
+    if (!s->ok)
+        errno = err;
+    else if (hu_vol_step(&s->t, err) == 0) {
+        clearerr_unlocked(fp);
+        rc = 0;
+    }
+    int e = errno;
+    hu_guard--;
+    errno = e;
+    return rc;
+}
+
+static void finish(struct sctx *s, int good)
+{
+    if (!s->ok)
+        return;
+    int e = errno;
+    hu_guard++;
+    if (good)
+        hu_vol_success(&s->t);
+    hu_vol_end(&s->t);
+    hu_guard--;
+    errno = e;
+}
+
+/* Pass to libc: guard, wide streams, a stream already in error. */
+static int leave_to_libc(FILE *fp)
+{
+    return hu_guard || fp->_mode > 0 || ferror_unlocked(fp);
+}
+
+/* ---- fread ------------------------------------------------------------ */
+
+typedef size_t (*fread_fn)(void *, size_t, size_t, FILE *);
+
+static size_t fread_core(void *buf, size_t size, size_t n, FILE *fp, fread_fn real, const char *op)
+{
+    size_t total, got = 0;
+    if (!size || !n || __builtin_mul_overflow(size, n, &total))
+        return real(buf, size, n, fp);
+    int saved = errno, bad = 0;
+    flockfile(fp);
+    if (leave_to_libc(fp)) {
+        got = real(buf, size, n, fp);
+        funlockfile(fp);
+        return got;
+    }
+    struct sctx s = {.op = op};
+    for (;;) {
+        errno = 0;
+        /* bytes, so a partly delivered item is counted too */
+        got += real((char *)buf + got, 1, total - got, fp);
+        if (got == total || !ferror_unlocked(fp))
+            break;
+        if (recover(fp, &s, errno) < 0) {
+            bad = 1;
+            break;
+        }
+    }
+    int e = errno;
+    finish(&s, !bad);
+    funlockfile(fp);
+    errno = bad ? e : saved;
+    return got / size;
+}
+
+__attribute__((noinline)) static size_t fread_slow(void *buf, size_t size, size_t n, FILE *fp)
+{
+    hu_ensure_bound();
+    return fread_core(buf, size, n, fp, hu_real.fread, "fread");
+}
+EXPORT size_t fread(void *buf, size_t size, size_t n, FILE *fp)
+{
+    fread_fn fn = FN(fread);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(buf, size, n, fp);
+    return fread_slow(buf, size, n, fp);
+}
+
+__attribute__((noinline)) static size_t fread_unlocked_slow(void *buf, size_t size, size_t n, FILE *fp)
+{
+    hu_ensure_bound();
+    return fread_core(buf, size, n, fp, hu_real.fread_unlocked, "fread_unlocked");
+}
+EXPORT size_t fread_unlocked(void *buf, size_t size, size_t n, FILE *fp)
+{
+    fread_fn fn = FN(fread_unlocked);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(buf, size, n, fp);
+    return fread_unlocked_slow(buf, size, n, fp);
+}
+
+static size_t fread_chk_common(void *buf, size_t buflen, size_t size, size_t n, FILE *fp, int unlocked)
+{
+    hu_ensure_bound();
+    size_t total;
+    if (!hu_fd_maybe_file(fp->_fileno) || __builtin_mul_overflow(size, n, &total) || total > buflen)
+        return unlocked ? hu_real.__fread_unlocked_chk(buf, buflen, size, n, fp)
+                        : hu_real.__fread_chk(buf, buflen, size, n, fp);
+    return unlocked ? fread_core(buf, size, n, fp, hu_real.fread_unlocked, "fread_unlocked")
+                    : fread_core(buf, size, n, fp, hu_real.fread, "fread");
+}
+EXPORT size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *fp)
+{
+    return fread_chk_common(buf, buflen, size, n, fp, 0);
+}
+EXPORT size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *fp)
+{
+    return fread_chk_common(buf, buflen, size, n, fp, 1);
+}
+
+/* ---- fgets and getdelim: done on the get area ---------------------------- */
+
+/* Make bytes available in fp's get area: 1, or 0 at the end (error flag
+ * set when it is a failure that was not recovered). */
+static int fill(FILE *fp, struct sctx *s, int *bad)
+{
+    for (;;) {
+        if (fp->_IO_read_ptr < fp->_IO_read_end)
+            return 1;
+        errno = 0;
+        if (hu_real.__underflow(fp) != EOF)
+            return 1;
+        if (!ferror_unlocked(fp))
+            return 0;
+        if (recover(fp, s, errno) < 0) {
+            *bad = 1;
+            return 0;
+        }
+    }
+}
+
+typedef char *(*fgets_fn)(char *, int, FILE *);
+
+static char *fgets_core(char *buf, int n, FILE *fp, fgets_fn real, const char *op)
+{
+    if (n <= 1 || !buf || !hu_real.__underflow)
+        return real(buf, n, fp);
+    int saved = errno, bad = 0;
+    flockfile(fp);
+    if (leave_to_libc(fp)) {
+        char *r = real(buf, n, fp);
+        funlockfile(fp);
+        return r;
+    }
+    struct sctx s = {.op = op};
+    size_t max = (size_t)n - 1, got = 0;
+    while (got < max && fill(fp, &s, &bad)) {
+        size_t k = (size_t)(fp->_IO_read_end - fp->_IO_read_ptr);
+        if (k > max - got)
+            k = max - got;
+        char *nl = memchr(fp->_IO_read_ptr, '\n', k);
+        if (nl)
+            k = (size_t)(nl - fp->_IO_read_ptr) + 1;
+        memcpy(buf + got, fp->_IO_read_ptr, k);
+        fp->_IO_read_ptr += k;
+        got += k;
+        if (nl)
+            break;
+    }
+    int e = errno;
+    finish(&s, !bad);
+    funlockfile(fp);
+    if (bad) {              /* as glibc: a read error means NULL */
+        errno = e;
+        return NULL;
+    }
+    errno = saved;
+    if (got == 0)
+        return NULL;
+    buf[got] = '\0';
+    return buf;
+}
+
+__attribute__((noinline)) static char *fgets_slow(char *buf, int n, FILE *fp, int unlocked)
+{
+    hu_ensure_bound();
+    if (hu_guard)
+        return unlocked ? hu_real.fgets_unlocked(buf, n, fp) : hu_real.fgets(buf, n, fp);
+    return unlocked ? fgets_core(buf, n, fp, hu_real.fgets_unlocked, "fgets_unlocked")
+                    : fgets_core(buf, n, fp, hu_real.fgets, "fgets");
+}
+EXPORT char *fgets(char *buf, int n, FILE *fp)
+{
+    fgets_fn fn = FN(fgets);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(buf, n, fp);
+    return fgets_slow(buf, n, fp, 0);
+}
+EXPORT char *fgets_unlocked(char *buf, int n, FILE *fp)
+{
+    fgets_fn fn = FN(fgets_unlocked);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(buf, n, fp);
+    return fgets_slow(buf, n, fp, 1);
+}
+
+static char *fgets_chk_common(char *buf, size_t size, int n, FILE *fp, int unlocked)
+{
+    hu_ensure_bound();
+    if (!hu_fd_maybe_file(fp->_fileno) || n < 0 || (size_t)n > size)
+        return unlocked ? hu_real.__fgets_unlocked_chk(buf, size, n, fp)
+                        : hu_real.__fgets_chk(buf, size, n, fp);
+    return fgets_slow(buf, n, fp, unlocked);
+}
+EXPORT char *__fgets_chk(char *buf, size_t size, int n, FILE *fp)
+{
+    return fgets_chk_common(buf, size, n, fp, 0);
+}
+EXPORT char *__fgets_unlocked_chk(char *buf, size_t size, int n, FILE *fp)
+{
+    return fgets_chk_common(buf, size, n, fp, 1);
+}
+
+typedef ssize_t (*getdelim_fn)(char **, size_t *, int, FILE *);
+
+static ssize_t getdelim_core(char **lp, size_t *np, int delim, FILE *fp, getdelim_fn real,
+                             const char *op)
+{
+    if (!lp || !np || !hu_real.__underflow)
+        return real(lp, np, delim, fp);
+    int saved = errno, bad = 0, nomem = 0;
+    flockfile(fp);
+    if (leave_to_libc(fp)) {
+        ssize_t r = real(lp, np, delim, fp);
+        funlockfile(fp);
+        return r;
+    }
+    if (!*lp || !*np) {
+        char *b = realloc(*lp, 120);
+        if (!b) {
+            funlockfile(fp);
+            errno = ENOMEM;
+            return -1;
+        }
+        *lp = b;
+        *np = 120;
+    }
+    struct sctx s = {.op = op};
+    size_t got = 0;
+    while (fill(fp, &s, &bad)) {
+        size_t k = (size_t)(fp->_IO_read_end - fp->_IO_read_ptr);
+        char *d = memchr(fp->_IO_read_ptr, (unsigned char)delim, k);
+        if (d)
+            k = (size_t)(d - fp->_IO_read_ptr) + 1;
+        if (got + k + 1 > *np) {
+            size_t want = 2 * *np > got + k + 1 ? 2 * *np : got + k + 1;
+            char *b = realloc(*lp, want);
+            if (!b) {
+                nomem = 1;
+                break;
+            }
+            *lp = b;
+            *np = want;
+        }
+        memcpy(*lp + got, fp->_IO_read_ptr, k);
+        fp->_IO_read_ptr += k;
+        got += k;
+        if (d)
+            break;
+    }
+    int e = errno;
+    finish(&s, !bad);
+    funlockfile(fp);
+    if (nomem) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (bad) {
+        errno = e;
+        return -1;
+    }
+    errno = saved;
+    if (got == 0)
+        return -1;
+    (*lp)[got] = '\0';
+    return (ssize_t)got;
+}
+
+__attribute__((noinline)) static ssize_t getdelim_slow(char **lp, size_t *np, int delim, FILE *fp,
+                                                       int which)
+{
+    hu_ensure_bound();
+    getdelim_fn real = which == 0 ? hu_real.getdelim : which == 1 ? hu_real.__getdelim : NULL;
+    if (which == 2) {
+        if (hu_guard)
+            return hu_real.getline(lp, np, fp);
+        return getdelim_core(lp, np, '\n', fp, hu_real.getdelim, "getline");
+    }
+    if (hu_guard)
+        return real(lp, np, delim, fp);
+    return getdelim_core(lp, np, delim, fp, real, "getdelim");
+}
+EXPORT ssize_t getdelim(char **lp, size_t *np, int delim, FILE *fp)
+{
+    getdelim_fn fn = FN(getdelim);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(lp, np, delim, fp);
+    return getdelim_slow(lp, np, delim, fp, 0);
+}
+EXPORT ssize_t __getdelim(char **lp, size_t *np, int delim, FILE *fp)
+{
+    getdelim_fn fn = FN(__getdelim);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(lp, np, delim, fp);
+    return getdelim_slow(lp, np, delim, fp, 1);
+}
+EXPORT ssize_t getline(char **lp, size_t *np, FILE *fp)
+{
+    ssize_t (*fn)(char **, size_t *, FILE *) = FN(getline);
+    if (HU_LIKELY(fn && fp_fast(fp)))
+        return fn(lp, np, fp);
+    return getdelim_slow(lp, np, '\n', fp, 2);
+}
+
+/* ---- one character at a time ----------------------------------------- */
+
+typedef int (*char_fn)(FILE *);
+
+static int char_core(FILE *fp, char_fn real, const char *op)
+{
+    int saved = errno, bad = 0, c;
+    flockfile(fp);
+    if (leave_to_libc(fp)) {
+        c = real(fp);
+        funlockfile(fp);
+        return c;
+    }
+    struct sctx s = {.op = op};
+    for (;;) {
+        errno = 0;
+        c = real(fp);
+        if (c != EOF || !ferror_unlocked(fp))
+            break;
+        if (recover(fp, &s, errno) < 0) {
+            bad = 1;
+            break;
+        }
+    }
+    int e = errno;
+    finish(&s, !bad);
+    funlockfile(fp);
+    errno = bad ? e : saved;
+    return c;
+}
+
+static int real_getchar(FILE *fp) { (void)fp; return hu_real.getchar(); }
+static int real_getchar_unlocked(FILE *fp) { (void)fp; return hu_real.getchar_unlocked(); }
+
+enum cwhich { C_FGETC, C_GETC, C_IO_GETC, C_FGETC_UNLOCKED, C_GETC_UNLOCKED, C_GETCHAR,
+              C_GETCHAR_UNLOCKED, C_UFLOW, C_UNDERFLOW };
+
+__attribute__((noinline)) static int char_slow(FILE *fp, enum cwhich w)
+{
+    hu_ensure_bound();
+    static const char *const ops[] = {"fgetc", "getc", "getc", "fgetc_unlocked", "getc_unlocked",
+                                      "getchar", "getchar_unlocked", "getc_unlocked", "getc_unlocked"};
+    char_fn real;
+    switch (w) {
+    case C_FGETC: real = hu_real.fgetc; break;
+    case C_GETC: real = hu_real.getc; break;
+    case C_IO_GETC: real = hu_real._IO_getc; break;
+    case C_FGETC_UNLOCKED: real = hu_real.fgetc_unlocked; break;
+    case C_GETC_UNLOCKED: real = hu_real.getc_unlocked; break;
+    case C_GETCHAR: real = real_getchar; break;
+    case C_GETCHAR_UNLOCKED: real = real_getchar_unlocked; break;
+    case C_UFLOW: real = hu_real.__uflow; break;
+    default: real = hu_real.__underflow; break;
+    }
+    if (hu_guard)
+        return real(fp);
+    return char_core(fp, real, ops[w]);
+}
+
+#define CHARFN(name, which)                                 \
+    EXPORT int name(FILE *fp)                               \
+    {                                                       \
+        char_fn fn = FN(name);                              \
+        if (HU_LIKELY(fn && fp_fast(fp)))                   \
+            return fn(fp);                                  \
+        return char_slow(fp, which);                        \
+    }
+CHARFN(fgetc, C_FGETC)
+CHARFN(getc, C_GETC)
+CHARFN(_IO_getc, C_IO_GETC)
+CHARFN(fgetc_unlocked, C_FGETC_UNLOCKED)
+CHARFN(getc_unlocked, C_GETC_UNLOCKED)
+CHARFN(__uflow, C_UFLOW)
+CHARFN(__underflow, C_UNDERFLOW)
+
+EXPORT int getchar(void)
+{
+    int (*fn)(void) = FN(getchar);
+    if (HU_LIKELY(fn && fp_fast(stdin)))
+        return fn();
+    return char_slow(stdin, C_GETCHAR);
+}
+EXPORT int getchar_unlocked(void)
+{
+    int (*fn)(void) = FN(getchar_unlocked);
+    if (HU_LIKELY(fn && fp_fast(stdin)))
+        return fn();
+    return char_slow(stdin, C_GETCHAR_UNLOCKED);
+}
