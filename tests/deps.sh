@@ -8,8 +8,9 @@ case "$mode" in
   build) want=("${build[@]}") ;;
   # test_servers.sh: a JDK (java File.java needs jdk.compiler), a PostgreSQL
   # server and psql, nginx
+  # test_volumes.sh: the flaky FUSE file system (libfuse3, fusermount3)
   check) want=("${build[@]}" check nftables iproute2 curl python3
-               nodejs openjdk-17-jdk-headless postgresql nginx) ;;
+               nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3) ;;
   demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
   *) echo "usage: $0 build|check|demo" >&2; exit 64 ;;
 esac
