@@ -9,6 +9,7 @@ Suite *parse_suite(void);
 Suite *backoff_suite(void);
 Suite *match_suite(void);
 Suite *record_suite(void);
+Suite *mounts_suite(void);
 Suite *env_suite(void);
 
 #endif
