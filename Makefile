@@ -85,8 +85,9 @@ $(B)/bench/%: bench/%.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $<
 
 # Measurements; results go to bench/results/.
-bench: all $(B)/bench/calls
+bench: all $(B)/bench/calls $(B)/bench/reads
 	bash bench/callgrind_calls.sh
+	bash bench/read_overhead.sh
 
 deps-%:
 	@bash tests/deps.sh $*
