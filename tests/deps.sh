@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what `make check` / `make demo` need on Debian, or say in one line
-# what is missing.  Usage: tests/deps.sh build|check|demo
+# what is missing.  Usage: tests/deps.sh build|check|demo|bench
 set -u
 mode=${1:-check}
 build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
@@ -12,7 +12,11 @@ case "$mode" in
   check) want=("${build[@]}" check nftables iproute2 curl python3
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3) ;;
   demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
-  *) echo "usage: $0 build|check|demo" >&2; exit 64 ;;
+  # make bench: callgrind, the plots, a load generator and the real
+  # programs it times (curl against nginx, python3, node under wrk)
+  bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
+               python3 nodejs nginx) ;;
+  *) echo "usage: $0 build|check|demo|bench" >&2; exit 64 ;;
 esac
 
 missing=()
