@@ -1,5 +1,12 @@
-/* Loops over one wrapped call, for instruction counts under callgrind.
- *   calls connect|getaddrinfo|gethostbyname|poll100|epoll1000|close N
+/* Loops over one call, for instruction counts under callgrind (and wall
+ * time per call with a large N).
+ *   calls OP N
+ * OP: connect getaddrinfo gethostbyname poll100 epoll1000 close readfile
+ *     writefile readpipe writepipe noop
+ * readfile/writefile: read()/write() of 64 bytes on a regular file in
+ * $TMPDIR (or /tmp); readpipe/writepipe: read()/write() of 16 bytes on a
+ * pipe, filled (or drained) by one call outside the loop per 64 KiB, so
+ * the other end adds no per-call work.  noop: nothing, for start-up.
  * poll100: poll() over 100 idle pipe ends; epoll1000: epoll_wait() on an
  * epoll set of 1,000 idle pipe ends; both with timeout 0.  close: open()
  * and close() of a local file.
@@ -16,6 +23,17 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+static int tmpfile_fd(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hostup-calls.XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
 
 int main(int argc, char **argv)
 {
@@ -80,7 +98,38 @@ int main(int argc, char **argv)
             if (fd < 0 || close(fd) != 0)
                 return 1;
         }
-    } else
+    } else if (strcmp(argv[1], "readfile") == 0) {
+        char buf[64];
+        int fd = tmpfile_fd();
+        if (fd < 0 || ftruncate(fd, (off_t)n * 64))
+            return 1;
+        for (long i = 0; i < n; i++)
+            if (read(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                return 1;
+    } else if (strcmp(argv[1], "writefile") == 0) {
+        char buf[64] = {0};
+        int fd = tmpfile_fd();
+        if (fd < 0)
+            return 1;
+        for (long i = 0; i < n; i++)
+            if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+                return 1;
+    } else if (strcmp(argv[1], "readpipe") == 0 || strcmp(argv[1], "writepipe") == 0) {
+        static char big[65536];
+        char buf[16] = {0};
+        int fds[2], rd = argv[1][0] == 'r';
+        if (pipe(fds))
+            return 1;
+        for (long i = 0; i < n; i++) {
+            if (i % 4096 == 0 && rd && write(fds[1], big, sizeof big) != (ssize_t)sizeof big)
+                return 1;
+            if (rd ? read(fds[0], buf, sizeof buf) != (ssize_t)sizeof buf
+                   : write(fds[1], buf, sizeof buf) != (ssize_t)sizeof buf)
+                return 1;
+            if (i % 4096 == 4095 && !rd && read(fds[0], big, sizeof big) != (ssize_t)sizeof big)
+                return 1;
+        }
+    } else if (strcmp(argv[1], "noop") != 0)
         return 2;
     return 0;
 }
