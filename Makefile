@@ -84,10 +84,13 @@ $(B)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -o $@ $<
 
-# Measurements; results go to bench/results/.
-bench: all $(B)/bench/calls $(B)/bench/reads
-	bash bench/callgrind_calls.sh
-	bash bench/read_overhead.sh
+# Measurements, all of them (bench/run.sh); results go to bench/results/.
+# Installs valgrind, gnuplot and the programs it times first, as root.
+BENCH_PROGS := $(B)/bench/calls $(B)/bench/reads $(B)/bench/herd $(B)/bench/startup $(B)/bench/sockets
+bench:
+	@bash tests/deps.sh bench
+	@$(MAKE) --no-print-directory all $(BENCH_PROGS)
+	@bash bench/run.sh
 
 deps-%:
 	@bash tests/deps.sh $*
