@@ -125,3 +125,23 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# libFuzzer harnesses (tests/fuzz/): the core's parsers built with clang,
+# ASan and UBSan, each run for FUZZ_SECONDS; results in tests/fuzz/results.md.
+.PHONY: fuzz fuzz-build
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -std=gnu11 -Iinclude -Ishim -D_GNU_SOURCE \
+                -Wall -Wno-macro-redefined
+FUZZ_NAMES   := policy config env log mounts
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) -ljansson -lm
+
+fuzz: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)

@@ -11,5 +11,6 @@ Suite *match_suite(void);
 Suite *record_suite(void);
 Suite *mounts_suite(void);
 Suite *env_suite(void);
+Suite *regress_suite(void);
 
 #endif
