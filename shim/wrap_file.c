@@ -251,7 +251,7 @@ EXPORT FILE *freopen64(const char *path, const char *m, FILE *stream)
 __attribute__((noinline)) static int fclose_slow(FILE *fp)
 {
     hu_ensure_bound();
-    int fd = fp->_fileno;
+    int fd = fp ? fp->_fileno : -1;
     if (!hu_guard && fd >= 0 && hu_fd_maybe_file(fd)) {
         int saved = errno;
         hu_vol_forget(fd);

@@ -52,6 +52,14 @@ def check(rec, n):
         fail(f"line {n}: suppressed must be a positive integer")
     if rec["op"] == "connect" and not ("addr" in rec and "port" in rec):
         fail(f"line {n}: connect record without addr/port")
+    if "path" in rec:   # file calls on network volumes
+        if not isinstance(rec["path"], str) or not rec["path"].startswith("/"):
+            fail(f"line {n}: path is not absolute: {rec.get('path')}")
+        m = rec.get("mount")
+        if m is not None and not (isinstance(m, dict) and {"point", "fstype", "source", "options"} <= m.keys()):
+            fail(f"line {n}: mount lacks point/fstype/source/options: {m}")
+        if ev != "recovered" and rec["diagnosis"]["layer"] != "volume":
+            fail(f"line {n}: a file call's diagnosis is not layer volume")
 
 
 def main():

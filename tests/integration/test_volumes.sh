@@ -28,7 +28,7 @@ trap 'vol_cleanup; exit 143' TERM
 mount_vol() {
 	local b=$HU_TMP/$1.b m=$HU_TMP/$1 i
 	mkdir -p "$b" "$m"
-	"$HU_TOOLS/hu_flakyfs" --backing="$b" --log="$HU_TMP/$1.fs.log" "$m" -f \
+	"$HU_TOOLS/hu_flakyfs" --backing="$b" --log="$HU_TMP/$1.fs.txt" "$m" -f \
 		-o "subtype=$2,fsname=tester@fileserver:/export/$1" 2>>"$HU_TMP/$1.fs.err" &
 	FSPIDS+=($!)
 	MOUNTS+=("$m")
@@ -43,17 +43,20 @@ ctl() { local m=$1; shift; printf '%s\n' "$@" >"$m/.hu_ctl" || hu_fail "control:
 arm() { local m=$1; shift; printf '%s\n' clear "$@" >"$m/.hu_ctl" || hu_fail "arm: $*"; }
 
 # run NAME POLICY CMD...: with the library; stdout to $HU_TMP/NAME.out,
-# records to NAME.log, stderr to NAME.err; sets RC and MS.
+# records to NAME.rec, stderr to NAME.err; sets RC and MS (and lib.sh's
+# HU_RC/HU_MS/HU_ERR, which a failure prints).
 run() {
 	local name=$1 policy=$2 t0 t1
 	shift 2
-	: >"$HU_TMP/$name.log"
+	: >"$HU_TMP/$name.rec"
 	t0=${EPOCHREALTIME/[.,]/}
-	env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.log" \
+	env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" \
 		UV_USE_IO_URING=0 "$@" >"$HU_TMP/$name.out" 2>"$HU_TMP/$name.err"
 	RC=$?
 	t1=${EPOCHREALTIME/[.,]/}
 	MS=$(((t1 - t0) / 1000))
+	# shellcheck disable=SC2034
+	HU_RC=$RC HU_MS=$MS HU_ERR=$(head -c 400 "$HU_TMP/$name.err")
 	echo "run $name: rc=$RC ${MS}ms: $*"
 }
 run_bare() {
@@ -64,8 +67,8 @@ run_bare() {
 	echo "run $name (no hostup): rc=$RC: $*"
 }
 hash_of() { sha256sum <"$1" | cut -c1-64; }
-counts() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.log" || hu_fail "records of $1 are not valid"; }
-field() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.log" --event "$2" --field "$3"; }
+counts() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.rec" || hu_fail "records of $1 are not valid"; }
+field() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.rec" --event "$2" --field "$3"; }
 HU_RECORDS=$HU_ROOT/tests/integration/records.py
 num() { local v=${2#*"$1"=}; echo "${v%% *}"; } # EVENT "retry=N recovered=N ..."
 
@@ -90,9 +93,11 @@ cp "$V.b/big.bin" "$L.b/big.bin"
 echo small >"$V.b/small.txt"
 hu_assert_eq "$BIG" "$(hash_of "$V/big.bin")" "the volume serves the file"
 
-# stale handle and two outages in the middle of a 64 MiB read
-three_failures() { # FILE
-	arm "$V" "at /$1 16M down 1.5 EHOSTDOWN" "at /$1 32M stale /$1 3" "at /$1 48M down 1 ETIMEDOUT"
+# stale handle and two outages in the middle of a 64 MiB read; the runs
+# under the default rule (8 tries, full jitter) get shorter outages, which
+# they survive with a probability far above 99.9 %
+three_failures() { # FILE [OUTAGE1 OUTAGE2]
+	arm "$V" "at /$1 16M down ${2:-1.5} EHOSTDOWN" "at /$1 32M stale /$1 3" "at /$1 48M down ${3:-1} ETIMEDOUT"
 }
 
 # ---- without hostup the same run fails --------------------------------------
@@ -108,7 +113,7 @@ hu_assert_ne 0 "$RC" "without hostup: sha256sum fails"
 sleep 1.6
 
 # ---- cat and sha256sum: default rule, found through mountinfo ----------------
-three_failures big.bin
+three_failures big.bin 0.6 0.5
 run cat "" cat "$V/big.bin"
 hu_assert_eq 0 "$RC" "cat exits 0"
 hu_assert_eq "$BIG" "$(hash_of "$HU_TMP/cat.out")" "cat: sha256 identical to the source"
@@ -120,14 +125,14 @@ causes=$(field cat retry diagnosis)
 hu_assert_contains "$causes" '"cause": "server down' "cat: diagnosis server down"
 hu_assert_contains "$causes" '"cause": "stale handle: reopened' "cat: diagnosis stale handle: reopened"
 hu_assert_contains "$(field cat retry rule)" "(volume defaults)" "cat: the volume defaults applied"
-rec=$(grep -m1 '"errno":"EHOSTDOWN"' "$HU_TMP/cat.log")
+rec=$(grep -m1 '"errno":"EHOSTDOWN"' "$HU_TMP/cat.rec")
 for k in '"op":"read"' "\"path\":\"$V/big.bin\"" '"fd":' '"offset":16777216' \
 	'"source":"tester@fileserver:/export/nfs"' '"fstype":"fuse.sshfs"' '"options":"rw,' '"layer":"volume"'; do
 	hu_assert_contains "$rec" "$k" "cat: record has $k"
 done
-hu_assert_contains "$(grep -m1 ESTALE "$HU_TMP/cat.log")" '"offset":33554432' "cat: the reopen record gives the offset"
+hu_assert_contains "$(grep -m1 ESTALE "$HU_TMP/cat.rec")" '"offset":33554432' "cat: the reopen record gives the offset"
 
-three_failures big.bin
+three_failures big.bin 0.6 0.5
 run sha "" sha256sum "$V/big.bin"
 hu_assert_eq 0 "$RC" "sha256sum exits 0"
 hu_assert_eq "$BIG" "$(cut -c1-64 "$HU_TMP/sha.out")" "sha256sum (fread_unlocked): hash identical"
@@ -192,6 +197,23 @@ hu_assert_eq "$TEXT" "$(hash_of "$HU_TMP/c_rw.out")" "rw: the bytes read are the
 hu_assert_eq "APPENDED" "$(tail -n1 "$V.b/rw.txt")" "rw: the write after the reopen reached the file"
 hu_assert_contains "$(field c_rw retry diagnosis)" "stale handle: reopened" "rw: reopened"
 
+# FD_CLOEXEC, status flags and a dup's shared offset survive the reopen
+arm "$V" "at /text.txt 2M stale /text.txt 1"
+run c_flags "$PT" "$HU_TOOLS/hu_volread" flags "$V/text.txt"
+hu_assert_eq "$TEXT" "$(hash_of "$HU_TMP/c_flags.out")" "flags: the bytes read through a dup are the file"
+hu_assert_eq "cloexec=1 nonblock=1 shared_offset=1" "$(cat "$HU_TMP/c_flags.err")" \
+	"flags: FD_CLOEXEC, O_NONBLOCK and the dup's shared offset kept across the reopen"
+hu_assert_contains "$(field c_flags retry diagnosis)" "stale handle: reopened" "flags: reopened"
+
+# EIO is retried only when a rule says so
+arm "$V" "at /text.txt 1M down 0.4 EIO"
+run eio_default "" cat "$V/text.txt"
+hu_assert_eq 1 "$RC" "EIO: not retried by default"
+sleep 0.5
+arm "$V" "at /text.txt 1M down 0.4 EIO"
+run eio_rule "$V retry_on=+EIO backoff=50ms..300ms attempts=30" cat "$V/text.txt"
+hu_assert_eq "$TEXT" "$(hash_of "$HU_TMP/eio_rule.out")" "EIO: retried under retry_on=+EIO"
+
 # ---- an outage longer than the deadline: the original errno, and why ----------
 arm "$V" "at /big.bin 2M down 30 EHOSTDOWN"
 run long "$V attempts=3 backoff=100ms..200ms" cat "$V/big.bin"
@@ -200,7 +222,7 @@ hu_assert_eq 1 "$RC" "long outage: cat fails"
 hu_assert_contains "$(cat "$HU_TMP/long.err")" "Host is down" "long outage: the program sees the original errno"
 hu_assert_lt "$MS" 5000 "long outage: handed back within the policy"
 hu_assert_contains "$(counts long)" "gave_up=1" "long outage: one gave_up record"
-g=$(grep '"gave_up"' "$HU_TMP/long.log")
+g=$(grep '"gave_up"' "$HU_TMP/long.rec")
 for k in '"attempt":3' '"attempts":3' '"errno":"EHOSTDOWN"' '"offset":2097152' \
 	'"source":"tester@fileserver:/export/nfs"' '"options":"rw,user_id=0,group_id=0"' '"cause":"server down'; do
 	hu_assert_contains "$g" "$k" "long outage: gave_up has $k"
@@ -211,7 +233,7 @@ cp "$V.b/big.bin" "$V.b/r.bin"
 head -c 64M /dev/urandom >"$HU_TMP/new.bin"
 arm "$V" "at /r.bin 8M down 1.5 EHOSTDOWN"
 ( run repl "$V backoff=100ms..1s attempts=30" "$HU_TOOLS/hu_volread" read "$V/r.bin" ) &
-for ((i = 0; i < 50; i++)); do grep -q 'trigger at /r.bin' "$V.fs.log" && break; sleep 0.1; done
+for ((i = 0; i < 50; i++)); do grep -q 'trigger at /r.bin' "$HU_TMP/nfs.fs.txt" && break; sleep 0.1; done
 mv "$HU_TMP/new.bin" "$V.b/r.bin"      # replaced on the server while it is down
 wait $!
 hu_assert_contains "$(cat "$HU_TMP/repl.err")" "Stale file handle" "replaced file: the program gets ESTALE"
@@ -219,7 +241,7 @@ size=$(stat -c %s "$HU_TMP/repl.out")
 hu_assert_eq 8388608 "$size" "replaced file: only the old file's first 8 MiB were read"
 hu_assert_eq "$(head -c 8M "$V.b/big.bin" | sha256sum | cut -c1-64)" "$(hash_of "$HU_TMP/repl.out")" \
 	"replaced file: those bytes are the old file's, nothing of the new one spliced in"
-g=$(grep '"gave_up"' "$HU_TMP/repl.log")
+g=$(grep '"gave_up"' "$HU_TMP/repl.rec")
 hu_assert_contains "$g" '"cause":"file replaced' "replaced file: the record says why"
 hu_assert_contains "$g" 'inode' "replaced file: the record names the inode change"
 

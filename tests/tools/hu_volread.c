@@ -14,7 +14,10 @@
  *   mixed    one FILE, readers in turn: fgets(100), fread(777), getline,
  *            getc, fgetc, getc_unlocked
  *   rw       open O_RDWR, read() to the end, then write "APPENDED\n" there
- *            (the write must reach the file even if the fd was reopened) */
+ *            (the write must reach the file even if the fd was reopened)
+ *   flags    open O_CLOEXEC, set O_NONBLOCK, dup the fd, read() to the end
+ *            through the dup, then print on stderr whether the fd still has
+ *            FD_CLOEXEC and O_NONBLOCK and whether both fds share one offset */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +72,20 @@ int main(int argc, char **argv)
             die();
         if (close(fd) < 0)
             die();
+    } else if (!strcmp(mode, "flags")) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+            die();
+        int fd2 = dup(fd);
+        ssize_t n;
+        while ((n = read(fd2, buf, sizeof buf)) > 0)
+            out(buf, (size_t)n);
+        if (n < 0)
+            die();
+        int fdfl = fcntl(fd, F_GETFD), fl = fcntl(fd, F_GETFL);
+        off_t a = lseek(fd, 0, SEEK_CUR), b = lseek(fd2, 0, SEEK_CUR);
+        fprintf(stderr, "cloexec=%d nonblock=%d shared_offset=%d\n", !!(fdfl & FD_CLOEXEC),
+                !!(fl & O_NONBLOCK), a == b);
     } else if (!strcmp(mode, "pread")) {
         int fd = open(path, O_RDONLY);
         struct stat st;
