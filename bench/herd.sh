@@ -15,7 +15,8 @@
 # down, nftables drops the SYNs and `herd serve` answers each one with ICMP
 # host-unreachable itself (see bench/herd.c for why not nftables' reject).
 #
-# Cells: D in $HERD_D (2 5 20 s) x N in $HERD_N (1 50 200 clients).  The
+# Cells: D in $HERD_D (2 5 20 s) x N in $HERD_N (1 50 200 clients), each
+# run $HERD_REPS times (the matrix in turn, so slow drift spreads).  The
 # service goes down at t=0 and comes back at t=D.  Every client starts at
 # t=0.5 s, all at the same instant (a crash makes all of a service's clients
 # reconnect together, a moment after it), and has 60 s.  The half second
@@ -32,6 +33,7 @@ HERD=$HU_BUILD/bench/herd
 HERD_D=${HERD_D:-2 5 20}
 HERD_N=${HERD_N:-1 50 200}
 HERD_RAW=${HERD_RAW:-$HU_BUILD/bench/herd-raw}
+HERD_REPS=${HERD_REPS:-3}       # runs of the whole matrix, pooled by the report
 DEADLINE_S=60
 PORT0=21000
 
@@ -81,8 +83,8 @@ hu_s sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192 || hu_
 	for ((i = 0; i < NS; i++)); do echo "${STRATS[i]}|$((PORT0 + i))"; done
 } >"$HERD_RAW/strategies.txt"
 
-run_cell() { # D N
-	local D=$1 N=$2 dir=$HERD_RAW/D$1_N$2 spid i id kind pre pol start up0 up1 t0=$SECONDS
+run_cell() { # D N REP
+	local D=$1 N=$2 dir=$HERD_RAW/D$1_N$2_r$3 spid i id kind pre pol start up0 up1 t0=$SECONDS
 	local -a pids=()
 	mkdir -p "$dir"
 	# ip netns exec execs the program, so $! is the server itself
@@ -118,13 +120,16 @@ run_cell() { # D N
 	kill -TERM $spid
 	wait $spid
 	echo "$D $N $start $up0 $up1" >"$dir/meta"
-	printf 'bench: recovery D=%-2s N=%-3s done in %ss (%s SYNs)\n' "$D" "$N" $((SECONDS - t0)) \
+	printf 'bench: recovery run %s/%s D=%-2s N=%-3s done in %ss (%s SYNs)\n' "$3" "$HERD_REPS" "$D" "$N" \
+		$((SECONDS - t0)) \
 		"$(awk '$5 != 2 && !/^#/' "$dir/syns.txt" | wc -l)" >&2
 }
 
-for D in $HERD_D; do
-	for N in $HERD_N; do
-		run_cell "$D" "$N"
+for ((rep = 1; rep <= HERD_REPS; rep++)); do
+	for D in $HERD_D; do
+		for N in $HERD_N; do
+			run_cell "$D" "$N" $rep
+		done
 	done
 done
 echo "bench: recovery raw data in $HERD_RAW" >&2
