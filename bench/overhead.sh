@@ -13,7 +13,7 @@ set -u
 cd "$(dirname "$0")/.."
 B=${HU_BUILD:-build}
 LIB=$PWD/$B/libhostup.so
-RQ=${OVERHEAD_RUNS:-15}         # pairs per program (runs of under a second)
+RQ=${OVERHEAD_RUNS:-21}         # pairs per program (runs of under a second)
 RW=${OVERHEAD_WRK_RUNS:-7}      # pairs of node + wrk runs (3 s each)
 R=$RQ
 # Debian's python3, not a version manager's shim (a shell script that would
@@ -53,8 +53,10 @@ pairs() { # M ARGS...
 	done
 }
 
-# one table row from "bare shim" lines: medians, ratio of medians, and the
-# range of the per-pair ratios.  HIGHER=1 when bigger numbers are better.
+# one table row from "bare shim" lines: the medians of each side, and the
+# median of the per-pair ratios (robust to a burst of load from elsewhere
+# on the machine, which hits one pair), with their range.  HIGHER=1 when
+# bigger numbers are better (requests per second).
 row() { # WHAT UNIT HIGHER TARGET <pairs
 	awk -v what="$1" -v unit="$2" -v higher="$3" -v tgt="$4" '
 		function med(a, n,   i, j, t) {
@@ -62,8 +64,8 @@ row() { # WHAT UNIT HIGHER TARGET <pairs
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 		{ n++; b[n] = $1; s[n] = $2; r[n] = higher ? $1 / $2 : $2 / $1 }
 		END {
-			mb = med(b, n); ms = med(s, n); rr = higher ? mb / ms : ms / mb
 			lo = r[1]; hi = r[1]; for (i = 2; i <= n; i++) { if (r[i] < lo) lo = r[i]; if (r[i] > hi) hi = r[i] }
+			mb = med(b, n); ms = med(s, n); rr = med(r, n)
 			met = tgt == "-" ? "-" : (rr <= tgt + 0 ? "yes" : "no")
 			printf "| %s | %d | %.4g %s | %.4g %s | %.3f | %.3f .. %.3f | %s | %s |\n",
 				what, n, mb, unit, ms, unit, rr, lo, hi, tgt == "-" ? "-" : "<= " tgt, met }'
@@ -72,6 +74,7 @@ row() { # WHAT UNIT HIGHER TARGET <pairs
 out=bench/results/overhead.md
 rows=$tmp/rows
 : >"$rows"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- connect() and getaddrinfo() per call ------------------------------------
 percall() { # OP N PRELOAD -> microseconds per call
@@ -128,6 +131,10 @@ while f.read(65536):
 run_py() { secs env ${1:+LD_PRELOAD=$1} "$PY" -c "$PYREAD" "$tmp/big"; }
 run_py "" >/dev/null    # warm-up: the file is in the page cache from here on
 pairs run_py | row 'python3: read a 1 GiB local file, 64 KiB read()s' 's' 0 1.02 >>"$rows"
+# the control: the same comparison with a library that only allocates
+cc -O2 -shared -fPIC -o "$tmp/libpad.so" bench/padlib.c || exit 1
+run_pad() { [[ -z $1 ]] && run_py "" || run_py "$tmp/libpad.so"; }
+pairs run_pad | row 'control: python3 as above, preloading bench/padlib.c (no wrappers; its constructor only calls malloc(1000)) instead of hostup' 's' 0 - >>"$rows"
 rm -f "$tmp/big"
 
 # ---- node under wrk -----------------------------------------------------------
@@ -172,10 +179,12 @@ echo "bench: start-up" >&2
 	echo "Versions: $(curl --version | head -1 | cut -d' ' -f1-2), $(nginx -v 2>&1 | sed 's/.*: //'), $("$PY" --version), node $(node --version), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
 	echo
 	echo "Each program runs N times with and N times without \`LD_PRELOAD=libhostup.so\` (N = pairs),"
-	echo "alternating (bare then hostup, then hostup then bare, ...). ratio = hostup / bare for times,"
-	echo "bare / hostup for requests per second, so above 1 means hostup is slower; it is the ratio of the"
-	echo "medians, with the spread of the per-pair ratios beside it. Servers and clients are pinned to one core each"
-	echo "(\`taskset\`) where two processes run at once. The target for the real programs is 1.02."
+	echo "alternating (bare then hostup, then hostup then bare, ...). Each pair gives a ratio, hostup / bare"
+	echo "for times and bare / hostup for requests per second (above 1: hostup is slower); the table shows"
+	echo "the median of those ratios and their range, beside the median of each side. Servers and clients"
+	echo "are pinned to one core each (\`taskset\`) where two processes run at once. The target for the real"
+	echo "programs is 1.02. Load average before and after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg) (other"
+	echo "work on the machine shows up as outlying pairs)."
 	echo
 	echo "| what | pairs | bare (median) | with hostup (median) | ratio | per-pair ratios | target | met |"
 	echo "|---|---:|---:|---:|---:|---|---|---|"
