@@ -26,6 +26,8 @@ import sys
 RAW, OUT = sys.argv[1], sys.argv[2]
 DATA = os.path.join(OUT, "data")
 os.makedirs(DATA, exist_ok=True)
+for old in glob.glob(os.path.join(DATA, "*.dat")):     # the previous run's
+    os.remove(old)
 
 
 def pct(xs, p):

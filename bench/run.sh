@@ -7,7 +7,7 @@
 #      bench/overhead.sh         wall time, memory, start-up -> overhead.md
 #   3. bench/herd.sh             recovery in netns           -> (raw data)
 #      bench/herd_report.py      tables and plots            -> recovery.md, *.png
-# As root (network namespaces).  About 8 minutes on 2 cores.
+# As root (network namespaces).  About 12 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
 B=${HU_BUILD:-build}
