@@ -288,4 +288,15 @@ hu_assert_eq "$TEXT" "$(cut -c1-64 "$HU_TMP/slow.out")" "slow replies: same byte
 hu_assert_eq "retry=0 recovered=0 gave_up=0 config_error=0" "$(counts slow)" "slow replies: nothing retried"
 ctl "$V" clear
 
+# ---- hostup doctor on a volume whose server is down, or whose daemon is gone
+arm "$V" "down 30 EHOSTDOWN"
+out=$("$HU_BUILD/hostup" doctor --json "$V/big.bin")
+hu_assert_eq 1 "$?" "doctor: a volume whose server is down is unreachable"
+hu_assert_eq "volume" "$("$HU_PY" -c 'import json,sys; print(json.load(sys.stdin)["verdict"]["layer"])' <<<"$out")" "doctor: volume layer"
+hu_assert_contains "$out" "server is down" "doctor: server down"
+hu_assert_contains "$out" "tester@fileserver:/export/nfs" "doctor: names the mount source"
+arm "$V" "down 30 ENOTCONN"
+out=$("$HU_BUILD/hostup" doctor --json "$V/big.bin")
+hu_assert_contains "$out" "daemon is gone" "doctor: ENOTCONN means the volume daemon is gone"
+ctl "$V" clear
 hu_done
