@@ -26,6 +26,16 @@ static int errno_in(const uint64_t *bits, int e)
     return e > 0 && e < HU_ERRNO_MAX && ((bits[e / 64] >> (e % 64)) & 1);
 }
 
+static int tcp_state(int fd)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+        return -1;
+    return ti.tcpi_state;
+}
+
 static int is_tcp(int fd)
 {
     int type = 0, proto = 0;
@@ -84,6 +94,19 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 socklen_t l = sizeof err;
                 if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
                     err = errno;
+                if (err)
+                    break;
+                /* SO_ERROR 0 is not proof of a connection: the error may
+                 * already be gone (reading the ICMP error queue clears it),
+                 * so ask TCP itself */
+                int st = tcp_state(fd);
+                if (st == TCP_SYN_SENT)
+                    continue;           /* still trying: a spurious wake-up */
+                if (st == TCP_CLOSE) {
+                    hu_icmp icmp = {0};
+                    hu_drain_errqueue(fd, &icmp);
+                    err = icmp.have && icmp.ee_errno ? icmp.ee_errno : ECONNABORTED;
+                }
                 break;
             }
             if (n == 0) {

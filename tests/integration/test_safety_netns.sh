@@ -24,6 +24,15 @@ hu_assert_eq "ok 64/64" "$HU_OUT" "64 threads all connect after the outage"
 counts=$(hu_counts threads)
 hu_assert_contains "$counts" "recovered=64 gave_up=0" "one recovered record per thread"
 
+# --- the same with ICMP sent from user space (it reaches the socket after
+# connect() returned, as over a real network): every success must be a
+# real connection (a TCP_INFO check guards against "connected" sockets in
+# TCP_CLOSE, which the recovery benchmark once caught)
+hu_hostdown $P
+hu_after 2 hu_unhostdown
+hu_run_shim threads_down "* attempts=60 backoff=50ms..300ms" "$HU_TOOLS/hu_threads" 100 db $P "$HU_HELLO"
+hu_assert_eq "ok 100/100" "$HU_OUT" "100 threads against EHOSTDOWN: every connection real"
+
 # --- fork while another thread is inside a retry
 hu_reject $P
 hu_run_shim fork "* attempts=4 backoff=300ms..300ms jitter=none" "$HU_TOOLS/hu_fork" db $P db $LIVE
@@ -44,7 +53,7 @@ hu_assert_contains "$HU_OUT" "connect=EINTR" "no SA_RESTART: connect returns EIN
 hu_assert_lt "$at" 1500 "no SA_RESTART: promptly"
 
 # --- lazy initialisation: a library whose constructor runs before ours
-hu_run env LD_PRELOAD="$HU_LIB $HU_TOOLS/libhu_early.so" HU_EARLY_ADDR="$IP_S" HU_EARLY_PORT=$P \
+hu_run env LD_PRELOAD="$HU_PRELOAD $HU_TOOLS/libhu_early.so" HU_EARLY_ADDR="$IP_S" HU_EARLY_PORT=$P \
 	HOSTUP_POLICY="* attempts=3 backoff=10ms..10ms" HOSTUP_LOG="$HU_TMP/early.log" true
 hu_assert_eq "early connect: EHOSTUNREACH" "$HU_ERR" "connect from an earlier constructor works"
 hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$(hu_counts early)" "and is retried under the policy"
@@ -54,7 +63,7 @@ hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$(hu_counts early)"
 # through, so only the program-level call is retried and logged.
 hu_dns_stop
 hu_dns_start --servfail-for 600
-hu_run env LD_PRELOAD="$HU_LIB $HU_TOOLS/libhu_stack.so" HU_STACK_NAME=stack.test \
+hu_run env LD_PRELOAD="$HU_PRELOAD $HU_TOOLS/libhu_stack.so" HU_STACK_NAME=stack.test \
 	HOSTUP_POLICY="* attempts=3 backoff=10ms..10ms" HOSTUP_LOG="$HU_TMP/stack.log" "$HU_TOOLS/hu_connect" "$IP_S" $P
 hu_assert_eq "error EHOSTUNREACH" "$HU_OUT" "stacked: connect result unchanged"
 hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$(hu_counts stack --op getaddrinfo)" \
