@@ -11,6 +11,25 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim
 LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
 
+# Sanitizer builds: `make check SANITIZE=address,undefined` or SANITIZE=thread
+# builds everything with -fsanitize=... into its own directory (build-asan,
+# build-tsan; B=... overrides), so the normal build is untouched.  Tests of
+# the preloaded library then put the sanitizer runtime first in LD_PRELOAD
+# (HU_PRELOAD_PREFIX, see tests/run.sh).
+SANITIZE ?=
+SAN_FLAGS :=
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS    += $(SAN_FLAGS)
+LDFLAGS   += $(SAN_FLAGS)
+ifeq ($(origin B),file)
+B := $(if $(findstring thread,$(SANITIZE)),build-tsan,$(if $(findstring undefined,$(SANITIZE)),build-asan,build-san-$(SANITIZE)))
+endif
+# tests/run.sh finds the build and the runtime to preload from these
+export HU_BUILD := $(abspath $(B))
+export HU_SANITIZE := $(SANITIZE)
+endif
+
 # Core: policy, backoff, records, diagnosis; shared by the library, the CLI
 # and the unit tests.
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
@@ -62,18 +81,18 @@ $(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -pthread -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) -o $@ $<
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -pthread $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
+	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
 
 $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
 $(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a
@@ -95,9 +114,13 @@ bench:
 deps-%:
 	@bash tests/deps.sh $*
 
+# What the normal `make check` also runs under ASan/UBSan (tests/run.sh).
+SAN_QUICK := build-asan/unit_tests build-asan/libhostup.so build-asan/tools/hu_errno
+
 # The README's test command.
 check: deps-check
 	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
 
 unit: $(B)/unit_tests

@@ -22,7 +22,18 @@ HU_HTTP_BODY="hostup-test http body"
 HU_HTTP_PATH=/hello.txt
 IP_C=198.18.0.1 IP_S=198.18.0.2 IP_ABSENT=198.18.0.3
 HU_PASSES=0
-export HU_ROOT HU_BUILD HU_LIB HU_TOOLS IP_C IP_S IP_ABSENT HU_HELLO
+# What LD_PRELOAD gets for the library.  A sanitizer build (make check
+# SANITIZE=..., tests/run.sh) needs its runtime loaded before anything else:
+# HU_PRELOAD_PREFIX names it, and the *SAN_OPTIONS come from tests/run.sh.
+if [[ -n ${HU_SANITIZE:-} && -z ${HU_PRELOAD_PREFIX:-} ]]; then
+	case $HU_SANITIZE in
+	*thread*) HU_PRELOAD_PREFIX=$(gcc -print-file-name=libtsan.so) ;;
+	*address*) HU_PRELOAD_PREFIX=$(gcc -print-file-name=libasan.so) ;;
+	*undefined*) HU_PRELOAD_PREFIX=$(gcc -print-file-name=libubsan.so) ;;
+	esac
+fi
+HU_PRELOAD="${HU_PRELOAD_PREFIX:+$HU_PRELOAD_PREFIX }$HU_LIB"
+export HU_ROOT HU_BUILD HU_LIB HU_PRELOAD HU_TOOLS IP_C IP_S IP_ABSENT HU_HELLO
 
 # ---- skips, failures, assertions -------------------------------------------
 
@@ -291,7 +302,7 @@ hu_dns_stop() { [[ -s $HU_TMP/dns.pid ]] && hu__kill "$(<"$HU_TMP/dns.pid")"; : 
 
 # Runs CMD in the client ns; sets HU_OUT (stdout), HU_ERR (stderr), HU_RC and
 # HU_MS (wall time incl. ~5 ms of ip-netns-exec). Never exits the test.
-# With the library: hu_run env LD_PRELOAD="$HU_LIB" "$HU_TOOLS/hu_connect" ...
+# With the library: hu_run env LD_PRELOAD="$HU_PRELOAD" "$HU_TOOLS/hu_connect" ...
 hu_run() { # CMD...
 	local t0=${EPOCHREALTIME/[.,]/} t1
 	HU_OUT=$(ip netns exec "$NS_C" "$@" 2>"$HU_TMP/run.err")

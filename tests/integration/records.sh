@@ -8,7 +8,7 @@ hu_run_shim() {
 	local name=$1 policy=$2
 	shift 2
 	: >"$HU_TMP/$name.log"
-	hu_run env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.log" "$@"
+	hu_run env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.log" "$@"
 }
 
 # Validates every record and prints "retry=N recovered=N gave_up=N config_error=N".

@@ -271,7 +271,7 @@ nginx_start() { # NAME [POLICY]: without POLICY, no library
 	if [[ $# -gt 1 ]]; then
 		: >"$HU_TMP/$1.log"
 		chown www-data "$HU_TMP/$1.log"
-		lib=(LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$2" HOSTUP_LOG="$HU_TMP/$1.log")
+		lib=(LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$2" HOSTUP_LOG="$HU_TMP/$1.log")
 	fi
 	: >"$HU_TMP/nginx/error.log"
 	hu_c env "${lib[@]}" nginx -p "$HU_TMP/nginx" -c "$HU_TMP/nginx/nginx.conf" \

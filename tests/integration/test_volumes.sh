@@ -50,7 +50,7 @@ run() {
 	shift 2
 	: >"$HU_TMP/$name.rec"
 	t0=${EPOCHREALTIME/[.,]/}
-	env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" \
+	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" \
 		UV_USE_IO_URING=0 "$@" >"$HU_TMP/$name.out" 2>"$HU_TMP/$name.err"
 	RC=$?
 	t1=${EPOCHREALTIME/[.,]/}
