@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
 static int log_mode = LOG_STDERR;
 static int log_fd = 2;
 static char *log_path;
+static dev_t log_dev;       /* the file we opened, to know it again */
+static ino_t log_ino;
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- log storms ---- */
@@ -133,9 +136,21 @@ static int destination(void)
     if (log_mode != LOG_FILE)
         return log_mode == LOG_OFF ? -1 : log_fd;
     pthread_mutex_lock(&open_lock);
-    if (log_fd < 0)     /* raw syscall: our own open wrappers must not see it */
+    struct stat st;
+    /* The program may have closed our descriptor (close_range at start-up)
+     * or dup2'ed its own file over the number: then the number is not ours
+     * any more, and a record written there would land in its data. */
+    if (log_fd >= 0 && (syscall(SYS_fstat, log_fd, &st) != 0 ||
+                        st.st_dev != log_dev || st.st_ino != log_ino))
+        log_fd = -1;
+    if (log_fd < 0) {   /* raw syscall: our own open wrappers must not see it */
         log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (log_fd >= 0 && syscall(SYS_fstat, log_fd, &st) == 0) {
+            log_dev = st.st_dev;
+            log_ino = st.st_ino;
+        }
+    }
     int fd = log_fd;
     pthread_mutex_unlock(&open_lock);
     return fd;

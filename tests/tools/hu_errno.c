@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,5 +93,34 @@ int main(void)
     errno = SENTINEL;
     struct hostent *he = gethostbyname("localhost");
     show("gethostbyname localhost", he ? 0 : -1, errno);
+
+    /* read and poll with bad arguments (a NULL the compiler cannot see) */
+    void *volatile nothing = NULL;
+    char rb[8];
+    errno = SENTINEL;
+    rc = (int)read(-1, rb, sizeof rb);
+    show("read bad fd", rc, errno);
+    errno = SENTINEL;
+    rc = (int)read(987654, rb, sizeof rb);
+    show("read fd never opened", rc, errno);
+    int pfd[2];
+    if (pipe(pfd) == 0 && write(pfd[1], "abc", 3) == 3) {
+        errno = SENTINEL;
+        rc = (int)read(pfd[0], nothing, sizeof rb);
+        show("read NULL buffer", rc, errno);
+        close(pfd[0]);
+        close(pfd[1]);
+    }
+    errno = SENTINEL;
+    rc = poll(NULL, 0, 0);
+    show("poll nfds=0", rc, errno);
+    struct pollfd pf[2] = {{.fd = -1, .events = POLLIN}, {.fd = -5, .events = POLLOUT}};
+    errno = SENTINEL;
+    rc = poll(pf, 2, 0);
+    show("poll negative fds", rc, errno);
+    printf("%-40s revents=%d,%d\n", "poll negative fds", pf[0].revents, pf[1].revents);
+    errno = SENTINEL;
+    rc = poll(nothing, 1, 0);
+    show("poll NULL fds, nfds=1", rc, errno);
     return 0;
 }
