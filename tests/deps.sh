@@ -9,7 +9,8 @@ case "$mode" in
   # test_servers.sh: a JDK (java File.java needs jdk.compiler), a PostgreSQL
   # server and psql, nginx
   # test_volumes.sh: the flaky FUSE file system (libfuse3, fusermount3)
-  check) want=("${build[@]}" check nftables iproute2 curl python3
+  # test_secure.sh: setcap (libcap2-bin); test_memcheck.sh: valgrind
+  check) want=("${build[@]}" check nftables iproute2 curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3) ;;
   demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
   # make bench: callgrind, the plots, a load generator and the real
