@@ -296,7 +296,19 @@ void hu_log_config_error(const hu_policy_error *e)
         json_object_set_new(rec, "line", json_integer(e->line));
     if (e->column)
         json_object_set_new(rec, "column", json_integer(e->column));
-    set_str(rec, "text", e->text);
+    /* a huge bad rule (HOSTUP_POLICY can be 1 MiB) is quoted in part: the
+     * record stays one readable line */
+    if (e->text && strlen(e->text) > 512) {
+        char cut[512];
+        size_t n = 508;     /* not inside a UTF-8 sequence */
+        while (n > 0 && ((unsigned char)e->text[n] & 0xc0) == 0x80)
+            n--;
+        memcpy(cut, e->text, n);
+        memcpy(cut + n, "...", 4);
+        set_str(rec, "text", cut);
+    } else {
+        set_str(rec, "text", e->text);
+    }
     set_str(rec, "reason", e->reason);
     json_object_set_new(rec, "action", json_string("rule ignored; the other rules and the defaults apply"));
     hu_log_emit(rec);
