@@ -369,7 +369,7 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
     step(d, 4, "resolve", PASS, "%s -> %s in %ld ms (nameservers %s)", host, list, rms, ns[0] ? ns : "none");
 
     struct sockaddr_storage ss;
-    memcpy(&ss, res->ai_addr, res->ai_addrlen);
+    memcpy(&ss, res->ai_addr, res->ai_addrlen);  /* NOLINT(clang-analyzer-core.NullDereference): getaddrinfo returned 0 */
     socklen_t sl = res->ai_addrlen;
     freeaddrinfo(res);
     struct sockaddr *sa = (struct sockaddr *)&ss;

@@ -372,7 +372,7 @@ static void account(struct summary *S, json_t *rec)
 
     t->records++;
     t->suppressed = add_sat(t->suppressed, sup);
-    t->retries = add_sat(t->retries, sup + retry);    /* folded retries */
+    t->retries = add_sat(t->retries, sup + (u64)retry);    /* folded retries */
     if (gave_up)
         t->gave_up++;
     if (recovered) {

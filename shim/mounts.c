@@ -47,7 +47,7 @@ int hu_mountinfo_parse_line(char *line, hu_mount *m)
 {
     char *p = line, *f;
     memset(m, 0, sizeof *m);
-    if (!field(&p) || !field(&p))           /* mount id, parent id */
+    if (!field(&p) || !field(&p))           /* mount id, parent id */ /* NOLINT(misc-redundant-expression): two fields, side effects */
         return -1;
     if (!(f = field(&p)) || sscanf(f, "%u:%u", &m->major, &m->minor) != 2)
         return -1;

@@ -228,7 +228,7 @@ static void file_unref_locked(hu_file *f)
     if (f->pooled)
         __atomic_store_n(&pool_used[f - pool], 0, __ATOMIC_RELEASE);
     else
-        free(f);
+        free(f);    /* NOLINT(clang-analyzer-unix.Malloc): only when not pooled */
 }
 
 static void set_flag(int fd, int on)

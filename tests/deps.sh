@@ -17,7 +17,9 @@ case "$mode" in
   # programs it times (curl against nginx, python3, node under wrk)
   bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
                python3 nodejs nginx) ;;
-  *) echo "usage: $0 build|check|demo|bench" >&2; exit 64 ;;
+  # make lint: the analysers and the second compiler
+  lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
+  *) echo "usage: $0 build|check|demo|bench|lint" >&2; exit 64 ;;
 esac
 
 missing=()
