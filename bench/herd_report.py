@@ -158,17 +158,18 @@ byid = {}
 for c in cells:
     for r in c["rows"]:
         byid[(c["D"], c["N"], r["s"]["id"])] = r
-pair = [sid for sid in ("hu-defaults", "hu-proposed") if any(k[2] == sid for k in byid)]
+pair = [sid for sid in ("hu-old-defaults", "hu-defaults") if any(k[2] == sid for k in byid)]
 if len(pair) == 2:
-    prop = next(s_["policy"] for s_ in strats if s_["id"] == "hu-proposed")
-    w("## Before and after: the defaults and the proposed defaults")
+    old = next(s_["policy"] for s_ in strats if s_["id"] == "hu-old-defaults")
+    w("## Before and after: the old defaults and the current ones")
     w("")
-    w("before: the built-in defaults; after: `%s`." % prop)
+    w("before: the defaults this experiment replaced, `%s`; after: the built-in defaults "
+      "(attempts=40 backoff=200ms..2s jitter=equal deadline=30s)." % old)
     w("")
     w("| D | N | | ok | false success | ttc median | p99 | max | tries per client | peak/100ms after up |")
     w("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for c in cells:
-        for sid, name in (("hu-defaults", "before"), ("hu-proposed", "after")):
+        for sid, name in (("hu-old-defaults", "before"), ("hu-defaults", "after")):
             r = byid[(c["D"], c["N"], sid)]
             w("| %d | %d | %s | %d/%d | %d | %s | %s | %s | %.1f | %d |" % (
                 c["D"], c["N"], name, r["ok"], r["n"], r["false_ok"], f_ms(pct(r["ttc"], 50)),
@@ -249,7 +250,7 @@ for c in cells:
     plots.append((png, "SYNs per 100 ms around service-up, %d clients, %d s outage" % (N, D)))
 
 # time-to-connect: share of all N clients connected vs seconds since up
-pick_a = ["app-3-tries", "poll-1s", "hu-defaults", "hu-none-8s-a1000", "hu-full-8s-a1000",
+pick_a = ["app-3-tries", "poll-1s", "hu-old-defaults", "hu-defaults", "hu-none-8s-a1000", "hu-full-8s-a1000",
           "hu-equal-8s-a1000", "hu-decorr-8s-a1000"]
 pick_b = ["hu-full-1s-a1000", "hu-full-2s-a1000", "hu-full-4s-a1000", "hu-full-8s-a1000",
           "hu-none-2s-a1000", "hu-equal-2s-a1000", "hu-decorr-2s-a1000"]
@@ -279,7 +280,7 @@ for c in bigc:
                     f.write("%.4f %.5f\n" % (t / 1000, (j + 1) / r["n"]))
                 f.write("60 %.5f\n" % (r["ok"] / r["n"]))
             k = len(parts)
-            style = ('lw 3 lc rgb "black"' if r["s"]["id"] == "hu-proposed" else
+            style = ('lw 3 lc rgb "black"' if r["s"]["id"] == "hu-defaults" else
                      'lw 2 lc rgb "%s" dt %d' % (COLORS[k % len(COLORS)], 1 + (k // len(COLORS))))
             parts.append('"%s" using 1:2 with steps %s title "%s"' % (dat, style, r["s"]["id"]))
         g.append('set title "service down %d s: %s"' % (c["D"], title))

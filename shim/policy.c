@@ -29,13 +29,17 @@ void hu_rule_defaults(hu_rule *r)
     memset(r, 0, sizeof *r);
     r->sel.kind = HU_SEL_ANY;
     r->text = (char *)"(defaults)";
-    r->attempts = 8;
+    /* bench/results/recovery.md: with 8 tries (waits 10 s on average) no
+     * client outlived a 20 s outage; 40 tries capped at 2 s with equal
+     * jitter reached 99.5 % within 1.8 s (p99) of the service's return,
+     * with 20-30 % fewer tries than full jitter at the same cap */
+    r->attempts = 40;
     r->timeout_ms = 0;
     r->deadline_ms = 30000;
     r->backoff_first_ms = 200;
-    r->backoff_cap_ms = 8000;
+    r->backoff_cap_ms = 2000;
     r->multiplier = 2.0;
-    r->jitter = HU_JITTER_FULL;
+    r->jitter = HU_JITTER_EQUAL;
     hu_rule_default_retry_on(r);
 }
 

@@ -211,7 +211,7 @@ START_TEST(defaults_fallback)
     hu_policy *p = policy("db attempts=3; /mnt/data attempts=5");
     const hu_rule *r = hu_policy_match(p, "web", NULL, 80);
     ck_assert_ptr_eq(r, &p->defaults);
-    ck_assert_uint_eq(r->attempts, 8);
+    ck_assert_uint_eq(r->attempts, 40);
     ck_assert_int_eq(r->number, 0);
     /* path rules never match network targets */
     ck_assert_ptr_eq(hu_policy_match(p, "/mnt/data", NULL, 0), &p->defaults);

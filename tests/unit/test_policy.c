@@ -25,13 +25,13 @@ static hu_policy *parse_clean(const char *text, size_t nrules)
 static void assert_default_values(const hu_rule *r)
 {
     ck_assert_int_eq(r->off, 0);
-    ck_assert_uint_eq(r->attempts, 8);
+    ck_assert_uint_eq(r->attempts, 40);
     ck_assert_uint_eq(r->timeout_ms, 0);
     ck_assert_uint_eq(r->deadline_ms, 30000);
     ck_assert_uint_eq(r->backoff_first_ms, 200);
-    ck_assert_uint_eq(r->backoff_cap_ms, 8000);
+    ck_assert_uint_eq(r->backoff_cap_ms, 2000);
     ck_assert_double_eq(r->multiplier, 2.0);
-    ck_assert_int_eq(r->jitter, HU_JITTER_FULL);
+    ck_assert_int_eq(r->jitter, HU_JITTER_EQUAL);
 }
 
 static void assert_default_retry_on(const hu_rule *r)
@@ -99,7 +99,7 @@ START_TEST(readme_example)
     ck_assert_uint_eq(db->deadline_ms, 90000);
     ck_assert_uint_eq(db->timeout_ms, 0);
     ck_assert_uint_eq(db->backoff_first_ms, 200);
-    ck_assert_uint_eq(db->backoff_cap_ms, 8000);
+    ck_assert_uint_eq(db->backoff_cap_ms, 2000);
     assert_default_retry_on(db);
 
     ck_assert_int_eq(any->number, 2);
@@ -379,8 +379,8 @@ START_TEST(describe_defaults_and_off)
     hu_rule r;
     hu_rule_defaults(&r);
     hu_rule_describe(&r, buf, sizeof buf);
-    ck_assert_str_eq(buf, "attempts=8 timeout=none deadline=30s backoff=200ms..8s "
-                          "multiplier=2 jitter=full so_error=einprogress retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
+    ck_assert_str_eq(buf, "attempts=40 timeout=none deadline=30s backoff=200ms..2s "
+                          "multiplier=2 jitter=equal so_error=einprogress retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
     r.off = 1;
     ck_assert_uint_eq(hu_rule_describe(&r, buf, sizeof buf), 3);
     ck_assert_str_eq(buf, "off");
