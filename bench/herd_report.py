@@ -142,15 +142,15 @@ w("- **ICMP from user space.** While down, nftables drops the SYNs and `bench/he
   "client's `connect()` call, between two namespaces of one machine, while the socket is locked: "
   "the kernel keeps that as a soft error and retransmits the SYN a second later, so every failed "
   "try would last 1 s, which is not what a client sees from a real network.")
-w("- **false success** is a hostup defect this benchmark found: its blocking retry "
-  "(`shim/wrap_connect.c`, `try_once`) takes `poll()` ready plus `SO_ERROR` 0 as connected, but "
-  "an ICMP error that arrives while `connect()` holds the socket lock leaves only a soft error and "
-  "a queued error that raises `POLLERR`; the socket is still SYN_SENT (or CLOSE soon after). The "
-  "event-loop path checks `TCP_INFO`; this one does not. It hits 0-7 % of retried clients here.")
+w("- **false success** was a hostup defect this benchmark found in an earlier run (0-7 %% of "
+  "retried clients): the blocking retry took `poll()` ready plus `SO_ERROR` 0 as connected while "
+  "the socket was in TCP_CLOSE. The retry now asks `TCP_INFO` (`shim/wrap_connect.c`); this "
+  "column shows it stays at 0.")
 w("- service-up is the instant the `nft flush` that re-opens the ports returned; times before "
   "it (within the ~20 ms the flush takes) count as 0.")
-w("- hostup defaults: `attempts=8 backoff=200ms..8s multiplier=2 jitter=full deadline=30s`; a "
-  "policy below changes only what it names. `attempts=1000` lifts the attempts bound so only the "
+w("- hostup defaults (`hu-defaults`): `attempts=40 backoff=200ms..2s multiplier=2 jitter=equal "
+  "deadline=30s`, chosen from this benchmark; `hu-old-defaults` are the ones they replaced. The "
+  "other policies are spelled out in full. `attempts=1000` lifts the attempts bound so only the "
   "30 s deadline ends the retries.")
 w("")
 # before and after: the shipped defaults against the proposed ones, every cell
