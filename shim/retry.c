@@ -23,6 +23,19 @@ int hu_sleep_ms(unsigned ms)
     return nanosleep(&ts, NULL) == 0 ? 0 : errno;
 }
 
+int hu_backoff_wait(unsigned delay_ms, int interruptible)
+{
+    int64_t wake = hu_now_ms() + delay_ms;
+    for (int64_t left = delay_ms; left > 0; left = wake - hu_now_ms()) {
+        hu_guard--;     /* the program's handlers may run here, wrapped as usual */
+        int w = hu_sleep_ms((unsigned)left);
+        hu_guard++;
+        if (interruptible && w == EINTR && hu_signal_wants_eintr())
+            return EINTR;
+    }
+    return 0;
+}
+
 int hu_signal_wants_eintr(void)
 {
     for (int sig = 1; sig < SIGRTMAX; sig++) {

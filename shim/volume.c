@@ -589,19 +589,6 @@ done:
     return err;
 }
 
-/* Wait delay ms; EINTR when a signal must reach the program. */
-static int wait_ms(unsigned delay)
-{
-    int64_t wake = hu_now_ms() + delay;
-    for (int64_t left = delay; left > 0; left = wake - hu_now_ms()) {
-        hu_guard--;     /* the program's handlers may run here */
-        int w = hu_sleep_ms((unsigned)left);
-        hu_guard++;
-        if (w == EINTR && hu_signal_wants_eintr())
-            return EINTR;
-    }
-    return 0;
-}
 
 int hu_vol_step(hu_vol_try *t, int err)
 {
@@ -649,7 +636,7 @@ int hu_vol_step(hu_vol_try *t, int err)
             return -1;
         }
         vol_log(t, HOSTUP_EV_RETRY, err, delay, facts.reopen ? &facts : NULL);
-        if (wait_ms(delay) == EINTR) {
+        if (hu_backoff_wait(delay, 1) == EINTR) {
             errno = EINTR;
             return -1;
         }

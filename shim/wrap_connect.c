@@ -203,14 +203,8 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
                     delay, (long)(now - t0), (long)(now - try_start), &icmp);
 
-        int64_t wake = hu_now_ms() + delay;
-        for (int64_t left = delay; left > 0; left = wake - hu_now_ms()) {
-            hu_guard--;     /* the program's handlers may run here */
-            int w = hu_sleep_ms((unsigned)left);
-            hu_guard++;
-            if (w == EINTR && hu_signal_wants_eintr())
-                return interrupted(fd, sa, len, flags);
-        }
+        if (hu_backoff_wait(delay, 1) == EINTR)
+            return interrupted(fd, sa, len, flags);
         reset_socket(fd);
         attempt++;
         try_start = hu_now_ms();

@@ -83,12 +83,7 @@ static int lookup_retry(const char *op, const char *node, unsigned port, int rc,
                    (long)(now - t0), (long)(now - try_start));
         /* a lookup is not interrupted by signals in libc either: the
          * handler runs, then the wait goes on */
-        int64_t wake = hu_now_ms() + delay;
-        for (int64_t left = delay; left > 0; left = wake - hu_now_ms()) {
-            hu_guard--;
-            hu_sleep_ms((unsigned)left);
-            hu_guard++;
-        }
+        hu_backoff_wait(delay, 0);
         try_start = hu_now_ms();
         rc = fn(ctx);
         if (rc == 0) {
