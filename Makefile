@@ -8,7 +8,7 @@ B       := build
 CC      ?= cc
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim
+CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim -include shim/libc_compat.h
 LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
 
 # Sanitizer builds: `make check SANITIZE=address,undefined` or SANITIZE=thread
@@ -55,6 +55,26 @@ HEADERS  := $(wildcard include/hostup/*.h shim/*.h)
 # jansson is linked in statically and kept local, so ldd shows libc only.
 STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 
+# glibc baseline: what we ship must load on glibc 2.17 and later.
+# shim/libc_compat.h binds the calls newer glibc re-versioned to their old
+# versions; before 2.34 dlsym/dlopen/dladdr were in libdl and pthread_once
+# in libpthread, so the library names both (they are empty stubs on 2.34+).
+# The CLI's __libc_start_main goes the same way (shim/glibc_start.c).
+# The musl build (make musl) sets these empty.
+GLIBC_MAX     := 2.17
+LIB_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
+CLI_START     := shim/glibc_start.c -Wl,--wrap=__libc_start_main
+# After each link of the library and the CLI: fail, naming the symbol, if a
+# glibc symbol version above GLIBC_MAX slipped in (skipped for sanitizer builds).
+define glibc_guard
+	$(if $(SANITIZE),,@objdump -T $@ 2>/dev/null | awk -v max=$(GLIBC_MAX) -v f=$@ ' \
+	  match($$0, /GLIBC_[0-9.]+|GLIBC_PRIVATE/) { v = substr($$0, RSTART + 6, RLENGTH - 6); \
+	    split(v, a, "."); split(max, m, "."); \
+	    if (v == "PRIVATE" || a[1] > m[1] || (a[1] == m[1] && a[2] > m[2])) { \
+	      printf "hostup: %s needs GLIBC_%s for %s; the baseline is GLIBC_%s (see shim/libc_compat.h)\n", f, v, $$NF, max; bad = 1 } } \
+	  END { exit bad }' || { rm -f $@; exit 1; })
+endef
+
 .PHONY: all lib cli tools check unit integration demo bench install uninstall clean deps-build
 
 all: lib cli tools
@@ -74,10 +94,12 @@ $(B)/libhostup-core.a: $(CORE_OBJ)
 $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
 	  -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
-	  $(STATIC_JANSSON) $(LDFLAGS)
+	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
+	$(glibc_guard)
 
-$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) -lm
+$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/glibc_start.c
+	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) -lm
+	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "rawstat.h"
 
 int hu_cli_colour(FILE *f)
 {
@@ -152,7 +153,7 @@ static void warn_unreachable(const char *cmd)
         }
     }
     struct stat st;
-    if (!path[0] || stat(path, &st) != 0)
+    if (!path[0] || hu_raw_stat(path, &st) != 0)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);

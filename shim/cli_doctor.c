@@ -29,6 +29,7 @@
 #include "environment.h"
 #include "hostup/policy.h"
 #include "probe.h"
+#include "rawstat.h"
 
 enum { PASS, FAIL, SKIP, INFO };
 static const char *const status_name[] = {"pass", "fail", "skip", "info"};
@@ -230,7 +231,7 @@ static int stat_bounded(const char *path, long timeout_ms, struct stat *st, int 
     pid_t pid = fork();
     if (pid == 0) {
         struct { int rc, err; struct stat st; } m;
-        m.rc = stat(path, &m.st);
+        m.rc = hu_raw_stat(path, &m.st);
         m.err = errno;
         ssize_t w = write(pfd[1], &m, sizeof m);
         _exit(w == (ssize_t)sizeof m ? 0 : 1);
@@ -317,7 +318,7 @@ static int doctor_path(struct doc *d, const char *path, long timeout_ms, json_t 
         json_object_set_new(verdict, "cause", json_string("stat blocks: the volume's server does not answer "
                                                           "(a hard mount waits forever)"));
     } else {
-        step(d, 8, "stat", FAIL, "%s (%s)", strerrorname_np(err) ? strerrorname_np(err) : "?", strerror(err));
+        step(d, 8, "stat", FAIL, "%s (%s)", hu_errno_name(err), strerror(err));
         const char *cause = err == ESTALE ? "stale file handle: the server restarted or the export changed"
                           : err == ENOTCONN ? "the volume's daemon is gone (FUSE/sshfs endpoint not connected)"
                           : err == ENOENT ? "the path does not exist"
@@ -401,7 +402,7 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
             step(d, 5, "tcp connect", PASS, "%s port %u accepts connections (%ld ms)", a, port, tr.ms);
         else
             step(d, 5, "tcp connect", FAIL, "%s port %u: %s (%s) after %ld ms%s%s", a, port,
-                 strerrorname_np(tr.err), strerror(tr.err), tr.ms,
+                 hu_errno_name(tr.err), strerror(tr.err), tr.ms,
                  tr.icmp.have && tr.icmp.offender[0] ? "; ICMP from " : "",
                  tr.icmp.have ? tr.icmp.offender : "");
     } else

@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "rawstat.h"
 
 #define EX_IOERR 74
 
@@ -793,7 +794,7 @@ int cmd_report(int argc, char **argv)
         struct stat st;
         label = file;
         in = fopen(file, "r");
-        if (in && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (in && hu_raw_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
             fclose(in);
             in = NULL;
             errno = EISDIR;

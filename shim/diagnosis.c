@@ -17,6 +17,7 @@
 
 #include "diagnosis.h"
 #include "environment.h"
+#include "hostup/policy.h"
 
 #define ARP_GIVE_UP_MS 2500  /* 3 probes at 1 s; a bit of slack below */
 
@@ -230,7 +231,7 @@ json_t *hu_classify_connect(const hu_facts *f)
         }
         return verdict("host", "host unreachable", ev, host_items, next);
     default:
-        snprintf(cause, sizeof cause, "%s", strerrordesc_np(f->err) ? strerrordesc_np(f->err) : "error");
+        snprintf(cause, sizeof cause, "%s", hu_errno_desc(f->err));
         return verdict("host", cause, ev, host_items, next);
     }
 }

@@ -18,6 +18,7 @@
 
 #include "hostup/hostup.h"
 #include "log.h"
+#include "rawstat.h"
 
 enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
 static int log_mode = LOG_STDERR;
@@ -140,13 +141,13 @@ static int destination(void)
     /* The program may have closed our descriptor (close_range at start-up)
      * or dup2'ed its own file over the number: then the number is not ours
      * any more, and a record written there would land in its data. */
-    if (log_fd >= 0 && (syscall(SYS_fstat, log_fd, &st) != 0 ||
+    if (log_fd >= 0 && (hu_raw_fstat(log_fd, &st) != 0 ||
                         st.st_dev != log_dev || st.st_ino != log_ino))
         log_fd = -1;
     if (log_fd < 0) {   /* raw syscall: our own open wrappers must not see it */
         log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (log_fd >= 0 && syscall(SYS_fstat, log_fd, &st) == 0) {
+        if (log_fd >= 0 && hu_raw_fstat(log_fd, &st) == 0) {
             log_dev = st.st_dev;
             log_ino = st.st_ino;
         }
@@ -232,7 +233,7 @@ json_t *hu_record_new(const hu_event *ev)
         json_object_set_new(rec, "error", json_string(gai_strerror(ev->eai)));
     } else if (ev->err) {
         json_object_set_new(rec, "errno", json_string(hu_errno_name(ev->err)));
-        json_object_set_new(rec, "error", json_string(strerrordesc_np(ev->err)));
+        json_object_set_new(rec, "error", json_string(hu_errno_desc(ev->err)));
     }
     json_object_set_new(rec, "attempt", json_integer(ev->attempt));
     json_object_set_new(rec, "attempts", json_integer(ev->attempts));

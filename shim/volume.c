@@ -33,6 +33,7 @@
 #include "hu.h"
 #include "log.h"
 #include "mounts.h"
+#include "rawstat.h"
 #include "volume.h"
 
 int hu_vol_gate = -1;
@@ -326,7 +327,7 @@ void hu_vol_opened(int fd, int flags, int dirfd, const char *path)
     struct stat st;
     char canon[PATH_MAX], given[PATH_MAX];
     if (!__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) || (flags & O_PATH) ||
-        fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        hu_raw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto out;
     const hu_mountdesc *mnt = mount_for_dev(st.st_dev);
     const hu_rule *r = NULL;
@@ -539,7 +540,7 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
     }
     struct stat st;
     static __thread char why[160];
-    if (fstat(nfd, &st) < 0) {
+    if (hu_raw_fstat(nfd, &st) < 0) {
         err = errno;
         goto close_new;
     }

@@ -104,6 +104,8 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len);
 
 /* errno and EAI names: "EHOSTUNREACH" <-> 113, "EAI_AGAIN" <-> -3. */
 const char *hu_errno_name(int err);
+/* glibc's English description of err, "Unknown error" for none */
+const char *hu_errno_desc(int err);
 const char *hu_eai_name(int eai);
 int hu_errno_from_name(const char *name);   /* 0 if unknown */
 int hu_eai_from_name(const char *name);     /* 0 if unknown */
