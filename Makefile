@@ -75,7 +75,7 @@ define glibc_guard
 	  END { exit bad }' || { rm -f $@; exit 1; })
 endef
 
-.PHONY: all lib cli tools check unit integration demo bench install uninstall clean deps-build
+.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build
 
 all: lib cli tools
 
@@ -152,9 +152,16 @@ integration: all
 	@bash tests/run.sh --integration-only
 
 # The README's first command: a real client survives a host that is down.
+# It builds only the library, the one thing it runs.
 demo: deps-demo
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory lib
 	@bash tests/demo.sh
+
+# `make demo` from nothing, in a fresh minimal Debian 12 root file system
+# (tests/fresh_machine.sh; FRESH_TARGET=check runs the test command instead).
+FRESH_TARGET ?= demo
+fresh: deps-fresh
+	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
 install: lib cli
 	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \

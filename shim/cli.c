@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hostup/hostup.h"
@@ -108,7 +109,7 @@ static hu_policy *load(const struct opts *o)
 
 /* The library next to us: <prefix>/bin/hostup -> <prefix>/lib/hostup/,
  * or the build tree where both sit in one folder. */
-static int find_library(char *out, size_t len)
+int hu_cli_find_library(char *out, size_t len)
 {
     const char *env = getenv("HOSTUP_LIBRARY");
     if (env && access(env, R_OK) == 0) {
@@ -132,6 +133,58 @@ static int find_library(char *out, size_t len)
             return 0;
     }
     return -1;
+}
+
+/* A library built for another libc, or for a newer glibc than the image
+ * has, stops every program it is preloaded into before main().  Find out
+ * the way a Dockerfile's check does: run true under it alone. */
+int hu_cli_library_loads(const char *lib, char *why, size_t len)
+{
+    static const char *const trues[] = {"/bin/true", "/usr/bin/true"};
+    const char *t = NULL;
+    for (size_t i = 0; i < sizeof trues / sizeof trues[0] && !t; i++)
+        if (access(trues[i], X_OK) == 0)
+            t = trues[i];
+    why[0] = '\0';
+    int pfd[2];
+    if (!t || pipe(pfd) < 0)
+        return 0;   /* nothing to try it with: say nothing */
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        setenv("LD_PRELOAD", lib, 1);
+        setenv(HOSTUP_ENV_LOG, "off", 1);
+        execl(t, t, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (pid > 0 && n + 1 < len && (r = read(pfd[0], why + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    why[n] = '\0';
+    close(pfd[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return 0;
+    why[strcspn(why, "\n")] = '\0';   /* the loader's first complaint */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !why[0])
+        return 0;
+    if (!why[0])
+        snprintf(why, len, "%s exited with status %d under it", t,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return -1;
+}
+
+const char *hu_cli_library_hint(void)
+{
+#ifdef HU_GLIBC_BASE
+    return "this libhostup.so is built for glibc 2.17 or later; a musl image (Alpine) needs "
+           "the musl build (README: musl)";
+#else
+    return "this libhostup.so is built for musl; a glibc image needs the glibc build";
+#endif
 }
 
 /* Warn about programs a preload cannot reach (static, setuid). */
@@ -188,10 +241,17 @@ static int cmd_run(int argc, char **argv)
         return EX_USAGE;
     }
     char lib[PATH_MAX];
-    if (find_library(lib, sizeof lib) < 0) {
+    if (hu_cli_find_library(lib, sizeof lib) < 0) {
         fprintf(stderr, "hostup: cannot find libhostup.so next to this program "
                         "(expected ../lib/hostup/libhostup.so); set HOSTUP_LIBRARY\n");
         return EX_SOFTWARE;
+    }
+    char why[512];
+    if (hu_cli_library_loads(lib, why, sizeof why) < 0) {
+        fprintf(stderr, "hostup: %s cannot be loaded in this system: %s\n"
+                        "hostup: %s; not starting %s, which would fail before main()\n",
+                lib, why, hu_cli_library_hint(), argv[i]);
+        return EX_UNAVAILABLE;
     }
     const char *old = getenv("LD_PRELOAD");
     char *preload;

@@ -341,6 +341,19 @@ static void env_step(struct doc *d)
     json_decref(j);
 }
 
+/* Whether the library could be preloaded here at all (a Dockerfile check). */
+static void library_step(struct doc *d)
+{
+    char lib[4096], why[512];
+    if (hu_cli_find_library(lib, sizeof lib) < 0)
+        step(d, 3, "library", SKIP, "libhostup.so not found next to hostup (HOSTUP_LIBRARY names it)");
+    else if (hu_cli_library_loads(lib, why, sizeof why) < 0)
+        step(d, 3, "library", FAIL, "%s cannot be loaded in this system: %s; %s", lib, why,
+             hu_cli_library_hint());
+    else
+        step(d, 3, "library", PASS, "%s loads in this system", lib);
+}
+
 static int doctor_host(struct doc *d, const char *host, unsigned port, long timeout_ms, json_t *verdict)
 {
     char ns[512] = "", a[INET6_ADDRSTRLEN];
@@ -516,6 +529,7 @@ int cmd_doctor(int argc, char **argv)
         printf("hostup doctor %s\n", target);
     if (target[0] == '/') {
         step(&d, 1, "target", INFO, "path %s", target);
+        library_step(&d);
         rc = doctor_path(&d, target, timeout_ms, verdict);
     } else {
         char host[256];
@@ -526,6 +540,7 @@ int cmd_doctor(int argc, char **argv)
             return EX_USAGE;
         }
         step(&d, 1, "target", INFO, "host %s%s%.0u", host, port ? " port " : "", port);
+        library_step(&d);
         rc = doctor_host(&d, host, port, timeout_ms, verdict);
     }
     if (d.json) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what `make check` / `make demo` need on Debian, or say in one line
-# what is missing.  Usage: tests/deps.sh build|check|demo|bench
+# what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint
 set -u
 mode=${1:-check}
 build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
@@ -10,16 +10,21 @@ case "$mode" in
   # server and psql, nginx
   # test_volumes.sh: the flaky FUSE file system (libfuse3, fusermount3)
   # test_secure.sh: setcap (libcap2-bin); test_memcheck.sh: valgrind
-  check) want=("${build[@]}" check nftables iproute2 curl python3 libcap2-bin valgrind
-               nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3) ;;
-  demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
+  # test_oldglibc.sh: a Debian 11 root file system (debootstrap)
+  check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
+               nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
+               debootstrap) ;;
+  # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
+  demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
+  # make fresh: a minimal Debian 12 root file system to run `make demo` in
+  fresh) want=(debootstrap git) ;;
   # make bench: callgrind, the plots, a load generator and the real
   # programs it times (curl against nginx, python3, node under wrk)
   bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
                python3 nodejs nginx) ;;
   # make lint: the analysers and the second compiler
   lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
-  *) echo "usage: $0 build|check|demo|bench|lint" >&2; exit 64 ;;
+  *) echo "usage: $0 build|check|demo|fresh|bench|lint" >&2; exit 64 ;;
 esac
 
 missing=()
