@@ -28,7 +28,8 @@ start=$(date +%s)
 # A private mount namespace: /proc, /sys, /dev and /run vanish with it.
 unshare --mount --propagation private bash -c '
 	r=$1 t=$2
-	mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
+	# the root a mount point of its own, as in a container: ip netns needs it
+	mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
 	mount --rbind /dev "$r/dev" && mount -t tmpfs tmpfs "$r/run" || exit 1
 	exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
 		bash -c "cd /src/hostup && make $t"
