@@ -20,6 +20,10 @@ work=$(mktemp -d /var/tmp/hostup-fresh.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 cp -a "$base" "$root" || exit 1
+# fresh means none of what the demo builds or runs with is there yet
+for f in usr/bin/gcc usr/bin/python3 usr/sbin/nft usr/include/jansson.h; do
+	[[ -e $root/$f ]] && { echo "fresh: $f is already in the base root; it is not fresh"; exit 1; }
+done
 git clone -q "$top" "$root/src/hostup" || { echo "fresh: git clone failed"; exit 1; }
 # the machine's own resolver, so apt-get inside reaches the mirror
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
@@ -36,6 +40,7 @@ unshare --mount --propagation private bash -c '
 ' fresh "$root" "$target" >"$work/out.log" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
+grep "^hostup: install" "$work/out.log"
 tail -n 25 "$work/out.log"
 echo "fresh: make $target exited $rc after ${secs}s"
 [[ $rc == 0 ]] || exit 1
