@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Instructions per call, this tree against an earlier commit, in one run:
+# builds REV in a throw-away git worktree, runs bench/callgrind_calls.sh in
+# both (the same machine, the same bench program), and writes
+# bench/results/calls_compare.md.  Usage: bench/compare_calls.sh REV [NOTE]
+set -eu
+cd "$(dirname "$0")/.."
+rev=${1:?usage: $0 REV [NOTE]}
+note=${2:-}
+base=$(mktemp -d /tmp/hostup-base.XXXXXX)
+trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base"' EXIT
+git worktree add -q --detach "$base" "$rev"
+(cd "$base" && bash bench/callgrind_calls.sh >/dev/null)
+bash bench/callgrind_calls.sh >/dev/null
+rows() { sed -n 's/^| \(.*\) | \([0-9]*\) | \([0-9]*\) | \([-+][0-9]*\) | .*/\1|\2|\3|\4/p' "$1"; }
+startup() { sed -n 's/.*costs \([0-9]*\) instructions.*/\1/p' "$1"; }
+out=bench/results/calls_compare.md
+{
+	echo "# Instructions per call: $(git rev-parse --short "$rev") against $(git rev-parse --short HEAD)"
+	echo
+	echo "Command: \`bash bench/compare_calls.sh $rev\` (callgrind, both builds in one run)."
+	[[ -n $note ]] && echo "$note"
+	echo "Machine: $(bash bench/machine.sh)."
+	echo
+	echo "| call | bare | with hostup at $(git rev-parse --short "$rev") | with hostup now | extra then | extra now |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	join -t'|' <(rows "$base/bench/results/calls.md" | sort -t'|' -k1,1) \
+		<(rows bench/results/calls.md | sort -t'|' -k1,1) |
+		awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $6, $4, $7 }'
+	echo
+	echo "Start-up (loading and initialising the library): $(startup "$base/bench/results/calls.md") instructions then," \
+		"$(startup bench/results/calls.md) now."
+} >"$out"
+cat "$out"
