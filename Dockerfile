@@ -1,0 +1,29 @@
+# The hostup image: the library and the command, to copy into your own
+# images (see README, "Containers"):
+#
+#   docker build -t hostup .
+#   # in your Dockerfile:
+#   COPY --from=hostup /usr/local/lib/hostup/libhostup.so /usr/local/lib/hostup/
+#   RUN LD_PRELOAD=/usr/local/lib/hostup/libhostup.so /bin/true
+#   ENV LD_PRELOAD=/usr/local/lib/hostup/libhostup.so
+#
+# The build stage is Debian 12; what it builds needs glibc 2.17 or later
+# (the Makefile's glibc_guard fails the build otherwise), so it loads in
+# Debian 10+, Ubuntu 18.04+, RHEL/CentOS 7+ and Amazon Linux 2 images.
+# The final stage is empty apart from the installed files: it is a source
+# to copy from, not an image to run.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      gcc make pkg-config libc6-dev libjansson-dev libunwind-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN make lib cli \
+ && make install PREFIX=/usr/local DESTDIR=/out
+
+FROM scratch
+COPY --from=build /out/usr/local/ /usr/local/
+LABEL org.opencontainers.image.title="hostup" \
+      org.opencontainers.image.description="libhostup.so and hostup, to COPY --from into application images"
