@@ -10,6 +10,7 @@
  * - a socket in TCP_CLOSE polls as POLLOUT|POLLHUP forever, so a socket
  *   waiting for its next try must be left out of the program's wait. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -89,10 +90,18 @@ hu_conn *hu_conn_of(int fd)
     return e ? e->conn : NULL;
 }
 
+/* Done with the new look-up of the host name, if one runs: abandoned. */
+static void drop_relook(hu_conn *c)
+{
+    hu_lookup_drop(c->relook);
+    c->relook = NULL;
+}
+
 static void release(hu_conn *c)
 {
     if (--c->refs > 0)
         return;
+    drop_relook(c);
     int was = is_active(c);
     c->state = HU_CONN_DONE;
     c->pending_err = 0;
@@ -159,6 +168,24 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
     hu_log_event(&ev);
 }
 
+void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
+                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed)
+{
+    if (!hu_log_enabled())
+        return;
+    hu_event ev = {.event = HOSTUP_EV_READDRESSED, .op = "connect", .host = host, .addr = sa,
+                   .port = port, .attempt = attempt, .attempts = r->attempts, .delay_ms = -1,
+                   .elapsed_ms = elapsed, .rule = r, .fd = -1, .offset = -1};
+    json_t *rec = hu_record_new(&ev);
+    char a[INET6_ADDRSTRLEN];
+    const void *p = old->sa_family == AF_INET6
+                        ? (const void *)&((const struct sockaddr_in6 *)old)->sin6_addr
+                        : (const void *)&((const struct sockaddr_in *)old)->sin_addr;
+    if (rec && inet_ntop(old->sa_family, p, a, sizeof a))
+        json_object_set_new(rec, "old_addr", json_string(a));
+    hu_log_emit(rec);
+}
+
 #define LOG(c, ev, err, delay, now, icmp)                                                       \
     hu_conn_log(ev, (const struct sockaddr *)&(c)->addr, (c)->have_host ? (c)->host : NULL,    \
                 (c)->port, err, (c)->attempt, (c)->rule, delay, (long)((now) - (c)->t0),       \
@@ -215,10 +242,15 @@ static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
             LOG(c, HOSTUP_EV_GAVE_UP, err, -1, now, &icmp);
         c->state = HU_CONN_DONE;
         c->pending_err = err;
+        drop_relook(c);
         set_active(c, was);
         return HU_PASS;
     }
     LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
+    /* the name may have moved to another address: ask again while we wait
+     * (one look-up at a time; the next try takes its answer if it is in) */
+    if (c->have_host && !c->relook)
+        c->relook = hu_names_relookup(c->host, (const struct sockaddr *)&c->addr);
     reset_socket(fd);
     leave_epoll(c, fd);
     c->state = HU_CONN_WAITING;
@@ -233,6 +265,7 @@ static void succeeded(hu_conn *c, int fd, int64_t now)
     hu_drain_errqueue(fd, NULL);    /* stale ICMP entries keep POLLERR up */
     if (c->attempt > 1)
         LOG(c, HOSTUP_EV_RECOVERED, 0, -1, now, NULL);
+    drop_relook(c);
     c->state = HU_CONN_DONE;
     set_active(c, was);
 }
@@ -312,6 +345,23 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
     }
 }
 
+/* Before a try: take the new look-up's answer if it is in (an event loop
+ * never waits for it). */
+static void readdress(hu_conn *c, int64_t now)
+{
+    struct sockaddr_storage moved;
+    socklen_t mlen = 0;
+    int m = hu_names_moved(c->relook, c->host, (const struct sockaddr *)&c->addr, 0, &moved, &mlen);
+    if (m >= 0)
+        c->relook = NULL;
+    if (m != 1)
+        return;
+    hu_conn_log_readdressed((const struct sockaddr *)&c->addr, (const struct sockaddr *)&moved,
+                            c->host, c->port, c->attempt, c->rule, (long)(now - c->t0));
+    memcpy(&c->addr, &moved, sizeof moved);
+    c->addrlen = mlen;
+}
+
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
 {
     if (c->state == HU_CONN_WAITING) {
@@ -319,6 +369,8 @@ int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
             return c->next_try;
         c->attempt++;
         c->try_start = now;
+        if (c->relook)
+            readdress(c, now);
         int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
         int err = rc == 0 ? 0 : errno;
         rejoin_epoll(c, fd);

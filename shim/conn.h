@@ -38,6 +38,7 @@ typedef struct hu_conn {
     int epfd;
     uint32_t ep_events;
     uint64_t ep_data;
+    struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
@@ -74,6 +75,12 @@ int hu_conn_reconnect(hu_conn *c, int fd);
 void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp);
+/* The name moved (see hu_names_moved): a readdressed record. */
+void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
+                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed);
+/* How long a blocking connect waits for the look-up of a moved host,
+ * counted from the failure, when the rule has no timeout= */
+#define HU_RELOOKUP_MS 1000
 void hu_conn_atfork_child(void);
 
 #endif

@@ -152,6 +152,8 @@ int hu_backoff_wait(unsigned delay_ms, int interruptible) HU_HIDDEN;
 hu_rng *hu_thread_rng(void) HU_HIDDEN;
 void hu_retry_atfork_child(void) HU_HIDDEN;
 
+typedef struct hu_lookup hu_lookup;
+
 /* ---- name memory (names.c): which host name produced which address ---- */
 void hu_names_remember(const char *host, const struct sockaddr *sa) HU_HIDDEN;
 /* Copies the name into buf and returns 1 when known. */
@@ -161,5 +163,35 @@ void hu_names_remember_hostent(const char *host, const struct hostent *he) HU_HI
 void hu_names_atfork_prepare(void) HU_HIDDEN;
 void hu_names_atfork_release(void) HU_HIDDEN;
 int hu_is_numeric_host(const char *node) HU_HIDDEN;
+/* Hosts that move: the name that produced an address, looked up again
+ * through the real resolver on a helper thread (lookup.c), same family.
+ * hu_names_relookup starts it (NULL: no helper); hu_names_moved waits for
+ * it until until_ms and returns -1 while it is still running (the caller
+ * keeps it), else 1 with the new address (sa's port kept) in out when the
+ * name no longer has sa's address but has another one, or 0; the lookup
+ * is then finished and dropped. */
+hu_lookup *hu_names_relookup(const char *host, const struct sockaddr *sa) HU_HIDDEN;
+int hu_names_moved(hu_lookup *l, const char *host, const struct sockaddr *sa, int64_t until_ms,
+                   struct sockaddr_storage *out, socklen_t *outlen) HU_HIDDEN;
+
+/* ---- lookups bounded in time (lookup.c) ---- */
+#define HU_LOOKUP_PENDING 1     /* not an EAI code: those are <= 0 */
+/* hu_real.getaddrinfo on a helper thread; NULL when no helper can be had
+ * (too many alive, or no thread). */
+hu_lookup *hu_lookup_start(const char *node, const char *service,
+                           const struct addrinfo *hints) HU_HIDDEN;
+/* Waits until the lookup ends or until_ms (hu_now_ms() time).  Returns its
+ * EAI code, *res then owned by the caller, or HU_LOOKUP_PENDING. */
+int hu_lookup_wait(hu_lookup *l, int64_t until_ms, struct addrinfo **res, int *err) HU_HIDDEN;
+/* The caller is done with it; a running lookup is abandoned. */
+void hu_lookup_drop(hu_lookup *l) HU_HIDDEN;
+void hu_lookup_atfork_child(void) HU_HIDDEN;
+/* getaddrinfo whose wait is cut at timeout_ms (EAI_AGAIN, *timed_out = 1,
+ * the look-up left running in *pending, which the caller drops at the end
+ * of its call); with no helper to be had it waits on *pending, or makes
+ * the plain call. */
+int hu_getaddrinfo_bounded(const char *node, const char *service, const struct addrinfo *hints,
+                           struct addrinfo **res, unsigned timeout_ms, hu_lookup **pending,
+                           int *timed_out) HU_HIDDEN;
 
 #endif

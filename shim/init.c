@@ -136,6 +136,7 @@ static void atfork_child(void)
     hu_table_atfork_child();
     hu_vol_atfork_child();
     hu_retry_atfork_child();
+    hu_lookup_atfork_child();
 }
 
 static void load_policy(void)

@@ -25,6 +25,9 @@ __asm__(".symver dlsym,dlsym@" HU_GLIBC_BASE);
 __asm__(".symver dlopen,dlopen@" HU_GLIBC_BASE);
 __asm__(".symver dladdr,dladdr@" HU_GLIBC_BASE);
 __asm__(".symver pthread_once,pthread_once@" HU_GLIBC_BASE);
+/* the helper threads of bounded look-ups (lookup.c) */
+__asm__(".symver pthread_create,pthread_create@" HU_GLIBC_BASE);
+__asm__(".symver pthread_attr_setstacksize,pthread_attr_setstacksize@" HU_GLIBC_BASE);
 #endif
 
 #endif

@@ -140,3 +140,76 @@ void hu_names_remember_hostent(const char *host, const struct hostent *he)
 /* fork: hold the lock across fork so the child never inherits it taken. */
 void hu_names_atfork_prepare(void) { pthread_mutex_lock(&lock); }
 void hu_names_atfork_release(void) { pthread_mutex_unlock(&lock); }
+
+/* ---- hosts that move ---- */
+
+hu_lookup *hu_names_relookup(const char *host, const struct sockaddr *sa)
+{
+    unsigned char fam, addr[16];
+    if (!host || !sa || key_of(sa, &fam, addr) < 0)
+        return NULL;
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = fam;
+    hints.ai_socktype = SOCK_STREAM;
+    return hu_lookup_start(host, NULL, &hints);
+}
+
+/* The first address of res in sa's family, unless res still holds sa's;
+ * as sa's kind of sockaddr (IPv4-mapped on an IPv6 socket), sa's port. */
+static int pick_moved(const struct addrinfo *res, const struct sockaddr *sa,
+                      struct sockaddr_storage *out, socklen_t *outlen)
+{
+    unsigned char fam, addr[16], f2, a2[16];
+    const struct addrinfo *first = NULL;
+    if (key_of(sa, &fam, addr) < 0)
+        return 0;
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (!ai->ai_addr || key_of(ai->ai_addr, &f2, a2) < 0 || f2 != fam)
+            continue;
+        if (memcmp(a2, addr, 16) == 0)
+            return 0;           /* the name still has this address */
+        if (!first)
+            first = ai;
+    }
+    if (!first)
+        return 0;
+    key_of(first->ai_addr, &f2, a2);
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *o = (struct sockaddr_in *)out;
+        o->sin_family = AF_INET;
+        o->sin_port = ((const struct sockaddr_in *)sa)->sin_port;
+        memcpy(&o->sin_addr, a2, 4);
+        *outlen = sizeof *o;
+    } else {
+        struct sockaddr_in6 *o = (struct sockaddr_in6 *)out;
+        o->sin6_family = AF_INET6;
+        o->sin6_port = ((const struct sockaddr_in6 *)sa)->sin6_port;
+        if (fam == AF_INET) {   /* ::ffff:a.b.c.d */
+            o->sin6_addr.s6_addr[10] = o->sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&o->sin6_addr.s6_addr[12], a2, 4);
+        } else {
+            memcpy(&o->sin6_addr, a2, 16);
+            o->sin6_scope_id = ((const struct sockaddr_in6 *)first->ai_addr)->sin6_scope_id;
+        }
+        *outlen = sizeof *o;
+    }
+    return 1;
+}
+
+int hu_names_moved(hu_lookup *l, const char *host, const struct sockaddr *sa, int64_t until_ms,
+                   struct sockaddr_storage *out, socklen_t *outlen)
+{
+    struct addrinfo *res = NULL;
+    int rc = hu_lookup_wait(l, until_ms, &res, NULL);
+    if (rc == HU_LOOKUP_PENDING)
+        return -1;
+    hu_lookup_drop(l);
+    if (rc != 0 || !res)
+        return 0;
+    int moved = pick_moved(res, sa, out, outlen);
+    hu_names_remember_ai(host, res);    /* rules and records follow the name */
+    freeaddrinfo(res);
+    return moved;
+}

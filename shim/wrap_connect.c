@@ -184,6 +184,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     hu_backoff bo;
     hu_backoff_init(&bo);
     unsigned attempt = 1;
+    hu_lookup *relook = NULL;   /* the host name looked up again (hosts that move) */
     for (;;) {
         int64_t now = hu_now_ms();
         hu_icmp icmp = {0};
@@ -192,21 +193,44 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
             if (attempt > 1)
                 hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
                             r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            return err;
+            break;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
             hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
                         -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            return err;
+            break;
         }
         hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
                     delay, (long)(now - t0), (long)(now - try_start), &icmp);
 
-        if (hu_backoff_wait(delay, 1) == EINTR)
-            return interrupted(fd, sa, len, flags);
-        reset_socket(fd);
+        /* the name may have moved: ask again during the wait, and wait for
+         * the answer at most the rule's timeout (or HU_RELOOKUP_MS) from
+         * now; one still out is kept for the next round */
+        if (have_host && !relook)
+            relook = hu_names_relookup(host, sa);
+        int64_t look_until = now + (r->timeout_ms ? r->timeout_ms : HU_RELOOKUP_MS);
+        if (end && look_until > end)
+            look_until = end;
+        if (hu_backoff_wait(delay, 1) == EINTR) {
+            err = interrupted(fd, sa, len, flags);
+            break;
+        }
         attempt++;
+        if (relook) {
+            struct sockaddr_storage moved;
+            socklen_t mlen = 0;
+            int m = hu_names_moved(relook, host, sa, look_until, &moved, &mlen);
+            if (m >= 0)
+                relook = NULL;
+            if (m == 1) {
+                hu_conn_log_readdressed(sa, (const struct sockaddr *)&moved, host, port, attempt, r,
+                                        (long)(hu_now_ms() - t0));
+                memcpy(&ss, &moved, sizeof moved);
+                len = mlen;
+            }
+        }
+        reset_socket(fd);
         try_start = hu_now_ms();
         int64_t limit = r->timeout_ms;
         if (end && (!limit || end - try_start < limit))
@@ -216,11 +240,13 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
             hu_drain_errqueue(fd, NULL);
             hu_conn_log(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
                         -1, (long)(hu_now_ms() - t0), 0, NULL);
-            return 0;
+            break;
         }
         if (err == EINPROGRESS || err == EINTR)
-            return err;
+            break;
     }
+    hu_lookup_drop(relook);
+    return err;
 }
 
 __attribute__((visibility("default")))

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,14 @@ static void log_lookup(const char *event, const char *op, const char *node, unsi
         return;
     if (rc)
         ev.diagnosis = hu_diagnose_lookup(node, rc, try_ms, RESOLV_CONF);
+    if (rc == EAI_AGAIN && r->timeout_ms && try_ms >= (long)r->timeout_ms &&
+        strcmp(op, "getaddrinfo") == 0 && ev.diagnosis) {
+        /* the try was cut by the rule's timeout= (see lookup.c) */
+        char cause[96];
+        snprintf(cause, sizeof cause, "DNS server did not answer within the rule's timeout (%u ms)",
+                 r->timeout_ms);
+        json_object_set_new(ev.diagnosis, "cause", json_string(cause));
+    }
     if (rc)
         hu_diag_add_env(ev.diagnosis, NULL);
     hu_log_event(&ev);
@@ -100,11 +109,17 @@ struct gai_ctx {
     const char *node, *service;
     const struct addrinfo *hints;
     struct addrinfo **res;
+    unsigned timeout_ms;    /* the rule's timeout=: bounds each try; 0: libc's own */
+    int timed_out;          /* the last try was cut at timeout_ms */
+    hu_lookup *pending;     /* that try's look-up, still running */
 };
 
 static int gai_call(void *p)
 {
     struct gai_ctx *c = p;
+    if (c->timeout_ms)
+        return hu_getaddrinfo_bounded(c->node, c->service, c->hints, c->res, c->timeout_ms,
+                                      &c->pending, &c->timed_out);
     return hu_real.getaddrinfo(c->node, c->service, c->hints, c->res);
 }
 
@@ -120,27 +135,39 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     if (hu_guard || !node)
         return hu_real.getaddrinfo(node, service, hints, res);
     int64_t t0 = hu_now_ms();
-    int rc = hu_real.getaddrinfo(node, service, hints, res);
-    int saved = errno;
+    struct gai_ctx c = {node, service, hints, res, 0, 0, NULL};
+    int saved = errno, rc;
+    if (HU_UNLIKELY(hu_policy_get()->any_timeout) && !hu_is_numeric_host(node)) {
+        /* a rule with timeout= bounds each try of the lookup too */
+        hu_guard++;
+        const hu_rule *r = hu_policy_match(hu_policy_get(), node, NULL, service_port(service));
+        if (!r->off)
+            c.timeout_ms = r->timeout_ms;
+        errno = saved;
+        rc = gai_call(&c);
+        saved = errno;
+        hu_guard--;
+    } else {
+        rc = gai_call(&c);
+        saved = errno;
+    }
     if (rc == 0) {
-        if (res && *res && !hu_is_numeric_host(node)) {
-            hu_guard++;
+        hu_guard++;
+        hu_lookup_drop(c.pending);
+        if (res && *res && !hu_is_numeric_host(node))
             hu_names_remember_ai(node, *res);
-            hu_guard--;
-        }
+        hu_guard--;
         errno = saved;
         return 0;
     }
-    if (!eai_in(hu_policy_get()->any_eai, rc)) {
-        errno = saved;
-        return rc;
-    }
-    struct gai_ctx c = {node, service, hints, res};
     hu_guard++;
-    rc = lookup_retry("getaddrinfo", node, service_port(service), rc, t0, gai_call, &c);
-    if (rc == 0 && *res)
-        hu_names_remember_ai(node, *res);
-    saved = rc == EAI_SYSTEM ? errno : saved;
+    if (eai_in(hu_policy_get()->any_eai, rc)) {
+        rc = lookup_retry("getaddrinfo", node, service_port(service), rc, t0, gai_call, &c);
+        if (rc == 0 && *res)
+            hu_names_remember_ai(node, *res);
+        saved = rc == EAI_SYSTEM ? errno : saved;
+    }
+    hu_lookup_drop(c.pending);
     hu_guard--;
     errno = saved;
     return rc;

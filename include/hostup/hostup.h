@@ -16,5 +16,6 @@
 #define HOSTUP_EV_RECOVERED    "recovered"
 #define HOSTUP_EV_GAVE_UP      "gave_up"
 #define HOSTUP_EV_CONFIG_ERROR "config_error"
+#define HOSTUP_EV_READDRESSED  "readdressed"  /* the name moved: tries go to its new address */
 
 #endif

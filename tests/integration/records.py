@@ -33,11 +33,19 @@ def check(rec, n):
             if not isinstance(rec.get(k), str):
                 fail(f"line {n}: config_error without {k}")
         return
-    if ev not in ("retry", "recovered", "gave_up"):
+    if ev == "readdressed":     # hosts that move: the name's new address
+        for k in ("host", "addr", "old_addr"):
+            if not isinstance(rec.get(k), str):
+                fail(f"line {n}: readdressed without {k}: {rec}")
+        if rec["addr"] == rec["old_addr"] or rec.get("op") != "connect":
+            fail(f"line {n}: readdressed to the same address, or not a connect: {rec}")
+    elif ev not in ("retry", "recovered", "gave_up"):
         fail(f"line {n}: unknown event {ev}")
     for k, t in CALL.items():
         if not isinstance(rec.get(k), t):
             fail(f"line {n}: field {k} missing or not {t.__name__}: {rec}")
+    if ev == "readdressed":
+        return
     if ev == "retry" and not isinstance(rec.get("delay_ms"), int):
         fail(f"line {n}: retry without delay_ms")
     if ev != "recovered":

@@ -4,7 +4,10 @@
 Answers A queries for --record names; during the first --drop-for /
 --servfail-for / --nxdomain-for seconds after start it instead ignores the
 query / answers SERVFAIL / answers NXDOMAIN for every name, which is how a
-resolver looks while a compose service is starting. Logs queries to stderr.
+resolver looks while a compose service is starting. --records-file FILE holds
+more NAME=IPV4 lines, read again at every query, so a test can move a name to
+another address while the server runs (a recreated container). Logs queries
+to stderr.
 """
 import argparse
 import socket
@@ -18,6 +21,26 @@ NOERROR, SERVFAIL, NXDOMAIN = 0, 2, 3
 
 def norm(name):
     return name.lower().rstrip(".")
+
+
+def parse_records(lines):
+    records = {}
+    for r in lines:
+        name, _, ip = r.strip().partition("=")
+        if not name:
+            continue
+        socket.inet_aton(ip)  # fail early on a bad address
+        records[norm(name)] = ip
+    return records
+
+
+def read_records_file(path):
+    try:
+        with open(path, encoding="ascii") as f:
+            return parse_records(f)
+    except (OSError, ValueError) as e:
+        print(f"stub_dns: {path}: {e}", file=sys.stderr, flush=True)
+        return {}
 
 
 def parse_question(msg):
@@ -60,12 +83,9 @@ def main():
     ap.add_argument("--servfail-for", type=float, default=0)
     ap.add_argument("--nxdomain-for", type=float, default=0)
     ap.add_argument("--record", action="append", default=[], metavar="NAME=IPV4")
+    ap.add_argument("--records-file", metavar="FILE", help="NAME=IPV4 lines, read at every query")
     args = ap.parse_args()
-    records = {}
-    for r in args.record:
-        name, _, ip = r.partition("=")
-        socket.inet_aton(ip)  # fail early on a bad address
-        records[norm(name)] = ip
+    fixed = parse_records(args.record)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((args.addr, args.port))
@@ -78,6 +98,9 @@ def main():
             continue
         qname, qtype, qend = q
         t = time.monotonic() - start
+        records = dict(fixed)
+        if args.records_file:
+            records.update(read_records_file(args.records_file))
         addr = None
         if t < args.drop_for:
             verdict = "DROP"
