@@ -11,7 +11,10 @@
 # (the Makefile's glibc_guard fails the build otherwise), so it loads in
 # Debian 10+, Ubuntu 18.04+, RHEL/CentOS 7+ and Amazon Linux 2 images.
 # The final stage is empty apart from the installed files: it is a source
-# to copy from, not an image to run.
+# to copy from, not an image to run.  The `init` stage is the same files on
+# Debian with a `cp`, for an init container that copies the library into a
+# shared volume (Kubernetes, examples/kubernetes.yaml):
+#   docker build --target init -t hostup-init .
 
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
@@ -22,6 +25,10 @@ WORKDIR /src
 COPY . .
 RUN make lib cli \
  && make install PREFIX=/usr/local DESTDIR=/out
+
+FROM debian:bookworm-slim AS init
+COPY --from=build /out/usr/local/ /usr/local/
+CMD ["cp", "/usr/local/lib/hostup/libhostup.so", "/hostup/"]
 
 FROM scratch
 COPY --from=build /out/usr/local/ /usr/local/

@@ -249,8 +249,12 @@ static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
     LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
     /* the name may have moved to another address: ask again while we wait
      * (one look-up at a time; the next try takes its answer if it is in) */
-    if (c->have_host && !c->relook)
+    if (c->relook && now - c->relook_t >= hu_relookup_ms(r))
+        drop_relook(c);
+    if (c->have_host && !c->relook) {
         c->relook = hu_names_relookup(c->host, (const struct sockaddr *)&c->addr);
+        c->relook_t = now;
+    }
     reset_socket(fd);
     leave_epoll(c, fd);
     c->state = HU_CONN_WAITING;

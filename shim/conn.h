@@ -39,6 +39,7 @@ typedef struct hu_conn {
     uint32_t ep_events;
     uint64_t ep_data;
     struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
+    int64_t relook_t;           /* when it started */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
@@ -78,9 +79,15 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
 /* The name moved (see hu_names_moved): a readdressed record. */
 void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
                              unsigned port, unsigned attempt, const hu_rule *r, long elapsed);
-/* How long a blocking connect waits for the look-up of a moved host,
- * counted from the failure, when the rule has no timeout= */
+/* How long a look-up of a moved host may take, when the rule has no
+ * timeout=: a blocking connect waits for it that long from the failure; a
+ * look-up still out after that is replaced by a new one at the next
+ * failure (a server that never answers holds it for glibc's 10 s). */
 #define HU_RELOOKUP_MS 1000
+static inline unsigned hu_relookup_ms(const hu_rule *r)
+{
+    return r->timeout_ms ? r->timeout_ms : HU_RELOOKUP_MS;
+}
 void hu_conn_atfork_child(void);
 
 #endif

@@ -185,6 +185,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     hu_backoff_init(&bo);
     unsigned attempt = 1;
     hu_lookup *relook = NULL;   /* the host name looked up again (hosts that move) */
+    int64_t look_until = 0;     /* wait for it until then; after that ask anew */
     for (;;) {
         int64_t now = hu_now_ms();
         hu_icmp icmp = {0};
@@ -206,12 +207,15 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
 
         /* the name may have moved: ask again during the wait, and wait for
          * the answer at most the rule's timeout (or HU_RELOOKUP_MS) from
-         * now; one still out is kept for the next round */
-        if (have_host && !relook)
+         * now; one still out is kept until then, and then asked anew */
+        if (relook && now >= look_until) {
+            hu_lookup_drop(relook);     /* out too long: ask anew */
+            relook = NULL;
+        }
+        if (have_host && !relook) {
             relook = hu_names_relookup(host, sa);
-        int64_t look_until = now + (r->timeout_ms ? r->timeout_ms : HU_RELOOKUP_MS);
-        if (end && look_until > end)
-            look_until = end;
+            look_until = now + hu_relookup_ms(r);
+        }
         if (hu_backoff_wait(delay, 1) == EINTR) {
             err = interrupted(fd, sa, len, flags);
             break;
@@ -220,7 +224,8 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         if (relook) {
             struct sockaddr_storage moved;
             socklen_t mlen = 0;
-            int m = hu_names_moved(relook, host, sa, look_until, &moved, &mlen);
+            int m = hu_names_moved(relook, host, sa, end && look_until > end ? end : look_until,
+                                   &moved, &mlen);
             if (m >= 0)
                 relook = NULL;
             if (m == 1) {

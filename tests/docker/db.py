@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""The database stand-in of the Docker tests: answers every connection's
+first line with "db-ok" on port 5432.  --listen-after S: the container runs
+but listens only after S seconds, as a database that is still starting."""
+import signal
+import socket
+import sys
+import time
+
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1 has no default
+delay = float(sys.argv[sys.argv.index("--listen-after") + 1]) if "--listen-after" in sys.argv else 0
+time.sleep(delay)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5432))
+s.listen(64)
+print(f"db: listening after {delay:g} s", flush=True)
+while True:
+    c, _ = s.accept()
+    try:
+        c.settimeout(5)
+        c.recv(64)
+        c.sendall(b"db-ok\n")
+    except OSError:
+        pass
+    c.close()
