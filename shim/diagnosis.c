@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h>  /* linux/errqueue.h needs struct timespec (musl) */
 #include <linux/errqueue.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
