@@ -85,7 +85,7 @@ endef
 # `make install MUSL=1` installs that build.
 MUSL ?=
 MUSL_JANSSON ?=
-MUSL_TOOLS := hu_connect hu_evloop hu_volread
+MUSL_TOOLS := hu_connect hu_evloop hu_volread hu_errno hu_threads hu_fork
 ifeq ($(MUSL),1)
 ifeq ($(origin B),file)
 B := build-musl
