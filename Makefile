@@ -182,6 +182,7 @@ unit: $(B)/unit_tests
 	$(B)/unit_tests
 
 integration: all
+	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
 # The README's first command: a real client survives a host that is down.

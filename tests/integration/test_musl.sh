@@ -41,6 +41,12 @@ hu_assert_contains "$shimmed" "connect closed port                      rc=-1 er
 
 # ---- the static CLI in an empty root: nothing but the binary -------------------
 hu_net_setup
+# make install MUSL=1 installs this build in the usual places
+make -s -C "$HU_ROOT" install MUSL=1 PREFIX=/usr/local DESTDIR="$HU_TMP/inst" >/dev/null || hu_fail "make install MUSL=1"
+I=$HU_TMP/inst/usr/local
+cmp -s "$I/lib/hostup/libhostup.so" "$HU_LIB" && cmp -s "$I/bin/hostup" "$H" ||
+	hu_fail "make install MUSL=1 did not install build-musl's library and hostup"
+hu_ok "make install MUSL=1: the musl library and the static hostup in lib/hostup and bin"
 root=$HU_TMP/emptyroot
 mkdir -p "$root" && cp "$H" "$root/hostup"
 out=$(chroot "$root" /hostup check-config --policy "db:5432 attempts=20")
@@ -133,7 +139,7 @@ hu_assert_eq "$HU_HELLO" "$HU_OUT" "non-blocking connect + poll + SO_ERROR under
 hu_assert_contains "$(hu_counts nb)" "recovered=1 gave_up=0" "non-blocking connect: recovered record"
 
 # ---- an event loop: epoll (level and edge) and poll, failure seen as EPOLLERR ----
-for mode in epoll-lt epoll-et epoll-early poll; do
+for mode in epoll-lt epoll-et epoll-early poll select; do
 	hu_reject $P
 	hu_run "$E" $mode "$IP_S" $P
 	hu_assert_eq "error EHOSTUNREACH" "$HU_OUT" "$mode without the library: EHOSTUNREACH from SO_ERROR"
