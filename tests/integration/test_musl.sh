@@ -245,6 +245,18 @@ for mode in read pread fread fread7 fgets getline getc mixed; do
 done
 hu_assert_contains "$(hu_field vol_read retry diagnosis)" "stale handle: reopened" "musl read: the stale handle was reopened"
 hu_assert_contains "$(hu_field vol_fgets retry op | sort -u)" "fgets" "musl stdio records name the reader"
+# FD_CLOEXEC, O_NONBLOCK and a dup's shared offset survive the reopen; a
+# write after the reopen reaches the file
+arm "at /text.txt 2M stale /text.txt 1"
+vrun vol_flags "$PT" "$HU_TOOLS/hu_volread" flags "$V/text.txt"
+hu_assert_eq "$TEXT" "$(hash_of "$HU_TMP/vol_flags.out")" "musl flags: the bytes read through a dup are the file"
+hu_assert_eq "cloexec=1 nonblock=1 shared_offset=1" "$HU_ERR" "musl flags: kept across the reopen"
+hu_assert_contains "$(hu_field vol_flags retry diagnosis)" "stale handle: reopened" "musl flags: there was a reopen"
+cp "$V.b/text.txt" "$V.b/rw.txt"
+arm "at /rw.txt 2M stale /rw.txt 1"
+vrun vol_rw "$V/rw.txt backoff=50ms..300ms attempts=30" "$HU_TOOLS/hu_volread" rw "$V/rw.txt"
+hu_assert_eq "$TEXT" "$(hash_of "$HU_TMP/vol_rw.out")" "musl rw: the bytes read are the file"
+hu_assert_eq "APPENDED" "$(tail -n1 "$V.b/rw.txt")" "musl rw: the write after the reopen reached the file"
 # open during an outage: retried
 arm "down 1 EHOSTDOWN"
 vrun vol_open "$V backoff=100ms..300ms attempts=30" "$HU_TOOLS/hu_volread" fgets "$V/text.txt"
