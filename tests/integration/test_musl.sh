@@ -113,6 +113,13 @@ hu_run_shim dead "* attempts=3 backoff=100ms..200ms" "$C" "$IP_S" $P
 hu_assert_eq "error EHOSTUNREACH" "$HU_OUT" "never recovers: the original errno"
 hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$(hu_counts dead)" "never recovers: records"
 hu_unreject
+# the static hostup report reads them as the glibc build does
+cat "$HU_TMP/block.log" "$HU_TMP/dead.log" >"$HU_TMP/both.log"
+rep=$("$H" report --json "$HU_TMP/both.log")
+hu_assert_eq 0 "$?" "static hostup report exits 0"
+hu_assert_contains "$rep" "$IP_S:$P" "static hostup report: the target"
+[[ -x $GLIBC_BUILD/hostup ]] &&
+	hu_assert_eq "$("$GLIBC_BUILD/hostup" report --json "$HU_TMP/both.log")" "$rep" "hostup report: the musl and glibc builds agree"
 
 # ---- 64 threads on musl's small default stacks, and fork during a retry -----------
 hu_dns_start --record db="$IP_S"
