@@ -213,6 +213,10 @@ __attribute__((noinline)) static int char_slow(FILE *fp, enum cwhich w)
     }
     if (!real)
         real = hu_real.fgetc;
+    if (!real) {            /* no libc reader at all: nothing to call */
+        errno = ENOSYS;
+        return EOF;
+    }
     if (hu_guard)
         return real(fp);
     return char_core(fp, real, ops[w]);
