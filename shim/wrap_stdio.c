@@ -31,6 +31,9 @@
 #include "hu.h"
 #include "volume.h"
 
+/* glibc's FILE only; musl's stdio is in wrap_stdio_musl.c */
+#ifdef __GLIBC__
+
 /* <bits/stdio.h> turns some of these into macros when optimising */
 #undef fread_unlocked
 #undef fgetc_unlocked
@@ -470,3 +473,4 @@ EXPORT int getchar_unlocked(void)
         return fn();
     return char_slow(stdin, C_GETCHAR_UNLOCKED);
 }
+#endif
