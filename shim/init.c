@@ -111,6 +111,7 @@ void hu_bind(void)
     BIND(getc_unlocked);
     BIND(getchar);
     BIND(getchar_unlocked);
+    hu_real.stdin_ref = dlsym(RTLD_DEFAULT, "stdin");
     BIND(__uflow);
     BIND(__underflow);
 #ifdef HU_MUSL

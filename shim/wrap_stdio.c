@@ -459,18 +459,27 @@ CHARFN(getc_unlocked, C_GETC_UNLOCKED)
 CHARFN(__uflow, C_UFLOW)
 CHARFN(__underflow, C_UNDERFLOW)
 
-EXPORT int getchar(void)
+static FILE *prog_stdin(void)
 {
-    int (*fn)(void) = FN(getchar);
-    if (HU_LIKELY(fn && fp_fast(stdin)))
-        return fn();
-    return char_slow(stdin, C_GETCHAR);
+    FILE **ref = __atomic_load_n(&hu_real.stdin_ref, __ATOMIC_RELAXED);
+    if (HU_UNLIKELY(!ref)) {
+        hu_ensure_bound();
+        ref = __atomic_load_n(&hu_real.stdin_ref, __ATOMIC_RELAXED);
+    }
+    return ref ? *ref : NULL;
 }
-EXPORT int getchar_unlocked(void)
-{
-    int (*fn)(void) = FN(getchar_unlocked);
-    if (HU_LIKELY(fn && fp_fast(stdin)))
-        return fn();
-    return char_slow(stdin, C_GETCHAR_UNLOCKED);
-}
+
+#define CHARFN_STDIN(name, which)                           \
+    EXPORT int name(void)                                   \
+    {                                                       \
+        int (*fn)(void) = FN(name);                         \
+        FILE *in = prog_stdin();                            \
+        if (HU_LIKELY(fn && in && fp_fast(in)))             \
+            return fn();                                    \
+        if (!in)                                            \
+            return fn ? fn() : EOF;                         \
+        return char_slow(in, which);                        \
+    }
+CHARFN_STDIN(getchar, C_GETCHAR)
+CHARFN_STDIN(getchar_unlocked, C_GETCHAR_UNLOCKED)
 #endif
