@@ -38,7 +38,7 @@ CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
 # Library only: initialisation and the wrapped calls.
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c \
             shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c \
-            shim/volume.c shim/wrap_file.c shim/wrap_read.c shim/wrap_stdio.c shim/wrap_stdio_musl.c
+            shim/volume.c shim/wrap_file.c shim/wrap_read.c shim/wrap_stdio.c
 CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
