@@ -105,6 +105,8 @@ struct buf { char *p; size_t len, cap; };
 
 static void buf_add(struct buf *b, const char *s, size_t n)
 {
+    if (n >= SIZE_MAX - b->len)
+        oom();
     grow((void **)&b->p, &b->cap, b->len + n + 1, 1);
     memcpy(b->p + b->len, s, n);
     b->len += n;
