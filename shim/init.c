@@ -111,8 +111,25 @@ void hu_bind(void)
     BIND(getc_unlocked);
     BIND(getchar);
     BIND(getchar_unlocked);
+    hu_real.stdin_ref = dlsym(RTLD_DEFAULT, "stdin");
     BIND(__uflow);
     BIND(__underflow);
+#ifdef HU_MUSL
+    /* musl: an LFS64 name is the plain call under another name, and a musl
+     * may not export it at all (see musl_compat.h) */
+#define ALIAS(name64, name) if (!hu_real.name64) *(void **)&hu_real.name64 = (void *)hu_real.name
+    ALIAS(open64, open);
+    ALIAS(openat64, openat);
+    ALIAS(creat64, creat);
+    ALIAS(fopen64, fopen);
+    ALIAS(freopen64, freopen);
+    ALIAS(stat64, stat);
+    ALIAS(lstat64, lstat);
+    ALIAS(fstatat64, fstatat);
+    ALIAS(pread64, pread);
+    ALIAS(preadv64, preadv);
+#undef ALIAS
+#endif
     __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
     hu_guard--;
     errno = saved;
@@ -139,12 +156,25 @@ static void atfork_child(void)
     hu_lookup_atfork_child();
 }
 
+/* HOSTUP_LOG_FORMAT, first: the other config errors come in that format */
+static void set_log_format(void)
+{
+    const char *fmt = getenv(HOSTUP_ENV_LOG_FORMAT);
+    hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
+    if (hu_log_set_format(fmt) < 0) {
+        hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
+                             (char *)"unknown log format: json or otel; records stay json"};
+        hu_log_config_error(&e);
+    }
+}
+
 static void load_policy(void)
 {
     int saved = errno;
     hu_guard++;
     int secure = getauxval(AT_SECURE) != 0;
     hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
+    set_log_format();
     const char *win = getenv("HOSTUP_LOG_WINDOW");
     unsigned win_ms;
     const char *why;
