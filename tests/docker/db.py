@@ -7,7 +7,20 @@ import socket
 import sys
 import time
 
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # PID 1 has no default
+serving = False
+
+
+def term(*_):
+    """docker stop: finish the request in hand, as a database's smart
+    shutdown does, then exit (PID 1 has no default action for SIGTERM)."""
+    global stopping
+    stopping = True
+    if not serving:
+        sys.exit(0)
+
+
+stopping = False
+signal.signal(signal.SIGTERM, term)
 delay = float(sys.argv[sys.argv.index("--listen-after") + 1]) if "--listen-after" in sys.argv else 0
 time.sleep(delay)
 s = socket.socket()
@@ -15,8 +28,9 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 5432))
 s.listen(64)
 print(f"db: listening after {delay:g} s", flush=True)
-while True:
+while not stopping:
     c, _ = s.accept()
+    serving = True
     try:
         c.settimeout(5)
         c.recv(64)
@@ -24,3 +38,4 @@ while True:
     except OSError:
         pass
     c.close()
+    serving = False

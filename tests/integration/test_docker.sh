@@ -35,10 +35,14 @@ trap 'exit 143' TERM
 hu_docker_start
 hu_docker_images
 
-# --- the hostup image: the two files, and nothing that could run by itself
+# --- the hostup image: the library and the command, glibc and musl builds;
+#     the static musl hostup even runs in it (FROM scratch)
 files=$(hu_dk create --name hu-files hostup /x >/dev/null 2>&1 && hu_dk export hu-files | tar -t | grep -E 'libhostup.so$|bin/hostup$' | sort)
 hu_dk rm -f hu-files >/dev/null
-hu_assert_eq "usr/local/bin/hostup"$'\n'"usr/local/lib/hostup/libhostup.so" "$files" "hostup image holds the library and the command"
+hu_assert_eq "usr/local/bin/hostup usr/local/lib/hostup/libhostup.so usr/local/musl/bin/hostup usr/local/musl/lib/hostup/libhostup.so" \
+	"$(echo $files)" "hostup image holds the library and the command, glibc and musl"
+out=$(hu_dk run --rm --network none --entrypoint /usr/local/musl/bin/hostup hostup policy --policy "db:5432 attempts=7" db:5432 2>&1)
+hu_assert_contains "$out" "attempts" "the static musl hostup runs in the FROM scratch image"
 hu_assert_contains "$(cat "$HU_TMP/build_hostup-example-app.log")" \
 	"RUN LD_PRELOAD=/usr/local/lib/hostup/libhostup.so /bin/true" "the app image's build ran the load check"
 
