@@ -10,8 +10,12 @@ case "$mode" in
   # server and psql, nginx
   # test_volumes.sh: the flaky FUSE file system (libfuse3, fusermount3)
   # test_secure.sh: setcap (libcap2-bin); test_memcheck.sh: valgrind
+  # test_clients.sh: wget, perl (IO::Socket::INET), openssl s_client, git
+  # (clone over git:// from git daemon), redis-server and redis-cli, ruby
+  # (Net::HTTP)
   check) want=("${build[@]}" check nftables iproute2 curl python3 libcap2-bin valgrind
-               nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3) ;;
+               nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
+               wget perl openssl git redis-server redis-tools ruby) ;;
   demo)  want=("${build[@]}" nftables iproute2 curl python3) ;;
   # make bench: callgrind, the plots, a load generator and the real
   # programs it times (curl against nginx, python3, node under wrk)
