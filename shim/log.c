@@ -311,6 +311,29 @@ void hu_log_config_error(const hu_policy_error *e)
         set_str(rec, "text", e->text);
     }
     set_str(rec, "reason", e->reason);
-    json_object_set_new(rec, "action", json_string("rule ignored; the other rules and the defaults apply"));
+    json_object_set_new(rec, "action", json_string(e->action ? e->action
+                                       : "rule ignored; the other rules and the defaults apply"));
+    hu_log_emit(rec);
+}
+
+void hu_log_config_errors(const hu_policy *p)
+{
+    for (size_t i = 0; i < p->nerrors; i++)
+        hu_log_config_error(&p->errors[i]);
+    if (!p->nerrors_more)
+        return;
+    /* one record for the rest: garbage in HOSTUP_POLICY must not flood
+     * the log, yet the count says how bad it was */
+    json_t *rec = json_object();
+    if (!rec)
+        return;
+    hu_record_add_common(rec, HOSTUP_EV_CONFIG_ERROR);
+    set_str(rec, "source", p->more_source);
+    char reason[160];
+    snprintf(reason, sizeof reason, "%zu more errors not reported (at most %d are)",
+             p->nerrors_more, HU_MAX_ERRORS);
+    set_str(rec, "reason", reason);
+    json_object_set_new(rec, "suppressed", json_integer((json_int_t)p->nerrors_more));
+    json_object_set_new(rec, "action", json_string("those rules ignored; `hostup check-config` counts them"));
     hu_log_emit(rec);
 }
