@@ -224,8 +224,10 @@ static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
     hu_drain_errqueue(fd, &icmp);
     const hu_rule *r = c->rule;
     unsigned delay = 0;
-    if (!cut)
+    if (!cut) {
         c->last_real = err;
+        c->last_soft = hu_tcp_state(fd) == TCP_SYN_SENT;
+    }
     int retry = hu_rule_retries_errno(r, err) && c->attempt < r->attempts;
     if (retry) {
         delay = hu_backoff_next(r, &c->bo, hu_thread_rng());
@@ -432,8 +434,9 @@ int hu_conn_reconnect(hu_conn *c, int fd)
             return -1;
         /* handed back on the first ICMP error, which is only a soft error:
          * the SYN is still in flight, the kernel says EALREADY and keeps
-         * the error for SO_ERROR */
-        if (!c->sock_reset && hu_tcp_state(fd) == TCP_SYN_SENT)
+         * the error for SO_ERROR.  After a try we cut short and reset, the
+         * answer is the one the last real failure would have given. */
+        if (c->sock_reset ? c->last_soft : hu_tcp_state(fd) == TCP_SYN_SENT)
             return EALREADY;
         int err = c->pending_err;
         c->pending_err = 0;

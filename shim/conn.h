@@ -35,6 +35,7 @@ typedef struct hu_conn {
     hu_backoff bo;
     int pending_err;        /* SO_ERROR owed to the program after we read it */
     int last_real;          /* errno of the last try the kernel itself ended */
+    int last_soft;          /* ... seen while the SYN was still in flight */
     int sock_reset;         /* handed back after we reset the socket: the
                              * kernel holds nothing for the program */
     int ep_removed;         /* we took it out of epfd while WAITING */
