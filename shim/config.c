@@ -214,7 +214,7 @@ static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
     *len = n;
     return 0;
 too_big:
-    snprintf(reason, sizeof reason, "larger than 1 MiB (%lld bytes): not read",
+    snprintf(reason, sizeof reason, "larger than 256 KiB (%lld bytes): not read",
              (long long)(n > HU_MAX_INPUT ? (long long)n : (long long)st.st_size));
 refuse:
     free(buf);

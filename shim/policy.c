@@ -558,7 +558,7 @@ hu_policy *hu_policy_parse(const char *text)
         return NULL;
     size_t n = text ? strnlen(text, HU_MAX_INPUT + 1) : 0;
     if (n > HU_MAX_INPUT) {
-        hu_policy_add_limit_error(p, "HOSTUP_POLICY", "longer than 1 MiB (1048576 bytes)",
+        hu_policy_add_limit_error(p, "HOSTUP_POLICY", "longer than 256 KiB (262144 bytes)",
                                   "HOSTUP_POLICY ignored; HOSTUP_CONFIG and the defaults apply");
         n = 0;
     }

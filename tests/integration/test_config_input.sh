@@ -26,7 +26,7 @@ unset HOSTUP_POLICY HOSTUP_CONFIG HOSTUP_LOG
 valid() { "$HU_PY" "$REC" "$1" >/dev/null || hu_fail "records in $1 are not valid"; }
 field() { "$HU_PY" "$REC" "$1" --event "$2" --field "$3"; } # FILE EVENT FIELD
 
-# --- HOSTUP_CONFIG that is not a regular file of at most 1 MiB
+# --- HOSTUP_CONFIG that is not a regular file of at most 256 KiB
 mkfifo "$HU_TMP/fifo"
 mkdir "$HU_TMP/dir"
 truncate -s 50000000 "$HU_TMP/big.json"
@@ -34,7 +34,7 @@ declare -A WHAT=(
 	[$HU_TMP/fifo]="a FIFO, not a regular file: not read"
 	[/dev/zero]="a character device, not a regular file: not read"
 	[$HU_TMP/dir]="a directory, not a regular file: not read"
-	[$HU_TMP/big.json]="larger than 1 MiB (50000000 bytes): not read"
+	[$HU_TMP/big.json]="larger than 256 KiB (50000000 bytes): not read"
 )
 for cfg in "$HU_TMP/fifo" /dev/zero "$HU_TMP/dir" "$HU_TMP/big.json"; do
 	name=${cfg##*/}

@@ -82,16 +82,16 @@ START_TEST(limit_error_kept_after_ten)
 }
 END_TEST
 
-START_TEST(policy_over_1mib_refused)
+START_TEST(policy_over_limit_refused)
 {
     char *text = repeat("a", HU_MAX_INPUT + 1);
     memcpy(text, "db attempts=2;", 14);
     hu_policy *p = hu_policy_parse(text);
     ck_assert_uint_eq(p->nrules, 0);
     ck_assert_uint_eq(p->nerrors, 1);
-    ck_assert_str_eq(p->errors[0].reason, "longer than 1 MiB (1048576 bytes)");
+    ck_assert_str_eq(p->errors[0].reason, "longer than 256 KiB (262144 bytes)");
     hu_policy_free(p);
-    text[HU_MAX_INPUT] = '\0';      /* exactly 1 MiB: read */
+    text[HU_MAX_INPUT] = '\0';      /* exactly 256 KiB: read */
     p = hu_policy_parse(text);
     ck_assert_uint_eq(p->nrules, 1);
     hu_policy_free(p);
@@ -154,16 +154,16 @@ START_TEST(config_not_regular_refused)
 }
 END_TEST
 
-START_TEST(config_over_1mib_refused)
+START_TEST(config_over_limit_refused)
 {
     char path[] = "/tmp/hostup-limits-XXXXXX";
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 50 * 1000 * 1000), 0);     /* sparse: costs nothing */
     double t0 = now_ms();
-    assert_refused(path, "larger than 1 MiB (50000000 bytes): not read");
+    assert_refused(path, "larger than 256 KiB (50000000 bytes): not read");
     ck_assert_msg(now_ms() - t0 < 1000, "refusing a 50 MB file must not read it");
-    /* 1 MiB exactly is read: a valid config padded with spaces */
+    /* 256 KiB exactly is read: a valid config padded with spaces */
     static const char body[] = "{\"rules\": [{\"match\": \"db\", \"attempts\": 7}]}";
     ck_assert_int_eq(ftruncate(fd, 0), 0);
     char *pad = repeat(" ", HU_MAX_INPUT - (sizeof body - 1));
@@ -189,10 +189,10 @@ Suite *limits_suite(void)
     tcase_add_test(tc, errors_capped_with_count);
     tcase_add_test(tc, rules_capped);
     tcase_add_test(tc, limit_error_kept_after_ten);
-    tcase_add_test(tc, policy_over_1mib_refused);
+    tcase_add_test(tc, policy_over_limit_refused);
     tcase_add_test(tc, json_rules_capped);
     tcase_add_test(tc, config_not_regular_refused);
-    tcase_add_test(tc, config_over_1mib_refused);
+    tcase_add_test(tc, config_over_limit_refused);
     suite_add_tcase(s, tc);
     return s;
 }
