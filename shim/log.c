@@ -342,7 +342,7 @@ void hu_log_config_error(const hu_policy_error *e)
         json_object_set_new(rec, "line", json_integer(e->line));
     if (e->column)
         json_object_set_new(rec, "column", json_integer(e->column));
-    /* a huge bad rule (HOSTUP_POLICY can be 1 MiB) is quoted in part: the
+    /* a huge bad rule (HOSTUP_POLICY can be 256 KiB) is quoted in part: the
      * record stays one readable line */
     if (e->text && strlen(e->text) > 512) {
         char cut[512];
