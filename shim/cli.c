@@ -312,6 +312,9 @@ static void print_errors(const hu_policy *p)
             fprintf(stderr, " (in \"%s\")", e->text);
         fputc('\n', stderr);
     }
+    if (p->nerrors_more)
+        fprintf(stderr, "... and %zu more errors (at most %d are shown)\n", p->nerrors_more,
+                HU_MAX_ERRORS);
 }
 
 static int cmd_check_config(int argc, char **argv)
@@ -325,7 +328,7 @@ static int cmd_check_config(int argc, char **argv)
         return EX_USAGE;
     }
     hu_policy *p = load(&o);
-    int bad = p->nerrors != 0;
+    int bad = p->nerrors != 0;     /* nerrors_more is never set without it */
     if (o.json) {
         json_t *errs = json_array();
         for (size_t k = 0; k < p->nerrors; k++) {
@@ -334,7 +337,8 @@ static int cmd_check_config(int argc, char **argv)
                                                   "rule", e->rule, "line", e->line, "column", e->column,
                                                   "text", e->text ? e->text : "", "reason", e->reason));
         }
-        json_t *out = json_pack("{s:b, s:i, s:o}", "ok", !bad, "rules", (int)p->nrules, "errors", errs);
+        json_t *out = json_pack("{s:b, s:i, s:o, s:i}", "ok", !bad, "rules", (int)p->nrules,
+                                "errors", errs, "more_errors", (int)p->nerrors_more);
         char *str = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(str ? str : "{}");
         free(str);

@@ -164,10 +164,26 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
                 (c)->port, err, (c)->attempt, (c)->rule, delay, (long)((now) - (c)->t0),       \
                 (long)((now) - (c)->try_start), icmp)
 
-static void reset_socket(int fd)
+void hu_sock_reset(int fd)
 {
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    int err = 0;
+    socklen_t l = sizeof err;
     hu_real.connect(fd, &unspec, sizeof unspec);
+    /* tcp_disconnect() sets ECONNRESET on a socket it takes out of
+     * SYN_SENT: nobody asked for that error, so it must not reach the
+     * program's next getsockopt(SO_ERROR) or poll */
+    hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+}
+
+int hu_tcp_state(int fd)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (hu_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+        return -1;
+    return ti.tcpi_state;
 }
 
 /* Leave epoll while waiting: a reset socket would report EPOLLHUP at every
@@ -195,15 +211,23 @@ static void rejoin_epoll(hu_conn *c, int fd)
     c->ep_removed = 0;
 }
 
-/* A try failed with err.  Schedule the next one (HU_HIDE) or hand the
- * failure to the program (HU_PASS, with err owed through SO_ERROR). */
-static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
+/* A try failed with err, or (cut) hostup's own bound ended it first:
+ * then err is ETIMEDOUT for the retry decision.  Schedule the next try
+ * (HU_HIDE) or hand the failure to the program (HU_PASS, with the errno
+ * owed through SO_ERROR): the last errno the kernel itself gave, so a cut
+ * try never surfaces as a new kind of failure (README, "When the policy is
+ * spent"). */
+static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
 {
     hu_icmp icmp = {0};
     int was = is_active(c);
     hu_drain_errqueue(fd, &icmp);
     const hu_rule *r = c->rule;
     unsigned delay = 0;
+    if (!cut) {
+        c->last_real = err;
+        c->last_soft = hu_tcp_state(fd) == TCP_SYN_SENT;
+    }
     int retry = hu_rule_retries_errno(r, err) && c->attempt < r->attempts;
     if (retry) {
         delay = hu_backoff_next(r, &c->bo, hu_thread_rng());
@@ -211,15 +235,16 @@ static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
             retry = 0;
     }
     if (!retry) {
+        int shown = cut && c->last_real ? c->last_real : err;
         if (c->attempt > 1 || hu_rule_retries_errno(r, err))
-            LOG(c, HOSTUP_EV_GAVE_UP, err, -1, now, &icmp);
+            LOG(c, HOSTUP_EV_GAVE_UP, shown, -1, now, &icmp);
         c->state = HU_CONN_DONE;
-        c->pending_err = err;
+        c->pending_err = shown;
         set_active(c, was);
         return HU_PASS;
     }
     LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
-    reset_socket(fd);
+    hu_sock_reset(fd);
     leave_epoll(c, fd);
     c->state = HU_CONN_WAITING;
     c->next_try = now + delay;
@@ -268,17 +293,13 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
         set_active(c, 0);
         return HU_PASS;
     }
-    return failed(c, fd, err, hu_now_ms());
-}
-
-static int tcp_state(int fd)
-{
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (hu_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return -1;
-    return ti.tcpi_state;
+    /* the program's own connect failed at once and it gets that errno from
+     * connect() itself: nothing is owed later, unless a retry is due */
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
+        return HU_HIDE;
+    c->pending_err = 0;
+    set_active(c, 1);
+    return HU_PASS;
 }
 
 enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
@@ -286,7 +307,7 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
     if (c->state != HU_CONN_CONNECTING)
         return HU_PASS;
     int64_t now = hu_now_ms();
-    int st = tcp_state(fd), err = 0;
+    int st = hu_tcp_state(fd), err = 0;
     socklen_t l = sizeof err;
     switch (st) {
     case TCP_ESTABLISHED:
@@ -302,14 +323,30 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
             hu_drain_errqueue(fd, NULL);
             return HU_HIDE;
         }
-        return failed(c, fd, err, now);
+        return failed(c, fd, err, 0, now);
     case TCP_CLOSE:
         hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        return failed(c, fd, err ? err : ECONNABORTED, now);
+        return failed(c, fd, err ? err : ECONNABORTED, 0, now);
     default:
         succeeded(c, fd, now);  /* past the handshake (e.g. CLOSE_WAIT) */
         return HU_PASS;
     }
+}
+
+/* When hostup's own bound ends the try in flight: the rule's timeout, and
+ * the deadline once some try has a real errno to hand over (before that
+ * the try runs to the kernel's verdict, so the program never gets an
+ * error the kernel did not give).  -1: none. */
+static int64_t try_bound(const hu_conn *c)
+{
+    const hu_rule *r = c->rule;
+    int64_t b = r->timeout_ms ? c->try_start + (int64_t)r->timeout_ms : -1;
+    if (r->deadline_ms && c->last_real) {
+        int64_t d = c->t0 + (int64_t)r->deadline_ms;
+        if (b < 0 || d < b)
+            b = d;
+    }
+    return b;
 }
 
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
@@ -326,26 +363,24 @@ int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
             succeeded(c, fd, now);
             return -1;
         }
-        if (err == EINPROGRESS) {
-            c->state = HU_CONN_CONNECTING;
-        } else {
-            c->state = HU_CONN_CONNECTING;
-            if (failed(c, fd, err, now) == HU_HIDE)
+        c->state = HU_CONN_CONNECTING;
+        if (err != EINPROGRESS) {
+            if (failed(c, fd, err, 0, now) == HU_HIDE)
                 return c->next_try;
+            c->sock_reset = 1;      /* failed at once: nothing pending in the kernel */
             return -1;
         }
     }
-    if (c->state == HU_CONN_CONNECTING && c->rule->timeout_ms) {
-        int64_t limit = c->try_start + c->rule->timeout_ms;
-        if (now >= limit) {
-            if (failed(c, fd, ETIMEDOUT, now) == HU_HIDE)
-                return c->next_try;
-            /* our own bound ran out while the SYN is still in flight: stop
-             * it, so the program sees the failure now, as ETIMEDOUT */
-            reset_socket(fd);
-            return -1;
-        }
-        return limit;
+    if (c->state == HU_CONN_CONNECTING) {
+        int64_t limit = try_bound(c);
+        if (limit < 0 || now < limit)
+            return limit;
+        if (failed(c, fd, ETIMEDOUT, 1, now) == HU_HIDE)
+            return c->next_try;
+        /* our own bound ran out while the SYN is still in flight: stop it,
+         * so the program hears the verdict now */
+        hu_sock_reset(fd);
+        c->sock_reset = 1;
     }
     return -1;
 }
@@ -375,17 +410,20 @@ int hu_conn_so_error(hu_conn *c, int fd)
     int err = 0;
     socklen_t l = sizeof err;
     if (hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || !err) {
-        if (!err && tcp_state(fd) == TCP_ESTABLISHED)
+        if (!err && hu_tcp_state(fd) == TCP_ESTABLISHED)
             succeeded(c, fd, hu_now_ms());
         return err;
     }
-    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
         return waiting_answer(c);
     c->pending_err = 0;             /* handed over right now */
     set_active(c, 1);
     return err;
 }
 
+/* The program calls connect() again on a tracked socket (Ruby, Perl's
+ * IO::Socket with a Timeout, hiredis: connect, wait, connect again to learn
+ * the outcome).  Answer as the kernel would have without us. */
 int hu_conn_reconnect(hu_conn *c, int fd)
 {
     int was = is_active(c);
@@ -394,9 +432,23 @@ int hu_conn_reconnect(hu_conn *c, int fd)
     if (c->state == HU_CONN_DONE) {
         if (!c->pending_err)
             return -1;
+        /* handed back on the first ICMP error, which is only a soft error:
+         * the SYN is still in flight, the kernel says EALREADY and keeps
+         * the error for SO_ERROR.  After a try we cut short and reset, the
+         * answer is the one the last real failure would have given. */
+        if (c->sock_reset ? c->last_soft : hu_tcp_state(fd) == TCP_SYN_SENT)
+            return EALREADY;
         int err = c->pending_err;
         c->pending_err = 0;
         set_active(c, was);
+        if (!c->sock_reset) {
+            /* the kernel's verdict came (TCP_CLOSE): its connect() returns
+             * that error, or ECONNABORTED when we already read it */
+            int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
+            int kerr = rc == 0 ? 0 : errno;
+            if (kerr != ECONNABORTED)
+                err = kerr;
+        }
         return err;
     }
     int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
@@ -407,7 +459,7 @@ int hu_conn_reconnect(hu_conn *c, int fd)
     }
     if (err == EALREADY || err == EINPROGRESS)
         return err;
-    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
         return EALREADY;
     c->pending_err = 0;
     set_active(c, 1);

@@ -34,6 +34,10 @@ typedef struct hu_conn {
     int64_t t0, try_start, next_try;
     hu_backoff bo;
     int pending_err;        /* SO_ERROR owed to the program after we read it */
+    int last_real;          /* errno of the last try the kernel itself ended */
+    int last_soft;          /* ... seen while the SYN was still in flight */
+    int sock_reset;         /* handed back after we reset the socket: the
+                             * kernel holds nothing for the program */
     int ep_removed;         /* we took it out of epfd while WAITING */
     int epfd;
     uint32_t ep_events;
@@ -75,5 +79,12 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp);
 void hu_conn_atfork_child(void);
+
+/* Socket helpers shared with the blocking retry (wrap_connect.c). */
+/* connect(AF_UNSPEC): back to TCP_CLOSE, so the next connect() starts a
+ * fresh SYN; the ECONNRESET this leaves in SO_ERROR is cleared. */
+void hu_sock_reset(int fd);
+/* TCP_INFO's tcpi_state, or -1. */
+int hu_tcp_state(int fd);
 
 #endif

@@ -191,8 +191,7 @@ static void load_policy(void)
     if (p && cfg && *cfg)
         hu_policy_add_json_file(p, cfg);
     if (p)
-        for (size_t i = 0; i < p->nerrors; i++)
-            hu_log_config_error(&p->errors[i]);
+        hu_log_config_errors(p);
     if (!p) {
         hu_rule_defaults(&fallback_policy.defaults);
         hu_policy_finish(&fallback_policy);

@@ -49,6 +49,8 @@ void hu_record_add_common(json_t *rec, const char *event);
 void hu_log_emit(json_t *rec);
 void hu_log_event(const hu_event *ev);
 void hu_log_config_error(const hu_policy_error *e);
+/* Every kept error of p, then one summary record for those only counted. */
+void hu_log_config_errors(const hu_policy *p);
 /* RFC 3339 UTC with milliseconds into buf (>= 32 bytes). */
 void hu_format_time(char *buf, size_t len);
 

@@ -408,8 +408,8 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
 
 /* ---- whole policies ----------------------------------------------------- */
 
-void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
-                         int column, const char *text, size_t textlen, const char *reason)
+static void push_error(hu_policy *p, const char *source, int rule, int line, int column,
+                       const char *text, size_t textlen, const char *reason, const char *action)
 {
     hu_policy_error *e = realloc(p->errors, (p->nerrors + 1) * sizeof *e);
     if (!e)
@@ -419,6 +419,7 @@ void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
     e->rule = rule;
     e->line = line;
     e->column = column;
+    e->action = action;
     e->source = strdup(source);
     e->text = strndup(text, textlen);
     e->reason = strdup(reason);
@@ -429,6 +430,44 @@ void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
         return;
     }
     p->nerrors++;
+}
+
+void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
+                         int column, const char *text, size_t textlen, const char *reason)
+{
+    /* 100 KB of garbage must not become hundreds of records */
+    if (p->nerrors >= HU_MAX_ERRORS) {
+        if (!p->more_source)
+            p->more_source = strdup(source);
+        p->nerrors_more++;
+        return;
+    }
+    push_error(p, source, rule, line, column, text, textlen, reason, NULL);
+}
+
+void hu_policy_add_limit_error(hu_policy *p, const char *source, const char *reason,
+                               const char *action)
+{
+    push_error(p, source, 0, 0, 0, "", 0, reason, action);
+}
+
+int hu_policy_rule_room(hu_policy *p)
+{
+    if (p->nrules < HU_MAX_RULES)
+        return 1;
+    p->nrules_skipped++;
+    return 0;
+}
+
+void hu_policy_report_rule_cap(hu_policy *p, const char *source, size_t skipped_before)
+{
+    size_t n = p->nrules_skipped - skipped_before;
+    if (!n)
+        return;
+    char reason[200];
+    snprintf(reason, sizeof reason, "more than %d rules in all: %zu rule%s not read",
+             HU_MAX_RULES, n, n == 1 ? "" : "s");
+    hu_policy_add_limit_error(p, source, reason, "the first 10000 rules apply");
 }
 
 int hu_policy_push_rule(hu_policy *p, const hu_rule *r)
@@ -517,23 +556,28 @@ hu_policy *hu_policy_parse(const char *text)
     hu_policy *p = hu_policy_new();
     if (!p)
         return NULL;
-    if (text) {
-        size_t start = 0, n = strlen(text);
-        int number = 0;
-        for (size_t i = 0; i <= n; i++) {
-            if (i < n && text[i] != ';')
-                continue;
-            /* trim and skip empty rules, so "a; ; b;" is fine */
-            size_t a = start, b = i;
-            while (a < b && is_sep(text[a]))
-                a++;
-            while (b > a && is_sep(text[b - 1]))
-                b--;
-            if (b > a)
-                parse_rule(p, text + a, b - a, a, ++number);
-            start = i + 1;
-        }
+    size_t n = text ? strnlen(text, HU_MAX_INPUT + 1) : 0;
+    if (n > HU_MAX_INPUT) {
+        hu_policy_add_limit_error(p, "HOSTUP_POLICY", "longer than 256 KiB (262144 bytes)",
+                                  "HOSTUP_POLICY ignored; HOSTUP_CONFIG and the defaults apply");
+        n = 0;
     }
+    size_t start = 0;
+    int number = 0;
+    for (size_t i = 0; i < n + (n > 0); i++) {
+        if (i < n && text[i] != ';')
+            continue;
+        /* trim and skip empty rules, so "a; ; b;" is fine */
+        size_t a = start, b = i;
+        while (a < b && is_sep(text[a]))
+            a++;
+        while (b > a && is_sep(text[b - 1]))
+            b--;
+        if (b > a && hu_policy_rule_room(p))
+            parse_rule(p, text + a, b - a, a, ++number);
+        start = i + 1;
+    }
+    hu_policy_report_rule_cap(p, "HOSTUP_POLICY", 0);
     hu_policy_finish(p);
     return p;
 }
@@ -568,6 +612,7 @@ void hu_policy_free(hu_policy *p)
     }
     free(p->rules);
     free(p->errors);
+    free(p->more_source);
     free(p);
 }
 

@@ -26,16 +26,6 @@ static int errno_in(const uint64_t *bits, int e)
     return e > 0 && e < HU_ERRNO_MAX && ((bits[e / 64] >> (e % 64)) & 1);
 }
 
-static int tcp_state(int fd)
-{
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return -1;
-    return ti.tcpi_state;
-}
-
 static int is_tcp(int fd)
 {
     int type = 0, proto = 0;
@@ -46,13 +36,6 @@ static int is_tcp(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
-}
-
-/* Back to TCP_CLOSE, so the next connect() starts a fresh SYN. */
-static void reset_socket(int fd)
-{
-    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    hu_real.connect(fd, &unspec, sizeof unspec);
 }
 
 static unsigned sndtimeo_ms(int fd)
@@ -74,8 +57,13 @@ static int interrupted(int fd, const struct sockaddr *sa, socklen_t len, int fla
     return EINTR;
 }
 
-/* One try.  Returns 0, or the errno of the failure (EINPROGRESS for a
- * program's non-blocking socket, EINTR when a signal must reach it). */
+/* try_once() ran out of its time limit before the kernel's verdict. */
+#define CUT (-1)
+
+/* One try.  Returns 0, the errno of the kernel's verdict, CUT when
+ * limit_ms ran out first (the SYN is still in flight: the caller resets
+ * or keeps it), EINPROGRESS for a program's non-blocking socket, or EINTR
+ * when a signal must reach the program.  limit_ms 0: no limit. */
 static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags, int64_t limit_ms)
 {
     if ((flags & O_NONBLOCK) || limit_ms <= 0) {
@@ -86,6 +74,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
     int err = hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
         int64_t end = hu_now_ms() + limit_ms;
+        err = 0;
         for (;;) {
             struct pollfd pfd = {fd, POLLOUT, 0};
             int64_t left = end - hu_now_ms();
@@ -99,7 +88,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 /* SO_ERROR 0 is not proof of a connection: the error may
                  * already be gone (reading the ICMP error queue clears it),
                  * so ask TCP itself */
-                int st = tcp_state(fd);
+                int st = hu_tcp_state(fd);
                 if (st == TCP_SYN_SENT)
                     continue;           /* still trying: a spurious wake-up */
                 if (st == TCP_CLOSE) {
@@ -110,8 +99,8 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 break;
             }
             if (n == 0) {
-                err = ETIMEDOUT;
-                break;
+                fcntl(fd, F_SETFL, flags);
+                return CUT;
             }
             if (errno == EINTR && hu_signal_wants_eintr()) {
                 fcntl(fd, F_SETFL, flags);
@@ -119,7 +108,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
             }
         }
         if (err)
-            reset_socket(fd);
+            hu_sock_reset(fd);
     }
     fcntl(fd, F_SETFL, flags);
     return err;
@@ -170,15 +159,29 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         return err == EINPROGRESS || v == HU_HIDE ? EINPROGRESS : err;
     }
 
+    /* real: the errno of the last try the kernel itself ended.  A try that
+     * hostup's own bound cut short counts as ETIMEDOUT for the retry
+     * decision, but never reaches the program while a real errno is known
+     * (README, "When the policy is spent").  The deadline and SO_SNDTIMEO
+     * cut a try only then; before that only the rule's timeout does. */
+    int real = err, cut = 0;
     if (!err) {     /* first try, bounded by the rule's timeout */
         if (r->off || !r->timeout_ms)
             return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
         int64_t limit = r->timeout_ms;
-        if (end && end - t0 < limit)
-            limit = end - t0;
+        int by_snd = snd && snd < limit;
+        if (by_snd)
+            limit = snd;
         err = try_once(fd, sa, len, flags, limit);
+        if (err == CUT && by_snd)
+            return EINPROGRESS;     /* as the kernel's own connect past SO_SNDTIMEO: SYN in flight */
         if (!err || err == EINPROGRESS || err == EINTR)
             return err;
+        cut = err == CUT;
+        if (cut)
+            hu_sock_reset(fd);
+        err = cut ? ETIMEDOUT : err;
+        real = cut ? 0 : err;
     }
 
     hu_backoff bo;
@@ -188,29 +191,33 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         int64_t now = hu_now_ms();
         hu_icmp icmp = {0};
         hu_drain_errqueue(fd, &icmp);   /* stale entries would make POLLERR sticky */
+        int shown = cut && real ? real : err;
         if (!hu_rule_retries_errno(r, err)) {
             if (attempt > 1)
-                hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
+                hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, shown, attempt,
                             r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            return err;
+            return shown;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
-            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
+            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, shown, attempt, r,
                         -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            return err;
+            return shown;
         }
         hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
                     delay, (long)(now - t0), (long)(now - try_start), &icmp);
 
         if (hu_backoff_wait(delay, 1) == EINTR)
             return interrupted(fd, sa, len, flags);
-        reset_socket(fd);
+        hu_sock_reset(fd);
         attempt++;
         try_start = hu_now_ms();
         int64_t limit = r->timeout_ms;
-        if (end && (!limit || end - try_start < limit))
+        int by_end = 0;
+        if (end && real && (!limit || end - try_start < limit)) {
             limit = end - try_start > 0 ? end - try_start : 1;
+            by_end = 1;
+        }
         err = try_once(fd, sa, len, flags, limit);
         if (!err) {
             hu_drain_errqueue(fd, NULL);
@@ -220,6 +227,20 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         }
         if (err == EINPROGRESS || err == EINTR)
             return err;
+        cut = err == CUT;
+        if (!cut) {
+            real = err;
+            continue;
+        }
+        hu_sock_reset(fd);
+        err = ETIMEDOUT;
+        if (by_end) {   /* the deadline came during this try: the last real errno */
+            now = hu_now_ms();
+            hu_drain_errqueue(fd, &icmp);
+            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, real, attempt, r,
+                        -1, (long)(now - t0), (long)(now - try_start), &icmp);
+            return real;
+        }
     }
 }
 

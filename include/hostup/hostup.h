@@ -17,5 +17,6 @@
 #define HOSTUP_EV_RECOVERED    "recovered"
 #define HOSTUP_EV_GAVE_UP      "gave_up"
 #define HOSTUP_EV_CONFIG_ERROR "config_error"
+#define HOSTUP_EV_LOG_ERROR    "log_error"    /* HOSTUP_LOG failed: stderr from now on */
 
 #endif

@@ -28,6 +28,11 @@ def check(rec, n):
     if not TIME.match(rec["time"]):
         fail(f"line {n}: time is not RFC 3339 with ms: {rec['time']}")
     ev = rec["event"]
+    if ev == "log_error":   # HOSTUP_LOG failed; records go to stderr
+        for k in ("destination", "errno", "error"):
+            if not isinstance(rec.get(k), str):
+                fail(f"line {n}: log_error without {k}")
+        return
     if ev == "config_error":
         for k in ("source", "reason"):
             if not isinstance(rec.get(k), str):
