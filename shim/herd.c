@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>

@@ -16,5 +16,7 @@
 #define HOSTUP_EV_RECOVERED    "recovered"
 #define HOSTUP_EV_GAVE_UP      "gave_up"
 #define HOSTUP_EV_CONFIG_ERROR "config_error"
+/* a try skipped because another process probes the target (herd.h) */
+#define HOSTUP_EV_PROBE_WAIT   "probe_wait"
 
 #endif
