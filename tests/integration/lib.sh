@@ -161,6 +161,9 @@ hu_net_setup() {
 	NS_C=hu-c-$$ NS_S=hu-s-$$ IF_C=hu-c0 IF_S=hu-s0
 	export NS_C NS_S IF_C IF_S
 	HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail "mktemp"
+	# shared state (herd control) of this test alone: tests running at the
+	# same time never see each other's failing targets
+	export HOSTUP_SHARED=$HU_TMP/hostup-shared
 	HU__MAIN=$BASHPID HU__CLEANED=0 HU__MADE_ETC_NETNS=0
 	[[ -d /etc/netns ]] || HU__MADE_ETC_NETNS=1
 	trap 'hu_cleanup' EXIT

@@ -12,5 +12,6 @@ Suite *record_suite(void);
 Suite *mounts_suite(void);
 Suite *env_suite(void);
 Suite *regress_suite(void);
+Suite *shared_suite(void);
 
 #endif

@@ -285,7 +285,7 @@ static const struct bad_case bad_cases[] = {
     {"db multiplier=0.5", 4, "'multiplier=0.5': multiplier must be a number from 1 to 100"},
     {"db jitter=weird", 4, "'jitter=weird': jitter must be full, equal, decorrelated or none"},
     {"db colour=red", 4, "'colour=red': unknown option (attempts, timeout, deadline, backoff, "
-                         "multiplier, jitter, retry_on, so_error, off)"},
+                         "multiplier, jitter, retry_on, so_error, budget, budget_min, off)"},
     {"db attempts", 4, "'attempts': expected key=value or 'off'"},
     {"db retry_on=EBOGUS", 4, "'retry_on=EBOGUS': unknown errno or EAI name"},
     {"db retry_on=+", 4, "'retry_on=+': expected NAME|NAME... (errno or EAI names)"},
