@@ -64,6 +64,8 @@ STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 GLIBC_MAX     := 2.17
 LIB_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 CLI_START     := shim/glibc_start.c -Wl,--wrap=__libc_start_main
+CLI_LDFLAGS   :=
+TOOL_FLAGS    :=
 # After each link of the library and the CLI: fail, naming the symbol, if a
 # glibc symbol version above GLIBC_MAX slipped in (skipped for sanitizer builds).
 define glibc_guard
@@ -75,7 +77,30 @@ define glibc_guard
 	  END { exit bad }' || { rm -f $@; exit 1; })
 endef
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build
+# musl (Alpine): `make musl` builds build-musl/libhostup.so (needs musl's
+# libc only) and a static build-musl/hostup with musl-gcc, plus the test
+# tools test_musl.sh runs.  jansson for it is built from Debian's source
+# package by tests/musl/jansson.sh (cached in /var/tmp/hostup-musl); the
+# kernel's headers come from Debian's linux-libc-dev through $(B)/kinc.
+# `make install MUSL=1` installs that build.
+MUSL ?=
+MUSL_JANSSON ?=
+MUSL_TOOLS := hu_connect hu_evloop hu_volread hu_errno hu_threads hu_fork
+ifeq ($(MUSL),1)
+ifeq ($(origin B),file)
+B := build-musl
+endif
+CC             := musl-gcc
+LIB_LIBC_LIBS  :=
+CLI_START      :=
+CLI_LDFLAGS    := -static
+STATIC_JANSSON := -ljansson
+CFLAGS         += -I$(MUSL_JANSSON)/include -isystem $(B)/kinc
+LDFLAGS        += -L$(MUSL_JANSSON)/lib
+TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
+endif
+
+.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl
 
 all: lib cli tools
 
@@ -98,12 +123,12 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/exports.map
 	$(glibc_guard)
 
 $(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/glibc_start.c
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) -lm
+	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $(TOOL_FLAGS) -o $@ $<
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
@@ -139,9 +164,17 @@ deps-%:
 # What the normal `make check` also runs under ASan/UBSan (tests/run.sh).
 SAN_QUICK := build-asan/unit_tests build-asan/libhostup.so build-asan/tools/hu_errno
 
+musl: deps-musl
+	@mkdir -p build-musl/kinc && ln -sfn /usr/include/linux build-musl/kinc/linux && \
+	  ln -sfn /usr/include/asm-generic build-musl/kinc/asm-generic && \
+	  ln -sfn /usr/include/$$(gcc -print-multiarch)/asm build-musl/kinc/asm
+	@j=$$(bash tests/musl/jansson.sh) && $(MAKE) --no-print-directory MUSL=1 B=build-musl \
+	  MUSL_JANSSON=$$j lib cli $(MUSL_TOOLS:%=build-musl/tools/%)
+
 # The README's test command.
 check: deps-check
 	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
 
@@ -149,6 +182,7 @@ unit: $(B)/unit_tests
 	$(B)/unit_tests
 
 integration: all
+	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
 # The README's first command: a real client survives a host that is down.
@@ -163,7 +197,7 @@ FRESH_TARGET ?= demo
 fresh: deps-fresh
 	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
-install: lib cli
+install: $(if $(filter 1,$(MUSL)),musl,lib cli)
 	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
 	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so

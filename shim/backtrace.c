@@ -5,6 +5,15 @@
  * and simply leaves "backtrace" out of its records there. */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
+#if !__has_include(<libunwind.h>)
+/* No libunwind header to build against (the musl build): no backtraces. */
+#include "log.h"
+json_t *hu_backtrace_json(int max_frames)
+{
+    (void)max_frames;
+    return NULL;
+}
+#else
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <pthread.h>
@@ -75,3 +84,4 @@ json_t *hu_backtrace_json(int max_frames)
     }
     return frames;
 }
+#endif

@@ -140,10 +140,73 @@ int hu_cli_find_library(char *out, size_t len)
     return -1;
 }
 
+/* CMD as execvp would find it, in path; "" if not found. */
+static void resolve_cmd(const char *cmd, char *path, size_t len)
+{
+    if (strchr(cmd, '/')) {
+        snprintf(path, len, "%s", cmd);
+        return;
+    }
+    const char *p = getenv("PATH");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", p ? p : "/usr/bin:/bin");
+    path[0] = '\0';
+    for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(path, len, "%s/%s", d, cmd);
+        if (access(path, X_OK) == 0)
+            return;
+        path[0] = '\0';
+    }
+}
+
+/* The ELF interpreter of path (its libc's loader) into interp: 1 if it has
+ * one, 0 if it is a static ELF program, -1 if it is no 64-bit ELF file. */
+static int elf_interp(const char *path, char *interp, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+    Elf64_Ehdr eh;
+    interp[0] = '\0';
+    if (fd < 0)
+        return -1;
+    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh.e_ident[EI_CLASS] == ELFCLASS64) {
+        rc = 0;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
+                break;
+            if (ph.p_type != PT_INTERP)
+                continue;
+            size_t n = ph.p_filesz < len ? (size_t)ph.p_filesz : len - 1;
+            ssize_t r = pread(fd, interp, n, (off_t)ph.p_offset);
+            interp[r > 0 ? (size_t)r : 0] = '\0';
+            rc = 1;
+            break;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Warn about programs a preload cannot reach (static, setuid). */
+static void warn_unreachable(const char *cmd, const char *path)
+{
+    struct stat st;
+    char interp[256];
+    if (!path[0] || hu_raw_stat(path, &st) != 0)
+        return;
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
+    if (elf_interp(path, interp, sizeof interp) == 0)
+        fprintf(stderr, "hostup: warning: %s is statically linked (a Go binary?); LD_PRELOAD cannot reach it\n", cmd);
+}
+
 /* A library built for another libc, or for a newer glibc than the image
  * has, stops every program it is preloaded into before main().  Find out
- * the way a Dockerfile's check does: run true under it alone. */
-int hu_cli_library_loads(const char *lib, char *why, size_t len)
+ * the way a Dockerfile's check does: run true under it alone.  For a
+ * program (prog, or NULL for the image's own), only when true uses the same
+ * loader: a musl program on a glibc system says nothing about the other. */
+int hu_cli_library_loads(const char *lib, const char *prog, char *why, size_t len)
 {
     static const char *const trues[] = {"/bin/true", "/usr/bin/true"};
     const char *t = NULL;
@@ -151,6 +214,10 @@ int hu_cli_library_loads(const char *lib, char *why, size_t len)
         if (access(trues[i], X_OK) == 0)
             t = trues[i];
     why[0] = '\0';
+    char ti[256], pi[256];
+    if (t && prog && elf_interp(prog, pi, sizeof pi) >= 0 &&
+        (elf_interp(t, ti, sizeof ti) < 0 || strcmp(ti, pi) != 0))
+        return 0;   /* another loader than the program's */
     int pfd[2];
     if (!t || pipe(pfd) < 0)
         return 0;   /* nothing to try it with: say nothing */
@@ -192,49 +259,6 @@ const char *hu_cli_library_hint(void)
 #endif
 }
 
-/* Warn about programs a preload cannot reach (static, setuid). */
-static void warn_unreachable(const char *cmd)
-{
-    char path[PATH_MAX];
-    if (strchr(cmd, '/'))
-        snprintf(path, sizeof path, "%s", cmd);
-    else {
-        const char *p = getenv("PATH");
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s", p ? p : "/usr/bin:/bin");
-        path[0] = '\0';
-        for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-            snprintf(path, sizeof path, "%s/%s", d, cmd);
-            if (access(path, X_OK) == 0)
-                break;
-            path[0] = '\0';
-        }
-    }
-    struct stat st;
-    if (!path[0] || hu_raw_stat(path, &st) != 0)
-        return;
-    if (st.st_mode & (S_ISUID | S_ISGID))
-        fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    Elf64_Ehdr eh;
-    if (fd < 0)
-        return;
-    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-        eh.e_ident[EI_CLASS] == ELFCLASS64) {
-        int interp = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
-                break;
-            if (ph.p_type == PT_INTERP)
-                interp = 1;
-        }
-        if (!interp)
-            fprintf(stderr, "hostup: warning: %s is statically linked (a Go binary?); LD_PRELOAD cannot reach it\n", cmd);
-    }
-    close(fd);
-}
-
 static int cmd_run(int argc, char **argv)
 {
     struct opts o = {0};
@@ -251,8 +275,9 @@ static int cmd_run(int argc, char **argv)
                         "(expected ../lib/hostup/libhostup.so); set HOSTUP_LIBRARY\n");
         return EX_SOFTWARE;
     }
-    char why[512];
-    if (hu_cli_library_loads(lib, why, sizeof why) < 0) {
+    char why[512], path[PATH_MAX];
+    resolve_cmd(argv[i], path, sizeof path);
+    if (hu_cli_library_loads(lib, path[0] ? path : NULL, why, sizeof why) < 0) {
         fprintf(stderr, "hostup: %s cannot be loaded in this system: %s\n"
                         "hostup: %s; not starting %s, which would fail before main()\n",
                 lib, why, hu_cli_library_hint(), argv[i]);
@@ -269,7 +294,7 @@ static int cmd_run(int argc, char **argv)
         setenv(HOSTUP_ENV_CONFIG, o.config, 1);
     if (o.log)
         setenv(HOSTUP_ENV_LOG, o.log, 1);
-    warn_unreachable(argv[i]);
+    warn_unreachable(argv[i], path);
     execvp(argv[i], argv + i);
     int e = errno;
     fprintf(stderr, "hostup: %s: %s\n", argv[i], strerror(e));

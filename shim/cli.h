@@ -17,8 +17,9 @@ int cmd_metrics(int argc, char **argv);  /* cli_status.c */
 
 /* libhostup.so next to this program, or HOSTUP_LIBRARY (cli.c). */
 int hu_cli_find_library(char *out, size_t len);
-/* 0 if LIB can be preloaded in this system; -1 and the loader's complaint. */
-int hu_cli_library_loads(const char *lib, char *why, size_t len);
+/* 0 if LIB can be preloaded into PROG (NULL: the image's own programs);
+ * -1 and the loader's complaint. */
+int hu_cli_library_loads(const char *lib, const char *prog, char *why, size_t len);
 /* What the library needs, for a message when it cannot load. */
 const char *hu_cli_library_hint(void);
 

@@ -347,7 +347,7 @@ static void library_step(struct doc *d)
     char lib[4096], why[512];
     if (hu_cli_find_library(lib, sizeof lib) < 0)
         step(d, 3, "library", SKIP, "libhostup.so not found next to hostup (HOSTUP_LIBRARY names it)");
-    else if (hu_cli_library_loads(lib, why, sizeof why) < 0)
+    else if (hu_cli_library_loads(lib, NULL, why, sizeof why) < 0)
         step(d, 3, "library", FAIL, "%s cannot be loaded in this system: %s; %s", lib, why,
              hu_cli_library_hint());
     else

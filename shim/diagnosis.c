@@ -5,13 +5,13 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h>  /* linux/errqueue.h needs struct timespec (musl) */
 #include <linux/errqueue.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -250,6 +250,13 @@ json_t *hu_diagnose_lookup(const char *host, int eai, long try_ms, const char *r
         return verdict("dns", "the name does not exist (NXDOMAIN); in compose, its service may not have started yet",
                        ev, dns_items, next);
     case EAI_AGAIN:
+#ifndef __GLIBC__
+        /* musl's resolver ignores a SERVFAIL reply (after one quick retry)
+         * and waits for the timeout: the two cannot be told apart by time */
+        return verdict("dns", try_ms >= 900 ? "DNS server did not answer in time, or answered SERVFAIL"
+                                            : "DNS server failure (SERVFAIL or refused)",
+                       ev, dns_items, next);
+#endif
         return verdict("dns", try_ms >= 900 ? "DNS server did not answer in time"
                                             : "DNS server failure (SERVFAIL or refused)",
                        ev, dns_items, next);

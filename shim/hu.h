@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include "musl_compat.h"
 #include "hostup/backoff.h"
 #include "hostup/policy.h"
 
@@ -108,6 +109,9 @@ struct hu_real {
     int (*getc_unlocked)(FILE *);
     int (*getchar)(void);
     int (*getchar_unlocked)(void);
+    /* The program's stdin: inside this library the name is jansson's
+     * private stand-in (jansson_link.c), so it is looked up by name. */
+    FILE **stdin_ref;
     int (*__uflow)(FILE *);
     int (*__underflow)(FILE *);
 };

@@ -112,8 +112,25 @@ void hu_bind(void)
     BIND(getc_unlocked);
     BIND(getchar);
     BIND(getchar_unlocked);
+    hu_real.stdin_ref = dlsym(RTLD_DEFAULT, "stdin");
     BIND(__uflow);
     BIND(__underflow);
+#ifdef HU_MUSL
+    /* musl: an LFS64 name is the plain call under another name, and a musl
+     * may not export it at all (see musl_compat.h) */
+#define ALIAS(name64, name) if (!hu_real.name64) *(void **)&hu_real.name64 = (void *)hu_real.name
+    ALIAS(open64, open);
+    ALIAS(openat64, openat);
+    ALIAS(creat64, creat);
+    ALIAS(fopen64, fopen);
+    ALIAS(freopen64, freopen);
+    ALIAS(stat64, stat);
+    ALIAS(lstat64, lstat);
+    ALIAS(fstatat64, fstatat);
+    ALIAS(pread64, pread);
+    ALIAS(preadv64, preadv);
+#undef ALIAS
+#endif
     __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
     hu_guard--;
     errno = saved;

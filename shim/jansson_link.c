@@ -4,4 +4,9 @@
  * private, hidden definition satisfies that reference inside the library,
  * so jansson links in statically and ldd shows no libjansson.  The library
  * never reads from stdin; the program's own stdin is untouched. */
+#include <features.h>
+#ifdef __GLIBC__
 __attribute__((visibility("hidden"))) void *stdin = 0;
+#endif
+/* musl: jansson is built from source as PIC (tests/musl_jansson.sh), so
+ * its stdin is musl's own and nothing is needed here. */

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>  /* linux/errqueue.h needs struct timespec (musl) */
 #include <linux/errqueue.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>

@@ -482,9 +482,14 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         return 0;
     /* the number may have been closed and reused behind our back (close_range,
      * a raw syscall): check it is still the file we opened */
+#ifdef STATX_INO
     struct statx sx;
     if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0 &&
         (sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev)) {
+#else   /* musl before 1.2.5: no statx */
+    struct stat sx;
+    if (hu_raw_fstat(fd, &sx) == 0 && (sx.st_ino != f->ino || sx.st_dev != f->dev)) {
+#endif
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);

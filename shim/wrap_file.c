@@ -7,7 +7,9 @@
  * wrapped themselves; fclose too, which closes the same way).  stat,
  * stat64, lstat, lstat64, fstatat, fstatat64, statx and the pre-2.33
  * entry points __xstat, __xstat64, __lxstat, __lxstat64, __fxstatat,
- * __fxstatat64.
+ * __fxstatat64.  On musl: the same less glibc's own entry points (__open*,
+ * __xstat*; musl programs never call them) and less statx where musl has
+ * none (before 1.2.5).
  *
  * The real call runs first, untouched.  A successful open is examined
  * only while some network mount or path rule exists (hu_vol_gate), to
@@ -184,6 +186,7 @@ EXPORT int open64(const char *path, int flags, ...)
     MODE(flags);
     return (int)do_open(&(struct oc){O_OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
 }
+#ifdef __GLIBC__
 EXPORT int __open(const char *path, int flags, ...)
 {
     MODE(flags);
@@ -194,6 +197,7 @@ EXPORT int __open64(const char *path, int flags, ...)
     MODE(flags);
     return (int)do_open(&(struct oc){O___OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
 }
+#endif
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
     MODE(flags);
@@ -214,6 +218,7 @@ EXPORT int creat64(const char *path, mode_t mode)
     return (int)do_open(&(struct oc){O_CREAT64_, "creat64", AT_FDCWD, path,
                                      O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL});
 }
+#ifdef __GLIBC__
 EXPORT int __open_2(const char *path, int flags)
 {
     return (int)do_open(&(struct oc){O_OPEN_2, "open", AT_FDCWD, path, flags, 0, NULL, NULL});
@@ -230,6 +235,7 @@ EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
     return (int)do_open(&(struct oc){O_OPENAT64_2, "openat64", dirfd, path, flags, 0, NULL, NULL});
 }
+#endif
 EXPORT FILE *fopen(const char *path, const char *m)
 {
     return (FILE *)do_open(&(struct oc){O_FOPEN, "fopen", AT_FDCWD, path, 0, 0, m, NULL});
@@ -251,7 +257,7 @@ EXPORT FILE *freopen64(const char *path, const char *m, FILE *stream)
 __attribute__((noinline)) static int fclose_slow(FILE *fp)
 {
     hu_ensure_bound();
-    int fd = fp ? fp->_fileno : -1;
+    int fd = fp ? hu_file_fd(fp) : -1;
     if (!hu_guard && fd >= 0 && hu_fd_maybe_file(fd)) {
         int saved = errno;
         hu_vol_forget(fd);
@@ -263,7 +269,7 @@ __attribute__((noinline)) static int fclose_slow(FILE *fp)
 EXPORT int fclose(FILE *fp)
 {
     int (*fn)(FILE *) = __atomic_load_n(&hu_real.fclose, __ATOMIC_RELAXED);
-    if (HU_LIKELY(fn != NULL && fp && !hu_fd_maybe_file(fp->_fileno)))
+    if (HU_LIKELY(fn != NULL && fp && !hu_fd_maybe_file(hu_file_fd(fp))))
         return fn(fp);
     return fclose_slow(fp);
 }
@@ -381,10 +387,13 @@ EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
     return do_stat(&(struct sc){S_FSTATAT64, "fstatat64", dirfd, path, st, flags, 0, 0});
 }
+#ifdef STATX_INO
 EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st)
 {
     return do_stat(&(struct sc){S_STATX, "statx", dirfd, path, st, flags, mask, 0});
 }
+#endif
+#ifdef __GLIBC__
 EXPORT int __xstat(int ver, const char *path, struct stat *st)
 {
     return do_stat(&(struct sc){S_XSTAT, "stat", AT_FDCWD, path, st, 0, 0, ver});
@@ -409,3 +418,4 @@ EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 {
     return do_stat(&(struct sc){S_FXSTATAT64, "fstatat64", dirfd, path, st, flags, 0, ver});
 }
+#endif

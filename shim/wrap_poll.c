@@ -135,6 +135,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
     return poll_slow(fds, n, timeout);
 }
 
+#ifdef __GLIBC__ /* _FORTIFY_SOURCE's entry points: musl has none */
 __attribute__((visibility("default")))
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
@@ -142,6 +143,7 @@ int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
         abort();    /* what glibc's own __poll_chk does: a buffer overflow */
     return poll(fds, n, timeout);
 }
+#endif
 
 struct ppoll_ctx {
     const struct timespec *ts;
@@ -179,6 +181,7 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_
     return poll_core(fds, n, c.full_ms, wait_ppoll, &c);
 }
 
+#ifdef __GLIBC__
 __attribute__((visibility("default")))
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
                 size_t fdslen)
@@ -187,6 +190,7 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const s
         abort();
     return ppoll(fds, n, ts, mask);
 }
+#endif
 
 /* ---- select and pselect: run through the poll core when a tracked fd is
  * in the sets, and translate back. */

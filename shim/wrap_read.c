@@ -1,6 +1,7 @@
 /* The read family on files of network volumes: read, pread, pread64,
  * readv, preadv, preadv64, preadv2, preadv64v2, __read_chk, __pread_chk,
- * __pread64_chk.
+ * __pread64_chk.  On musl: no preadv2 (before 1.2.5) and no _chk entry
+ * points, so neither is wrapped there.
  *
  * Fast path: a file flag per fd (fdtable.h).  For an fd that is not a
  * tracked file the wrapper is two loads, a compare and a tail call; the
@@ -123,6 +124,7 @@ WRAP(ssize_t, preadv, (int fd, const struct iovec *iov, int cnt, off_t off), (fd
 WRAP(ssize_t, preadv64, (int fd, const struct iovec *iov, int cnt, off64_t off),
      (fd, iov, cnt, off),
      .kind = K_PREADV64, .op = "preadv64", .iov = iov, .cnt = cnt, .off = off)
+#ifdef __GLIBC__
 WRAP(ssize_t, preadv2, (int fd, const struct iovec *iov, int cnt, off_t off, int flags),
      (fd, iov, cnt, off, flags),
      .kind = K_PREADV2, .op = "preadv2", .iov = iov, .cnt = cnt, .off = off, .flags = flags)
@@ -180,3 +182,4 @@ ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
         return fn(fd, buf, n, off, buflen);
     return pread_chk_slow(fd, buf, n, off, buflen, 1);
 }
+#endif

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Install what `make check` / `make demo` need on Debian, or say in one line
-# what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint
+# what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint|musl
 set -u
 mode=${1:-check}
 build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
+# make musl: musl-gcc, and what tests/musl/jansson.sh builds jansson's
+# Debian source package with (dpkg-source, then autoreconf as debian/rules)
+musl=(musl-tools linux-libc-dev dpkg-dev autoconf automake libtool)
 case "$mode" in
   build) want=("${build[@]}") ;;
   # test_servers.sh: a JDK (java File.java needs jdk.compiler), a PostgreSQL
@@ -11,9 +14,10 @@ case "$mode" in
   # test_volumes.sh: the flaky FUSE file system (libfuse3, fusermount3)
   # test_secure.sh: setcap (libcap2-bin); test_memcheck.sh: valgrind
   # test_oldglibc.sh: a Debian 11 root file system (debootstrap)
+  # test_musl.sh: the musl build (make check runs make musl)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
-               debootstrap) ;;
+               debootstrap "${musl[@]}") ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in
@@ -24,7 +28,8 @@ case "$mode" in
                python3 nodejs nginx) ;;
   # make lint: the analysers and the second compiler
   lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
-  *) echo "usage: $0 build|check|demo|fresh|bench|lint" >&2; exit 64 ;;
+  musl)  want=("${build[@]}" "${musl[@]}") ;;
+  *) echo "usage: $0 build|check|demo|fresh|bench|lint|musl" >&2; exit 64 ;;
 esac
 
 missing=()

@@ -288,6 +288,17 @@ hu_after() { # DELAY_S CMD...
 	hu__track $!
 }
 
+# Like hu_after, but the delay starts when FILE first holds TEXT (a program
+# slow to start, under valgrind or a loaded machine, still meets the
+# failure); gives up waiting after 120 s.
+hu_after_line() { # FILE TEXT DELAY_S CMD...
+	local f=$1 text=$2 d=$3
+	shift 3
+	( for ((i = 0; i < 1200; i++)); do grep -qF "$text" "$f" 2>/dev/null && break; sleep 0.1; done
+	  sleep "$d"; echo "hu_after_line: $*"; "$@" ) >>"$HU_TMP/after.log" 2>&1 &
+	hu__track $!
+}
+
 # Stub DNS on $IP_S:53 in the server ns; ARGS go to stub_dns.py, e.g.
 #   hu_dns_start --servfail-for 3 --record db=$IP_S
 hu_dns_start() { # ARGS...

@@ -173,7 +173,7 @@ fi
 
 # ---- a C program: every stdio reader and pread, failures mid-buffer -------------
 PT="$V/text.txt backoff=50ms..500ms attempts=30"
-for mode in read pread fread fread7 fgets getline getc mixed; do
+for mode in read pread fread fread7 fgets getline getc getchar mixed; do
 	arm "$V" "at /text.txt 1M down 0.4 EHOSTDOWN" "at /text.txt 3M stale /text.txt 3" \
 		"at /text.txt 5M down 0.4 ENOTCONN" "at /text.txt 7M stale /text.txt 0"
 	run "c_$mode" "$PT" "$HU_TOOLS/hu_volread" "$mode" "$V/text.txt"

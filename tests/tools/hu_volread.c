@@ -147,6 +147,15 @@ int main(int argc, char **argv)
         if (ferror(f))
             die();
         fclose(f);
+    } else if (!strcmp(mode, "getchar")) {
+        /* stdin itself on the volume: getchar reads the program's stdin */
+        if (!freopen(path, "r", stdin))
+            die();
+        int c;
+        while ((c = getchar()) != EOF)
+            putchar(c);
+        if (ferror(stdin))
+            die();
     } else if (!strcmp(mode, "mixed")) {
         FILE *f = xfopen(path);
         char *line = NULL;
