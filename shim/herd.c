@@ -421,7 +421,9 @@ enum hu_herd_act hu_herd_decide(hu_herd *h, int64_t sched, int64_t now, int64_t 
         if (now - __atomic_load_n(&s->failing_since, __ATOMIC_RELAXED) >= PROBE_AFTER_MS &&
             last + PROBE_MS < next && waiters_of(h->idx))
             next = last + PROBE_MS;
-        *wake = next;
+        /* look again within PROBE_MS: the target may pass PROBE_AFTER_MS,
+         * or waiters may come, while it sleeps toward its own moment */
+        *wake = next < now + PROBE_MS ? next : now + PROBE_MS;
         if (now < next)
             return HU_HERD_NOTYET;
         __atomic_store_n(&s->last_probe, now, __ATOMIC_RELAXED);

@@ -141,6 +141,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* "20%", "10/s": a whole number up to max, then exactly unit */
+static int parse_with_unit(const char *s, const char *unit, unsigned long max, unsigned long *out)
+{
+    size_t l = strlen(s), u = strlen(unit);
+    char num[16];
+    if (l <= u || l - u >= sizeof num || strcmp(s + l - u, unit) != 0)
+        return -1;
+    memcpy(num, s, l - u);
+    num[l - u] = '\0';
+    return parse_uint(num, max, out);
+}
+
 int hu_parse_cidr(const char *s, int *family, unsigned char addr[16],
                   unsigned *prefix, const char **why)
 {
@@ -403,38 +415,21 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
         return parse_retry_on(r, v, why);
     } else if (KEY("budget")) {
         unsigned long n;
-        size_t l = strlen(v);
-        char num[16];
         if (strcmp(v, "off") == 0) {
             r->budget_pct = -1;
-            return 0;
+        } else if (parse_with_unit(v, "%", 1000, &n) == 0) {
+            r->budget_pct = (int)n;
+        } else {
+            *why = "budget must be N% (0 to 1000) or off";
+            return -1;
         }
-        if (l < 2 || l - 1 >= sizeof num || v[l - 1] != '%')
-            goto bad_budget;
-        memcpy(num, v, l - 1);
-        num[l - 1] = '\0';
-        if (parse_uint(num, 1000, &n) < 0)
-            goto bad_budget;
-        r->budget_pct = (int)n;
-        return 0;
-    bad_budget:
-        *why = "budget must be N% (0 to 1000) or off";
-        return -1;
     } else if (KEY("budget_min")) {
         unsigned long n;
-        size_t l = strlen(v);
-        char num[16];
-        if (l < 3 || l - 2 >= sizeof num || strcmp(v + l - 2, "/s") != 0)
-            goto bad_min;
-        memcpy(num, v, l - 2);
-        num[l - 2] = '\0';
-        if (parse_uint(num, 100000, &n) < 0)
-            goto bad_min;
+        if (parse_with_unit(v, "/s", 100000, &n) < 0) {
+            *why = "budget_min must be N/s (0 to 100000)";
+            return -1;
+        }
         r->budget_min = (unsigned)n;
-        return 0;
-    bad_min:
-        *why = "budget_min must be N/s (0 to 100000)";
-        return -1;
     } else {
         *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, budget, budget_min, off)";
         return -1;

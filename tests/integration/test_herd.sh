@@ -205,22 +205,7 @@ P4=8083
 # them (hu_serve_tcp's 128 would overflow, and the kernel would delay the
 # handshakes of the rest by seconds)
 hu_s sysctl -qw net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
-hu_s "$HU_PY" -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(4096)
-while True:
-    c, _ = s.accept()
-    try:
-        c.sendall(sys.argv[2].encode() + b"\n")
-    except OSError:
-        pass
-    c.close()
-' $P4 "$HU_HELLO" >>"$HU_TMP/serve_many.log" 2>&1 &
-hu__track $!
-hu__wait_listen tcp $P4
+hu_serve_tcp $P4 4096
 syn_counter $P4
 hu_hostdown $P4
 pids=()
