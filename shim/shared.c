@@ -172,7 +172,7 @@ long hu_shm_budget_left(const struct hu_shm *m, int64_t now_ms, int pct, unsigne
 
 void hu_shm_waiting(const struct hu_shm *m, unsigned slot, unsigned *threads, unsigned *procs)
 {
-    int32_t seen[HU_SHM_WAITERS];   /* 8 KiB: the CLI calls this, never the library */
+    int32_t seen[HU_SHM_WAITERS] = {0};   /* 8 KiB: the CLI calls this, never the library */
     unsigned nseen = 0;
     *threads = *procs = 0;
     for (unsigned i = 0; i < HU_SHM_WAITERS; i++) {
