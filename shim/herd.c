@@ -204,6 +204,15 @@ static struct hu_shm_slot *find_slot(struct hu_shm *m, const struct sockaddr *sa
     return NULL;
 }
 
+/* never below zero, even after a process died between the two writes of
+ * a change */
+static void one_less_failing(struct hu_shm *m)
+{
+    uint32_t f = __atomic_load_n(&m->failing, __ATOMIC_ACQUIRE);
+    while (f && !__atomic_compare_exchange_n(&m->failing, &f, f - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+}
+
 static void futex_wake(uint32_t *w)
 {
     syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -339,8 +348,22 @@ int hu_herd_should_wait(const struct sockaddr *sa, int *err)
     struct hu_shm *m = __atomic_load_n(&hu_shm_map, __ATOMIC_ACQUIRE);
     unsigned idx;
     struct hu_shm_slot *s = m ? find_slot(m, sa, 0, &idx) : NULL;
-    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != HU_SLOT_FAILING ||
-        !lease_alive(s, hu_now_ms()) || __atomic_load_n(&s->lease_tid, __ATOMIC_RELAXED) == my_tid())
+    int64_t now = hu_now_ms();
+    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != HU_SLOT_FAILING)
+        return 0;
+    if (!lease_alive(s, now)) {
+        /* failing, and nobody has probed it for a minute: every process
+         * that knew is gone.  Forget it, so that healthy connects are back
+         * to their single read of the file. */
+        uint32_t st = HU_SLOT_FAILING;
+        if (now - __atomic_load_n(&s->last_probe, __ATOMIC_RELAXED) > 60000 &&
+            __atomic_compare_exchange_n(&s->state, &st, HU_SLOT_OK, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&s->last_change, now, __ATOMIC_RELAXED);
+            one_less_failing(m);
+        }
+        return 0;
+    }
+    if (__atomic_load_n(&s->lease_tid, __ATOMIC_RELAXED) == my_tid())
         return 0;
     *err = __atomic_load_n(&s->last_errno, __ATOMIC_RELAXED);
     return *err > 0;
@@ -380,12 +403,7 @@ void hu_herd_result(hu_herd *h, int err, int retry, int64_t now, long elapsed_ms
     if (st == HU_SLOT_FAILING && __atomic_compare_exchange_n(&s->state, &st, HU_SLOT_OK, 0,
                                                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&s->last_change, now, __ATOMIC_RELAXED);
-        /* never below zero, even after a process died between the two
-         * writes of a change */
-        uint32_t f = __atomic_load_n(&hu_shm_map->failing, __ATOMIC_ACQUIRE);
-        while (f && !__atomic_compare_exchange_n(&hu_shm_map->failing, &f, f - 1, 0, __ATOMIC_ACQ_REL,
-                                                 __ATOMIC_ACQUIRE))
-            ;
+        one_less_failing(hu_shm_map);
         bump(s);            /* the waiters' moment */
     }
     release_lease(h);

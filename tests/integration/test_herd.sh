@@ -136,6 +136,8 @@ hu_assert_contains "$(cat "$HU_TMP/hostup.prom")" "hostup_recovered_total{target
 hu_assert_eq 0 "$(find "$HU_TMP" -name 'hostup.prom.tmp*' | wc -l)" "textfile: no temporary file left"
 out=$(hu_c "$HOSTUP" metrics --file "$HU_TMP/none.shm")
 hu_assert_contains "$out" "hostup_shared_up 0" "metrics without a file: hostup_shared_up 0"
+n=$(timeout 2.5 ip netns exec "$NS_C" "$HOSTUP" status --watch 1 --file "$HU_TMP/herd.shm" | grep -c '^shared state:')
+hu_assert_ge "$n" 2 "status --watch shows the state again every second"
 hu_c "$HOSTUP" status --file "$HU_TMP/none.shm" >/dev/null 2>&1
 hu_assert_eq 66 "$?" "status without a file: exit 66"
 
