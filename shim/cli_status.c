@@ -184,15 +184,24 @@ static int show_status(const struct sopts *o, const hu_policy *p)
     return 0;
 }
 
+/* Options, and the policy whose budget numbers apply to each target (the
+ * environment's, as the library would read it); NULL with *rc on error. */
+static hu_policy *begin(int argc, char **argv, struct sopts *o, int metrics, int *rc)
+{
+    *rc = EX_USAGE;
+    if (parse(argc, argv, o, metrics) < 0)
+        return NULL;
+    *rc = EX_SOFTWARE;
+    return hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+}
+
 int cmd_status(int argc, char **argv)
 {
     struct sopts o = {0};
-    if (parse(argc, argv, &o, 0) < 0)
-        return EX_USAGE;
-    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
-    if (!p)
-        return EX_SOFTWARE;
     int rc;
+    hu_policy *p = begin(argc, argv, &o, 0, &rc);
+    if (!p)
+        return rc;
     for (;;) {
         if (o.watch && !o.json && isatty(1))
             fputs("\033[H\033[2J", stdout);
@@ -377,12 +386,11 @@ static int serve(const char *addr, const struct sopts *o, const hu_policy *p)
 int cmd_metrics(int argc, char **argv)
 {
     struct sopts o = {0};
-    if (parse(argc, argv, &o, 1) < 0)
-        return EX_USAGE;
-    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+    int rc;
+    hu_policy *p = begin(argc, argv, &o, 1, &rc);
     if (!p)
-        return EX_SOFTWARE;
-    int rc = 0;
+        return rc;
+    rc = 0;
     if (o.listen) {
         rc = serve(o.listen, &o, p);
     } else {
