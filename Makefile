@@ -33,7 +33,7 @@ endif
 # Core: policy, backoff, records, diagnosis; shared by the library, the CLI
 # and the unit tests.
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
-            shim/log.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c \
+            shim/log.c shim/log_format.c shim/log_otel.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c \
             shim/mounts.c shim/diag_volume.c shim/shared.c
 # Library only: initialisation and the wrapped calls.
 LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/fdtable.c shim/conn.c shim/herd.c \

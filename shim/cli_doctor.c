@@ -436,8 +436,11 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
         char w[INET6_ADDRSTRLEN];
         inet_ntop(sa->sa_family, who, w, sizeof w);
         int bad = f.neigh_state == NUD_FAILED || f.neigh_state == NUD_INCOMPLETE;
-        step(d, 2, "neighbour", bad ? FAIL : f.neigh_state < 0 ? SKIP : PASS, "%s %s (%s)", w,
-             hu_neigh_state_name(f.neigh_state), f.route.has_gateway ? "gateway" : "target, on-link");
+        /* a try that timed out with ARP/ND still unanswered is an ARP
+         * failure cut short: the verdict says link, as the records do */
+        step(d, 2, "neighbour", bad ? FAIL : f.neigh_state < 0 ? SKIP : PASS, "%s %s (%s)%s", w,
+             hu_neigh_state_name(f.neigh_state), f.route.has_gateway ? "gateway" : "target, on-link",
+             bad && port && tr.err == ETIMEDOUT ? "; no ARP/ND answer: the TCP try timed out before ARP gave up" : "");
     }
 
     long ems = 0;
@@ -489,7 +492,9 @@ static void leave_preload(char **argv)
 int cmd_doctor(int argc, char **argv)
 {
     struct doc d = {json_array(), 0};
-    long timeout_ms = 3000;
+    /* longer than an ARP failure (3 probes 1 s apart, then EHOSTUNREACH at
+     * about 3.05 s), so an on-link host that is gone shows as such */
+    long timeout_ms = 5000;
     const char *target = NULL;
     leave_preload(argv);
     for (int i = 2; i < argc; i++) {
@@ -506,6 +511,8 @@ int cmd_doctor(int argc, char **argv)
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: hostup doctor [--json] [--timeout DUR] TARGET\n"
                    "TARGET is host[:port], [ipv6]:port, a URL (scheme://host[:port]/...) or a /path.\n"
+                   "--timeout bounds the TCP try and the path's stat (default 5s: longer than\n"
+                   "ARP's 3 s, so a host that does not answer ARP shows EHOSTUNREACH).\n"
                    "Runs the checklist from here: resolve, route, TCP connect, neighbour, ICMP echo,\n"
                    "environment; for a path: the mount and a bounded stat.  Exit 0 when the target\n"
                    "is reachable, 1 when it is not, 64 on usage errors.\n");

@@ -2,11 +2,21 @@
  *
  *   hostup report [--json] [FILE|-]
  *
- * Reads JSON-lines records (FILE, or stdin for "-" or no argument).  Lines
- * that are not JSON objects (the program's own stderr, mixed in) are skipped
- * and counted; a record that follows other text on the same line (a
+ * Reads JSON-lines records (FILE, or stdin for "-" or no argument), in any
+ * mix of these forms:
+ *   - plain records (HOSTUP_LOG_FORMAT=json);
+ *   - OTel lines (HOSTUP_LOG_FORMAT=otel: OTLP/JSON LogsData, or a bare
+ *     LogRecord), turned back into plain records (log_otel.c);
+ *   - docker's json-file log lines, {"log": "<line>\n", "stream": ...},
+ *     whose "log" is read as a line of its own; entries without the
+ *     newline are parts of a line docker cut at 16 KiB, joined per stream;
+ *   - `docker logs` output, with or without --timestamps (an RFC 3339
+ *     time and a space before each line, dropped).
+ * Lines that are not JSON objects (the program's own output, mixed in) are
+ * skipped and counted; a record that follows other text on the same line (a
  * program's unterminated output) is still found when it starts with
- * {"time":, as hostup's records do.  Blank lines are ignored.
+ * {"time": or {"resourceLogs":, as hostup's records do.  Blank lines are
+ * ignored.  The same records give the same figures in every form.
  *
  * Target of a record:
  *   "path" present (file operations)      -> the path
@@ -43,6 +53,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "log.h"
 #include "rawstat.h"
 
 #define EX_IOERR 74
@@ -94,6 +105,8 @@ struct buf { char *p; size_t len, cap; };
 
 static void buf_add(struct buf *b, const char *s, size_t n)
 {
+    if (n >= SIZE_MAX - b->len)
+        oom();
     grow((void **)&b->p, &b->cap, b->len + n + 1, 1);
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -401,32 +414,140 @@ static void account(struct summary *S, json_t *rec)
     }
 }
 
+/* ---- input: plain records, OTel lines, docker json-file, docker logs ------- */
+
+/* An OTel LogsData line (HOSTUP_LOG_FORMAT=otel), or a bare LogRecord, holds
+ * records in OTel form: each is turned back into a plain one. */
+static int take_otel(struct summary *S, json_t *j)
+{
+    json_t *rl = json_object_get(j, "resourceLogs");
+    if (!json_is_array(rl)) {
+        if (!json_is_array(json_object_get(j, "attributes")) || !json_object_get(j, "timeUnixNano"))
+            return 0;
+        json_t *rec = hu_otel_record(j, NULL);
+        if (rec)
+            account(S, rec);
+        json_decref(rec);
+        return 1;
+    }
+    size_t i, k, m;
+    json_t *r, *sl, *lr;
+    json_array_foreach(rl, i, r) {
+        json_array_foreach(json_object_get(r, "scopeLogs"), k, sl) {
+            json_array_foreach(json_object_get(sl, "logRecords"), m, lr) {
+                json_t *rec = hu_otel_record(lr, json_object_get(r, "resource"));
+                if (rec)
+                    account(S, rec);
+                json_decref(rec);
+            }
+        }
+    }
+    return 1;
+}
+
+/* docker json-file: {"log": "<line>\n", "stream": "stderr", "time": "..."};
+ * a line longer than 16 KiB comes as several entries, all but the last
+ * without the trailing newline.  Parts are joined per stream. */
+enum { ST_STDOUT, ST_STDERR, ST_OTHER, NSTREAMS };
+
+struct input {
+    struct summary *S;
+    struct buf part[NSTREAMS];
+};
+
+static void take_line(struct input *in, const char *line, size_t len, int inner);
+
+static int take_docker_entry(struct input *in, json_t *j)
+{
+    json_t *log = json_object_get(j, "log");
+    if (!json_is_string(log) || json_object_get(j, "event") ||
+        !(json_object_get(j, "stream") || json_object_get(j, "time")))
+        return 0;
+    const char *st = str(j, "stream");
+    int s = st && strcmp(st, "stdout") == 0 ? ST_STDOUT : st && strcmp(st, "stderr") == 0 ? ST_STDERR : ST_OTHER;
+    struct buf *b = &in->part[s];
+    size_t n = json_string_length(log);
+    buf_add(b, json_string_value(log), n);
+    if (n && json_string_value(log)[n - 1] == '\n') {
+        take_line(in, b->p, b->len, 1);
+        b->len = 0;
+    }
+    return 1;
+}
+
+/* `docker logs --timestamps` puts "2026-12-02T01:02:03.456789012Z " first. */
+static size_t docker_stamp(const char *s, size_t len)
+{
+    size_t i = 0;
+    static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+    if (len < sizeof pat)
+        return 0;
+    for (; i < sizeof pat - 1; i++)
+        if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+            return 0;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            ;
+    if (i < len && s[i] == 'Z')
+        i++;
+    else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':')
+        i += 6;
+    else
+        return 0;
+    return i < len && s[i] == ' ' ? i + 1 : 0;
+}
+
+static void take_json(struct summary *S, json_t *j)
+{
+    if (!take_otel(S, j))
+        account(S, j);
+}
+
+/* One line of any of the forms; inner: it came out of a json-file entry. */
+static void take_line(struct input *in, const char *line, size_t len, int inner)
+{
+    struct summary *S = in->S;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    size_t ts = docker_stamp(line, len);
+    line += ts, len -= ts;
+    if (strspn(line, " \t") >= len)
+        return;                                     /* blank */
+    json_t *j = json_loadb(line, len, 0, NULL);
+    if (json_is_object(j)) {
+        if (inner || !take_docker_entry(in, j))
+            take_json(S, j);
+        json_decref(j);
+        return;
+    }
+    json_decref(j);
+    /* a record after the program's unterminated output */
+    static const char *const starts[] = {"{\"time\":", "{\"resourceLogs\":"};
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        const char *at = len > 1 ? memmem(line + 1, len - 1, starts[i], strlen(starts[i])) : NULL;
+        j = at ? json_loadb(at, len - (size_t)(at - line), 0, NULL) : NULL;
+        if (json_is_object(j)) {
+            take_json(S, j);
+            json_decref(j);
+            return;
+        }
+        json_decref(j);
+    }
+    S->skipped++;
+}
+
 static int read_records(struct summary *S, FILE *in)
 {
+    struct input inp = { S, { { 0 } } };
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        size_t sp = strspn(line, " \t");
-        if (sp >= len)
-            continue;                               /* blank */
-        json_t *j = json_loadb(line, len, 0, NULL);
-        if (!json_is_object(j)) {
-            /* a record after the program's unterminated output */
-            json_decref(j);
-            j = NULL;
-            const char *at = memmem(line + 1, len - 1, "{\"time\":", 8);
-            if (at)
-                j = json_loadb(at, len - (size_t)(at - line), 0, NULL);
-        }
-        if (json_is_object(j))
-            account(S, j);
-        else
-            S->skipped++;
-        json_decref(j);
+    while ((n = getline(&line, &cap, in)) >= 0)
+        take_line(&inp, line, (size_t)n, 0);
+    for (int s = 0; s < NSTREAMS; s++) {            /* a last line without newline */
+        if (inp.part[s].len)
+            take_line(&inp, inp.part[s].p, inp.part[s].len, 1);
+        free(inp.part[s].p);
     }
     free(line);
     return ferror(in) ? -1 : 0;
@@ -743,6 +864,8 @@ static void usage(FILE *f)
           "recovered, gave_up, median and p99 time to recover (nearest rank over the\n"
           "recovered records' elapsed_ms), the commonest cause and its layer, and the\n"
           "first and last time seen.  Other lines are skipped and counted.\n"
+          "Reads plain and OTel (HOSTUP_LOG_FORMAT=otel) records, docker's json-file\n"
+          "log lines and `docker logs [--timestamps]` output, mixed in any way.\n"
           "\n"
           "  --json    one JSON object: {\"targets\": [...], \"records\": N,\n"
           "            \"skipped_lines\": N, \"config_errors\": N, \"other_records\": N}\n"

@@ -157,12 +157,25 @@ static void atfork_child(void)
     hu_herd_atfork_child();
 }
 
+/* HOSTUP_LOG_FORMAT, first: the other config errors come in that format */
+static void set_log_format(void)
+{
+    const char *fmt = getenv(HOSTUP_ENV_LOG_FORMAT);
+    hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
+    if (hu_log_set_format(fmt) < 0) {
+        hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
+                             (char *)"unknown log format: json or otel; records stay json"};
+        hu_log_config_error(&e);
+    }
+}
+
 static void load_policy(void)
 {
     int saved = errno;
     hu_guard++;
     int secure = getauxval(AT_SECURE) != 0;
     hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
+    set_log_format();
     const char *win = getenv("HOSTUP_LOG_WINDOW");
     unsigned win_ms;
     const char *why;

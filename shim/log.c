@@ -260,11 +260,10 @@ void hu_log_emit(json_t *rec)
     int saved = errno;
     int fd = rec ? destination() : -1;
     if (fd >= 0) {
-        char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        size_t n;
+        char *line = hu_record_line(rec, &n);   /* log_format.c */
         if (line) {
-            size_t n = strlen(line);
-            line[n] = '\n';     /* json_dumps leaves room: we replace the NUL */
-            ssize_t w = syscall(SYS_write, fd, line, n + 1);
+            ssize_t w = syscall(SYS_write, fd, line, n);
             (void)w;
             free(line);
         }

@@ -57,4 +57,25 @@ void hu_format_time(char *buf, size_t len);
 
 json_t *hu_backtrace_json(int max_frames);
 
+/* ---- record lines (log_format.c, log_otel.c) ---- */
+/* Longest record line, newline included: under docker's 16 KiB split. */
+#define HU_RECORD_MAX 16000
+enum { HU_FORMAT_JSON, HU_FORMAT_OTEL };
+/* HOSTUP_LOG_FORMAT: "json" (also unset or empty) or "otel"; -1 for
+ * anything else, and the format stays json. */
+int hu_log_set_format(const char *spec);
+int hu_log_format(void);
+/* rec as one line in the current format, '\n'-terminated, *len bytes
+ * (no NUL); shrinks rec in place when the line would reach HU_RECORD_MAX.
+ * Free the line. */
+char *hu_record_line(json_t *rec, size_t *len);
+/* OTLP/JSON LogsData holding rec as one LogRecord (new reference). */
+json_t *hu_record_otel(json_t *rec);
+/* service.name for OTel lines (OTEL_SERVICE_NAME); NULL or "": the default. */
+void hu_otel_set_service(const char *name);
+/* OTel severity number and text of an event. */
+int hu_otel_severity(const char *event, const char **text);
+/* A plain record from an OTLP/JSON LogRecord and its resource (may be NULL). */
+json_t *hu_otel_record(json_t *log_record, json_t *resource);
+
 #endif

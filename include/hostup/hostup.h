@@ -10,6 +10,7 @@
 #define HOSTUP_ENV_POLICY "HOSTUP_POLICY" /* rules, see policy.h */
 #define HOSTUP_ENV_CONFIG "HOSTUP_CONFIG" /* JSON file with rules */
 #define HOSTUP_ENV_LOG    "HOSTUP_LOG"    /* stderr | off | fd:N | path */
+#define HOSTUP_ENV_LOG_FORMAT "HOSTUP_LOG_FORMAT" /* json (default) | otel */
 
 /* Record events (the "event" field). */
 #define HOSTUP_EV_RETRY        "retry"

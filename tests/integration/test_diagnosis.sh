@@ -52,6 +52,27 @@ check_case unreach 198.19.6.6:$P route "unreachable route"
 # --- an on-link host that does not answer ARP
 hu_run_shim arp "$SHORT" "$C" "$IP_ABSENT" $P
 check_case arp "$IP_ABSENT:$P" link "on-link host does not answer ARP"
+# doctor's own timeouts: the default (5 s) outlasts ARP's 3 s, so the try
+# ends in EHOSTUNREACH with the neighbour FAILED; a 1 s try times out with
+# the neighbour still INCOMPLETE.  Both give the records' layer and cause.
+arp_cause=$(diag arp gave_up cause)
+step_detail() { jget "[\"steps\"]" <<<"$DOC" | "$HU_PY" -c 'import ast,sys; print([s["detail"] for s in ast.literal_eval(sys.stdin.read()) if s["name"] == sys.argv[1]][0])' "$1"; }
+for t in default 1s; do
+	ip -n "$NS_C" neigh flush dev "$IF_C"
+	if [[ $t == default ]]; then
+		DOC=$(ip netns exec "$NS_C" "$H" doctor --json "$IP_ABSENT:$P"); DOC_RC=$?
+		hu_assert_contains "$(step_detail "tcp connect")" "EHOSTUNREACH" "doctor, default timeout: the try outlasts ARP (EHOSTUNREACH)"
+		hu_assert_contains "$(step_detail neighbour)" "$IP_ABSENT FAILED" "doctor, default timeout: neighbour FAILED"
+	else
+		DOC=$(ip netns exec "$NS_C" "$H" doctor --json --timeout 1s "$IP_ABSENT:$P"); DOC_RC=$?
+		hu_assert_contains "$(step_detail "tcp connect")" "ETIMEDOUT" "doctor --timeout 1s: the try times out"
+		hu_assert_contains "$(step_detail neighbour)" "$IP_ABSENT INCOMPLETE" "doctor --timeout 1s: neighbour INCOMPLETE"
+		hu_assert_contains "$(step_detail neighbour)" "timed out before ARP gave up" "doctor --timeout 1s: the neighbour line says why"
+	fi
+	hu_assert_eq 1 "$DOC_RC" "doctor ($t timeout): exit 1"
+	hu_assert_eq "link" "$(verdict layer)" "doctor ($t timeout): layer link, as the records"
+	hu_assert_eq "$arp_cause" "$(verdict cause)" "doctor ($t timeout): the records' cause"
+done
 
 # --- a gateway that answers, with a router behind it that rejects
 ip -n "$NS_C" route add 198.19.7.0/24 via "$IP_S"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # hostup report: per-target summary of a recorded log with figures known in
 # advance (counted by hand below, not recomputed), table and --json forms,
-# exit codes, colour rules, and a few hundred thousand lines.  No root needed.
+# the same figures from docker's json-file log, `docker logs --timestamps`
+# output, a mix of them and OTel lines, exit codes, colour rules, and a few
+# hundred thousand lines.  No root needed.
 set -u
 . "$(dirname "$0")/lib.sh"
 hu_need_cmd "$HU_PY"
@@ -145,6 +147,130 @@ print(f"checked {sum(len(t) for t in want['targets']) + 4} figures")
 sys.exit(1 if bad else 0)
 EOF
 hu_ok "--json: every figure of 4 targets and the totals, failures order"
+
+# --- the same log in every form a container gives: the same figures.
+# LOG2 is LOG plus what only containers make: a 40000-byte line of the
+# program's own output, and a record longer than 16 KiB (a hand-made
+# 20000-byte cause; hostup's own stay under 16 KiB), which docker cuts into
+# partial json-file entries, interleaved with stdout's.
+LOG2=$HU_TMP/records2.jsonl
+"$HU_PY" - "$LOG" "$LOG2" "$HU_TMP" <<'EOF' || hu_fail "converting the log"
+import json, sys
+src, dst, tmp = sys.argv[1:4]
+lines = open(src).read().split("\n")[:-1]
+big = json.dumps({"time": "2026-11-28T06:30:00.000Z", "event": "gave_up", "pid": 1, "program": "app",
+                  "op": "connect", "host": "huge", "port": 1, "errno": "ETIMEDOUT", "error": "x",
+                  "attempt": 1, "attempts": 1, "elapsed_ms": 1,
+                  "diagnosis": {"layer": "firewall", "cause": "c" * 20000}})
+mid = len(lines) // 2                 # in the json-file third of mixed.txt too
+lines[mid:mid] = ["o" * 40000, big]
+
+def stamp(i):
+    return "2026-12-02T01:%02d:%02d.%09dZ" % (i // 60 % 60, i % 60, i * 7919 % 10**9)
+
+inserted = 0
+def json_file(ls, start=0):
+    # docker's json-file driver: one entry per line, cut every 16 KiB; the
+    # program's own lines on stdout, records on stderr; a stdout line comes
+    # between the parts of a cut stderr line
+    global inserted
+    out = []
+    for n, l in enumerate(ls, start):
+        stream = "stderr" if l.startswith("{") else "stdout"
+        data = l + "\n"
+        parts = [data[i:i + 16384] for i in range(0, len(data), 16384)]
+        for k, part in enumerate(parts):
+            out.append(json.dumps({"log": part, "stream": stream, "time": stamp(n)}))
+            if k == 0 and len(parts) > 1 and stream == "stderr":
+                out.append(json.dumps({"log": "progress 50%\n", "stream": "stdout", "time": stamp(n)}))
+                inserted += 1
+    return out
+
+third = len(lines) // 3
+docker = json_file(lines)                       # /var/lib/docker/containers/ID/ID-json.log
+mixed = lines[:third] + json_file(lines[third:2 * third], third) + \
+        [stamp(n) + " " + l for n, l in enumerate(lines[2 * third:])]
+with open(tmp + "/docker.json", "w") as f:
+    f.write("\n".join(docker) + "\n")
+with open(tmp + "/docker_logs_t.txt", "w") as f:     # docker logs --timestamps
+    f.write("".join(stamp(n) + " " + l + "\n" for n, l in enumerate(lines + ["progress 50%"])))
+with open(tmp + "/mixed.txt", "w") as f:             # all three in one input
+    f.write("\n".join(mixed) + "\n")
+# the stdout lines put between cut parts are program output: the plain log
+# has them too (one from docker.json, one from mixed.txt's json-file third)
+with open(dst, "w") as f:
+    f.write("\n".join(lines) + "\n" + "progress 50%\n" * (inserted // 2))
+EOF
+"$H" report --json "$LOG2" >"$HU_TMP/plain.json" || hu_fail "report on the plain log"
+extra=$("$HU_PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+big = [t for t in d["targets"] if t["target"] == "huge:1"]
+print(d["records"], d["skipped_lines"], big[0]["gave_up"] if big else None, len(big[0]["cause"]) if big else None)' "$HU_TMP/plain.json")
+hu_assert_eq "3433 8 1 20000" "$extra" "plain log plus a 40000-byte line and a 20000-byte record: counted"
+for form in docker.json docker_logs_t.txt mixed.txt; do
+	"$H" report --json "$HU_TMP/$form" >"$HU_TMP/$form.out" 2>"$HU_TMP/err" || hu_fail "report on $form"
+	cmp -s "$HU_TMP/plain.json" "$HU_TMP/$form.out" ||
+		hu_fail "$form gives other figures: $(diff "$HU_TMP/plain.json" "$HU_TMP/$form.out" | head -20)"
+	hu_ok "$form: the same report --json as the plain log, byte for byte"
+done
+n=$(grep -c '"log"' "$HU_TMP/docker.json")
+hu_assert_gt "$n" "$(wc -l <"$LOG2")" "json-file: the long lines came as several entries ($n entries)"
+[[ $(env -u COLUMNS "$H" report "$HU_TMP/mixed.txt") == "$(env -u COLUMNS "$H" report "$LOG2")" ]] ||
+	hu_fail "mixed input: the table differs"
+hu_ok "mixed input: the same table"
+
+# --- HOSTUP_LOG_FORMAT=otel lines: the same figures.  The log is turned into
+# OTLP/JSON LogsData lines by the mapping README's Records section documents.
+"$HU_PY" - "$LOG" "$HU_TMP/otel.jsonl" <<'EOF' || hu_fail "converting to OTel"
+import calendar, json, sys, time
+def anyv(v):
+    if isinstance(v, bool): return {"boolValue": v}
+    if isinstance(v, int): return {"intValue": str(v)}
+    if isinstance(v, float): return {"doubleValue": v}
+    if isinstance(v, list): return {"arrayValue": {"values": [anyv(x) for x in v]}}
+    if isinstance(v, dict): return {"kvlistValue": {"values": [{"key": k, "value": anyv(x)} for k, x in v.items()]}}
+    return {"stringValue": v}
+def flat(name, v, out):
+    if isinstance(v, dict) and v:
+        for k, x in v.items(): flat(name + "." + k, x, out)
+    else:
+        out.append({"key": name, "value": anyv(v)})
+out = open(sys.argv[2], "w")
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        r = None
+    if not isinstance(r, dict):
+        out.write(line)                 # the program's own lines stay
+        continue
+    a, res = [], [{"key": "service.name", "value": anyv("unknown_service:" + r.get("program", ""))}]
+    if "pid" in r: res.append({"key": "process.pid", "value": anyv(r["pid"])})
+    if "program" in r: res.append({"key": "process.executable.name", "value": anyv(r["program"])})
+    if "host" in r or "addr" in r: a.append({"key": "server.address", "value": anyv(r.get("host", r.get("addr")))})
+    if "port" in r: a.append({"key": "server.port", "value": anyv(r["port"])})
+    if "addr" in r:
+        a.append({"key": "network.peer.address", "value": anyv(r["addr"])})
+        if "port" in r: a.append({"key": "network.peer.port", "value": anyv(r["port"])})
+    for k, o in (("path", "file.path"), ("errno", "error.type"), ("error", "exception.message")):
+        if k in r: a.append({"key": o, "value": anyv(r[k])})
+    for k, v in r.items():
+        if k not in ("time", "pid", "program", "host", "addr", "port", "path", "errno", "error", "backtrace"):
+            flat("hostup." + k, v, a)
+    t = r["time"]
+    ns = (calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(t[20:23])) * 10**6
+    sev = {"retry": (13, "WARN"), "gave_up": (17, "ERROR"), "config_error": (13, "WARN")}.get(r["event"], (9, "INFO"))
+    lr = {"timeUnixNano": str(ns), "observedTimeUnixNano": str(ns), "severityNumber": sev[0],
+          "severityText": sev[1], "eventName": "hostup." + r["event"], "body": anyv(r["event"]), "attributes": a}
+    out.write(json.dumps({"resourceLogs": [{"resource": {"attributes": res}, "scopeLogs": [
+        {"scope": {"name": "hostup", "version": "0.1.0"}, "logRecords": [lr]}]}]}) + "\n")
+EOF
+"$H" report --json "$LOG" >"$HU_TMP/plain1.json"
+"$H" report --json "$HU_TMP/otel.jsonl" >"$HU_TMP/otel.out" || hu_fail "report on OTel lines"
+cmp -s "$HU_TMP/plain1.json" "$HU_TMP/otel.out" ||
+	hu_fail "OTel lines give other figures: $(diff "$HU_TMP/plain1.json" "$HU_TMP/otel.out" | head -20)"
+hu_ok "OTel lines: the same report --json as the plain log"
 
 # --- the table: rows in order, figures, alignment, no colour when piped
 out=$(env -u COLUMNS "$H" report "$LOG")

@@ -13,5 +13,6 @@ Suite *mounts_suite(void);
 Suite *env_suite(void);
 Suite *regress_suite(void);
 Suite *shared_suite(void);
+Suite *otel_suite(void);
 
 #endif

@@ -413,6 +413,36 @@ START_TEST(classify_timed_out)
 }
 END_TEST
 
+/* hostup doctor --timeout 1s against a host that does not answer ARP: the
+ * try times out with the neighbour INCOMPLETE (or, later, FAILED); that is
+ * the link, with the same cause as the EHOSTUNREACH an ARP failure gives */
+START_TEST(classify_timed_out_arp)
+{
+    struct sockaddr_in sa = v4("10.0.0.5", 5432);
+    int states[] = {NUD_INCOMPLETE, NUD_FAILED};
+    for (int i = 0; i < 2; i++) {
+        hu_facts f = facts(&sa, ETIMEDOUT);
+        unicast_route(&f, NULL, "eth0");
+        f.have_neigh = 1;
+        f.neigh_state = states[i];
+        f.try_ms = 1000;
+        json_t *d = hu_classify_connect(&f);
+        ck_assert_str_eq(str(d, "layer"), "link");
+        ck_assert_str_eq(str(d, "cause"), "on-link host does not answer ARP/ND");
+        json_decref(d);
+        unicast_route(&f, "10.0.0.1", "eth0");     /* behind a gateway that is gone */
+        d = hu_classify_connect(&f);
+        ck_assert_str_eq(str(d, "layer"), "link");
+        ck_assert_str_eq(str(d, "cause"), "the gateway 10.0.0.1 does not answer ARP/ND");
+        json_decref(d);
+        f.neigh_state = NUD_REACHABLE;              /* ARP answered: a drop, not the link */
+        d = hu_classify_connect(&f);
+        ck_assert_str_eq(str(d, "layer"), "firewall");
+        json_decref(d);
+    }
+}
+END_TEST
+
 START_TEST(classify_local_icmp)
 {
     struct sockaddr_in sa = v4("10.0.0.5", 80);
@@ -536,6 +566,7 @@ Suite *record_suite(void)
     tcase_add_test(tc, classify_host_down);
     tcase_add_test(tc, classify_refused);
     tcase_add_test(tc, classify_timed_out);
+    tcase_add_test(tc, classify_timed_out_arp);
     tcase_add_test(tc, classify_local_icmp);
     tcase_add_test(tc, classify_icmp_from_own_address);
     suite_add_tcase(s, tc);
