@@ -48,6 +48,11 @@ static void usage(FILE *out)
           "                      a URL or a path, from here\n"
           "  report [--json] [FILE|-]\n"
           "                      summarise hostup records per target\n"
+          "  status [--json] [--watch [SECONDS]] [--file PATH]\n"
+          "                      targets in the shared state: ok, failing or probing,\n"
+          "                      the prober, waiting processes, tries, budget left\n"
+          "  metrics [--listen ADDR:PORT] [--textfile PATH] [--file PATH]\n"
+          "                      the same counters in the Prometheus text format\n"
           "  version             print the version\n"
           "\n"
           "Without --policy/--config the environment's HOSTUP_POLICY and HOSTUP_CONFIG\n"
@@ -444,6 +449,10 @@ int main(int argc, char **argv)
         return cmd_doctor(argc, argv);
     if (strcmp(c, "report") == 0)
         return cmd_report(argc, argv);
+    if (strcmp(c, "status") == 0)
+        return cmd_status(argc, argv);
+    if (strcmp(c, "metrics") == 0)
+        return cmd_metrics(argc, argv);
     if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
         printf("hostup %s\n", HOSTUP_VERSION);
         return 0;

@@ -93,6 +93,7 @@ static void release(hu_conn *c)
 {
     if (--c->refs > 0)
         return;
+    hu_herd_done(&c->herd, -1);
     int was = is_active(c);
     c->state = HU_CONN_DONE;
     c->pending_err = 0;
@@ -130,11 +131,20 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp)
 {
+    hu_conn_log_herd(event, sa, host, port, err, attempt, r, delay, elapsed, try_ms, icmp, -1, 0);
+}
+
+void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms)
+{
     if (!hu_log_enabled())
         return;
     hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
                    .err = err, .attempt = attempt, .attempts = r->attempts,
-                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
+                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1,
+                   .reason = reason >= 0 && reason < HU_GU_N ? hu_giveup_names[reason] : NULL,
+                   .waited_ms = waited_ms};
     if ((ev.suppressed = hu_log_admit(&ev)) < 0)
         return;     /* folded into a later record: no probes spent on it */
     if (err) {
@@ -211,55 +221,140 @@ static void rejoin_epoll(hu_conn *c, int fd)
     c->ep_removed = 0;
 }
 
-/* A try failed with err, or (cut) hostup's own bound ended it first:
- * then err is ETIMEDOUT for the retry decision.  Schedule the next try
- * (HU_HIDE) or hand the failure to the program (HU_PASS, with the errno
- * owed through SO_ERROR): the last errno the kernel itself gave, so a cut
- * try never surfaces as a new kind of failure (README, "When the policy is
- * spent"). */
-static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
+#define LOG_HERD(c, ev, err, now, reason, waited)                                              \
+    hu_conn_log_herd(ev, (const struct sockaddr *)&(c)->addr, (c)->have_host ? (c)->host : NULL, \
+                     (c)->port, err, (c)->attempt, (c)->rule, -1, (long)((now) - (c)->t0),     \
+                     (long)((now) - (c)->try_start), NULL, reason, waited)
+
+/* A try failed with err, or (cut) hostup's own bound ended it first: then
+ * err is ETIMEDOUT for the retry decision; or (skipped) a try moment passed
+ * while another process probes.  Schedule the next try (HU_HIDE) or hand
+ * the failure to the program (HU_PASS, with the errno owed through
+ * SO_ERROR): the last errno the kernel itself gave, so a cut try never
+ * surfaces as a new kind of failure (README, "When the policy is spent"). */
+static enum hu_verdict failed_x(hu_conn *c, int fd, int err, int cut, int64_t now, int skipped)
 {
     hu_icmp icmp = {0};
     int was = is_active(c);
-    hu_drain_errqueue(fd, &icmp);
+    if (!skipped)
+        hu_drain_errqueue(fd, &icmp);
     const hu_rule *r = c->rule;
+    c->last_err = err;
+    if (!skipped) {
+        if (!c->herd_joined && hu_rule_retries_errno(r, err) && r->attempts > 1) {
+            hu_herd_join(&c->herd, (const struct sockaddr *)&c->addr, r);
+            c->herd_joined = 1;
+        }
+        hu_herd_result(&c->herd, err, c->attempt > 1, now, (long)(now - c->t0));
+    }
+    if (c->probing) {   /* the prober's extra try: its own schedule goes on */
+        c->probing = 0;
+        if (hu_rule_retries_errno(r, err)) {
+            hu_sock_reset(fd);
+            leave_epoll(c, fd);
+            c->state = HU_CONN_WAITING;
+            set_active(c, was);
+            return HU_HIDE;
+        }
+    }
     unsigned delay = 0;
-    if (!cut) {
+    if (!cut && !skipped) {
         c->last_real = err;
         c->last_soft = hu_tcp_state(fd) == TCP_SYN_SENT;
     }
     int retry = hu_rule_retries_errno(r, err) && c->attempt < r->attempts;
+    int why = !hu_rule_retries_errno(r, err) ? HU_GU_ERROR : HU_GU_ATTEMPTS;
     if (retry) {
         delay = hu_backoff_next(r, &c->bo, hu_thread_rng());
-        if (r->deadline_ms && now + delay >= c->t0 + (int64_t)r->deadline_ms)
+        if (r->deadline_ms && now + delay >= c->t0 + (int64_t)r->deadline_ms) {
             retry = 0;
+            why = HU_GU_DEADLINE;
+        }
     }
     if (!retry) {
         int shown = cut && c->last_real ? c->last_real : err;
         if (c->attempt > 1 || hu_rule_retries_errno(r, err))
-            LOG(c, HOSTUP_EV_GAVE_UP, shown, -1, now, &icmp);
+            hu_conn_log_herd(HOSTUP_EV_GAVE_UP, (const struct sockaddr *)&c->addr,
+                             c->have_host ? c->host : NULL, c->port, shown, c->attempt, r, -1,
+                             (long)(now - c->t0), (long)(now - c->try_start), &icmp, why, 0);
+        if (skipped)
+            rejoin_epoll(c, fd);    /* the program must see the failure */
+        hu_herd_done(&c->herd, why);
         c->state = HU_CONN_DONE;
         c->pending_err = shown;
         set_active(c, was);
         return HU_PASS;
     }
-    LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
-    hu_sock_reset(fd);
-    leave_epoll(c, fd);
+    if (skipped) {
+        LOG(c, HOSTUP_EV_PROBE_WAIT, err, delay, now, NULL);
+    } else {
+        LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
+        hu_sock_reset(fd);
+        leave_epoll(c, fd);
+    }
     c->state = HU_CONN_WAITING;
     c->next_try = now + delay;
     set_active(c, was);
     return HU_HIDE;
 }
 
+static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
+{
+    return failed_x(c, fd, err, cut, now, 0);
+}
+
 static void succeeded(hu_conn *c, int fd, int64_t now)
 {
     int was = is_active(c);
     hu_drain_errqueue(fd, NULL);    /* stale ICMP entries keep POLLERR up */
+    hu_herd_result(&c->herd, 0, c->attempt > 1, now, (long)(now - c->t0));
     if (c->attempt > 1)
-        LOG(c, HOSTUP_EV_RECOVERED, 0, -1, now, NULL);
+        LOG_HERD(c, HOSTUP_EV_RECOVERED, 0, now, -1, c->herd.waited_ms);
+    hu_herd_done(&c->herd, -1);
     c->state = HU_CONN_DONE;
     set_active(c, was);
+}
+
+/* A connection waiting for its next try, with a shared file: may it try
+ * now (0), when should its wait end (> 0), or did it give up (-1, handed
+ * to the program)?  The program's wait is cut short every EVLOOP_STEP so
+ * that the prober's success is seen soon; its loop never blocks here. */
+#define EVLOOP_STEP_MS 50
+static int64_t herd_gate(hu_conn *c, int fd, int64_t now)
+{
+    int64_t wake;
+    if (!c->herd.slot || c->herd.go)
+        return now >= c->next_try ? 0 : c->next_try;
+    switch (hu_herd_decide(&c->herd, c->next_try, now, &wake)) {
+    case HU_HERD_GO:        /* the target answered: try soon, spread out */
+        c->herd.go = 1;
+        c->next_try = now + hu_herd_spread_ms(&c->herd);
+        return now >= c->next_try ? 0 : c->next_try;
+    case HU_HERD_SKIP:
+        c->attempt++;
+        if (failed_x(c, fd, c->last_err, 0, now, 1) == HU_PASS)
+            return -1;
+        return c->next_try < now + EVLOOP_STEP_MS ? c->next_try : now + EVLOOP_STEP_MS;
+    case HU_HERD_NOTYET:
+        return wake < now + EVLOOP_STEP_MS ? (wake > now ? wake : now + 1) : now + EVLOOP_STEP_MS;
+    case HU_HERD_PROBE:
+        c->probing = 1;
+        /* fall through */
+    case HU_HERD_TRY:
+        break;
+    }
+    if (!hu_herd_budget(c->rule, now)) {
+        int was = is_active(c);
+        LOG_HERD(c, HOSTUP_EV_GAVE_UP, c->last_err, now, HU_GU_BUDGET, 0);
+        rejoin_epoll(c, fd);
+        hu_herd_done(&c->herd, HU_GU_BUDGET);
+        c->state = HU_CONN_DONE;
+        c->pending_err = c->last_err;
+        c->probing = 0;
+        set_active(c, was);
+        return -1;
+    }
+    return 0;
 }
 
 enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
@@ -286,6 +381,7 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     c->rule = r;
     c->attempt = 1;
     c->t0 = c->try_start = t0;
+    c->herd.waiter = -1;
     hu_backoff_init(&c->bo);
     e->conn = c;
     if (err == 0) {
@@ -352,9 +448,12 @@ static int64_t try_bound(const hu_conn *c)
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
 {
     if (c->state == HU_CONN_WAITING) {
-        if (now < c->next_try)
-            return c->next_try;
-        c->attempt++;
+        int64_t at = herd_gate(c, fd, now);
+        if (at != 0)
+            return at;
+        if (!c->probing)
+            c->attempt++;
+        c->herd.go = 0;
         c->try_start = now;
         int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
         int err = rc == 0 ? 0 : errno;

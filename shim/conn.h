@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "hostup/backoff.h"
+#include "herd.h"
 #include "hostup/policy.h"
 #include "probe.h"
 
@@ -42,6 +43,10 @@ typedef struct hu_conn {
     int epfd;
     uint32_t ep_events;
     uint64_t ep_data;
+    hu_herd herd;           /* the shared prober and budget (herd.h) */
+    int herd_joined;
+    int probing;            /* this try is the prober's extra one */
+    int last_err;           /* the last try's errno, owed if it gives up waiting */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
@@ -78,6 +83,11 @@ int hu_conn_reconnect(hu_conn *c, int fd);
 void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp);
+/* The same, with a gave_up's reason (enum hu_giveup) or a recovered
+ * connect's time spent waiting for another process's probe. */
+void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms);
 void hu_conn_atfork_child(void);
 
 /* Socket helpers shared with the blocking retry (wrap_connect.c). */

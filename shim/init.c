@@ -13,6 +13,7 @@
 
 #include "hostup/hostup.h"
 #include "fdtable.h"
+#include "herd.h"
 #include "hu.h"
 #include "log.h"
 #include "volume.h"
@@ -153,6 +154,7 @@ static void atfork_child(void)
     hu_table_atfork_child();
     hu_vol_atfork_child();
     hu_retry_atfork_child();
+    hu_herd_atfork_child();
 }
 
 /* HOSTUP_LOG_FORMAT, first: the other config errors come in that format */

@@ -64,6 +64,8 @@ static uint64_t storm_key(const hu_event *ev)
         h = mix(h, ev->path, strlen(ev->path));
     h = mix(h, &ev->err, sizeof ev->err);
     h = mix(h, &ev->eai, sizeof ev->eai);
+    if (strcmp(ev->event, HOSTUP_EV_PROBE_WAIT) == 0)     /* folded apart from retries */
+        h = mix(h, ev->event, strlen(ev->event));
     return h ? h : 1;
 }
 
@@ -74,7 +76,7 @@ long hu_log_admit(const hu_event *ev)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    int retry = strcmp(ev->event, "retry") == 0;
+    int retry = strcmp(ev->event, "retry") == 0 || strcmp(ev->event, HOSTUP_EV_PROBE_WAIT) == 0;
     /* gave_up/recovered fold nothing themselves, but carry the count of
      * the retries folded under the same target and errno */
     hu_event probe = *ev;
@@ -257,6 +259,10 @@ json_t *hu_record_new(const hu_event *ev)
         json_object_set_new(rec, "diagnosis", ev->diagnosis);
     if (ev->suppressed > 0)
         json_object_set_new(rec, "suppressed", json_integer(ev->suppressed));
+    if (ev->reason)
+        json_object_set_new(rec, "reason", json_string(ev->reason));
+    if (ev->waited_ms > 0)
+        json_object_set_new(rec, "waited_ms", json_integer(ev->waited_ms));
     return rec;
 }
 

@@ -40,6 +40,9 @@ void hu_rule_defaults(hu_rule *r)
     r->backoff_cap_ms = 2000;
     r->multiplier = 2.0;
     r->jitter = HU_JITTER_EQUAL;
+    /* Linkerd's and Finagle's retry budget: 20 % of requests plus 10/s */
+    r->budget_pct = 20;
+    r->budget_min = 10;
     hu_rule_default_retry_on(r);
 }
 
@@ -136,6 +139,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* "20%", "10/s": a whole number up to max, then exactly unit */
+static int parse_with_unit(const char *s, const char *unit, unsigned long max, unsigned long *out)
+{
+    size_t l = strlen(s), u = strlen(unit);
+    char num[16];
+    if (l <= u || l - u >= sizeof num || strcmp(s + l - u, unit) != 0)
+        return -1;
+    memcpy(num, s, l - u);
+    num[l - u] = '\0';
+    return parse_uint(num, max, out);
 }
 
 int hu_parse_cidr(const char *s, int *family, unsigned char addr[16],
@@ -398,8 +413,25 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
         }
     } else if (KEY("retry_on")) {
         return parse_retry_on(r, v, why);
+    } else if (KEY("budget")) {
+        unsigned long n;
+        if (strcmp(v, "off") == 0) {
+            r->budget_pct = -1;
+        } else if (parse_with_unit(v, "%", 1000, &n) == 0) {
+            r->budget_pct = (int)n;
+        } else {
+            *why = "budget must be N% (0 to 1000) or off";
+            return -1;
+        }
+    } else if (KEY("budget_min")) {
+        unsigned long n;
+        if (parse_with_unit(v, "/s", 100000, &n) < 0) {
+            *why = "budget_min must be N/s (0 to 100000)";
+            return -1;
+        }
+        r->budget_min = (unsigned)n;
     } else {
-        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, off)";
+        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, budget, budget_min, off)";
         return -1;
     }
 #undef KEY
@@ -737,9 +769,10 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
     }
     OUT("attempts=%u timeout=%s", r->attempts, r->timeout_ms ? dur(r->timeout_ms, d1, sizeof d1) : "none");
     OUT(" deadline=%s", r->deadline_ms ? dur(r->deadline_ms, d1, sizeof d1) : "none");
-    OUT(" backoff=%s..%s multiplier=%g jitter=%s so_error=%s retry_on=", dur(r->backoff_first_ms, d1, sizeof d1),
+    OUT(" backoff=%s..%s multiplier=%g jitter=%s so_error=%s", dur(r->backoff_first_ms, d1, sizeof d1),
         dur(r->backoff_cap_ms, d2, sizeof d2), r->multiplier, jitter_name(r->jitter),
         r->so_error_zero ? "zero" : "einprogress");
+    OUT(" retry_on=");
     const char *sep = "";
     for (int e = 1; e < HU_ERRNO_MAX; e++)
         if (get_bit64(r->retry_errno, e)) {
@@ -751,6 +784,11 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
             OUT("%s%s", sep, hu_eai_name(-e));
             sep = "|";
         }
+    if (r->budget_pct < 0)
+        OUT(" budget=off");
+    else
+        OUT(" budget=%d%%", r->budget_pct);
+    OUT(" budget_min=%u/s", r->budget_min);
 #undef OUT
     return n;
 }

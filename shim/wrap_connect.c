@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "diagnosis.h"
 #include "fdtable.h"
+#include "herd.h"
 #include "hostup/hostup.h"
 #include "hu.h"
 #include "log.h"
@@ -115,8 +116,11 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
 }
 
 /* The retry loop.  err is the errno of a first try that already ran, or 0
- * when the first try is still to be made (a rule with a timeout). */
-static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0)
+ * when the first try is still to be made (a rule with a timeout); with
+ * skip, no first try ran and err is the errno another process's probe
+ * last met. */
+static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0,
+                         int skip)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -142,6 +146,16 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         bound = snd;
     int64_t end = bound ? t0 + bound : 0;
     int64_t try_start = t0;
+
+    /* The target is failing and another process probes it: a blocking
+     * connect waits for that probe instead of sending its first SYN.  Any
+     * other socket (or a rule that would not retry) makes its first try. */
+    if (skip && ((flags & O_NONBLOCK) || r->off || r->attempts < 2 || !hu_rule_retries_errno(r, err))) {
+        skip = 0;
+        err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
+        if (!err)
+            return 0;
+    }
 
     if (flags & O_NONBLOCK) {
         /* an event loop's socket: never sleep here.  Track it; the program's
@@ -187,6 +201,14 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     hu_backoff bo;
     hu_backoff_init(&bo);
     unsigned attempt = 1;
+    const char *host_or = have_host ? host : NULL;
+    /* skipped: the last try moment was skipped for another process's probe
+     * (the first one too, when the target was known to be failing) */
+    int skipped = skip;
+    hu_herd herd;
+    hu_herd_join(&herd, sa, r);
+    if (!skipped && hu_rule_retries_errno(r, err) && r->attempts > 1)
+        hu_herd_result(&herd, err, 0, hu_now_ms(), 0);
     for (;;) {
         int64_t now = hu_now_ms();
         hu_icmp icmp = {0};
@@ -194,52 +216,86 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         int shown = cut && real ? real : err;
         if (!hu_rule_retries_errno(r, err)) {
             if (attempt > 1)
-                hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, shown, attempt,
-                            r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_ERROR, 0);
+            hu_herd_done(&herd, attempt > 1 ? HU_GU_ERROR : -1);
             return shown;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
-            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, shown, attempt, r,
-                        -1, (long)(now - t0), (long)(now - try_start), &icmp);
+            int why = attempt >= r->attempts ? HU_GU_ATTEMPTS : HU_GU_DEADLINE;
+            hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                             (long)(now - t0), (long)(now - try_start), &icmp, why, 0);
+            hu_herd_done(&herd, why);
             return shown;
         }
-        hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
-                    delay, (long)(now - t0), (long)(now - try_start), &icmp);
+        hu_conn_log(skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, sa, host_or, port, err, attempt,
+                    r, delay, (long)(now - t0), (long)(now - try_start), skipped ? NULL : &icmp);
 
-        if (hu_backoff_wait(delay, 1) == EINTR)
-            return interrupted(fd, sa, len, flags);
-        hu_sock_reset(fd);
-        attempt++;
-        try_start = hu_now_ms();
-        int64_t limit = r->timeout_ms;
-        int by_end = 0;
-        if (end && real && (!limit || end - try_start < limit)) {
-            limit = end - try_start > 0 ? end - try_start : 1;
-            by_end = 1;
-        }
-        err = try_once(fd, sa, len, flags, limit);
-        if (!err) {
-            hu_drain_errqueue(fd, NULL);
-            hu_conn_log(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
-                        -1, (long)(hu_now_ms() - t0), 0, NULL);
-            return 0;
-        }
-        if (err == EINPROGRESS || err == EINTR)
-            return err;
-        cut = err == CUT;
-        if (!cut) {
-            real = err;
-            continue;
-        }
-        hu_sock_reset(fd);
-        err = ETIMEDOUT;
-        if (by_end) {   /* the deadline came during this try: the last real errno */
+        /* until a try is made: its own moment, the prober's extra tries,
+         * or the moment the target answered another process */
+        int64_t sched = now + delay;
+        skipped = 0;
+        for (;;) {
+            enum hu_herd_act act;
+            if (hu_herd_pause(&herd, sched, &act) == EINTR) {
+                hu_herd_done(&herd, -1);
+                return interrupted(fd, sa, len, flags);
+            }
+            if (act == HU_HERD_SKIP) {
+                skipped = 1;    /* the moment is spent, as if tried */
+                attempt++;
+                break;
+            }
+            if (act != HU_HERD_GO && !hu_herd_budget(r, hu_now_ms())) {
+                now = hu_now_ms();
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), NULL, HU_GU_BUDGET, 0);
+                hu_herd_done(&herd, HU_GU_BUDGET);
+                return shown;
+            }
+            hu_sock_reset(fd);
+            if (act != HU_HERD_PROBE)
+                attempt++;
+            try_start = hu_now_ms();
+            int64_t limit = r->timeout_ms;
+            int by_end = 0;
+            if (end && real && (!limit || end - try_start < limit)) {
+                limit = end - try_start > 0 ? end - try_start : 1;
+                by_end = 1;
+            }
+            err = try_once(fd, sa, len, flags, limit);
+            cut = err == CUT;
+            if (cut) {
+                hu_sock_reset(fd);
+                err = ETIMEDOUT;
+            } else if (err && err != EINPROGRESS && err != EINTR) {
+                real = err;
+            }
             now = hu_now_ms();
-            hu_drain_errqueue(fd, &icmp);
-            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, real, attempt, r,
-                        -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            return real;
+            hu_herd_result(&herd, err, 1, now, (long)(now - t0));
+            if (!err) {
+                hu_drain_errqueue(fd, NULL);
+                hu_conn_log_herd(HOSTUP_EV_RECOVERED, sa, host_or, port, 0, attempt, r, -1,
+                                 (long)(now - t0), 0, NULL, -1, herd.waited_ms);
+                hu_herd_done(&herd, -1);
+                return 0;
+            }
+            if (err == EINPROGRESS || err == EINTR) {
+                hu_herd_done(&herd, -1);
+                return err;
+            }
+            if (cut && by_end) {    /* the deadline came during this try: the last real errno */
+                hu_drain_errqueue(fd, &icmp);
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, real, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_DEADLINE, 0);
+                hu_herd_done(&herd, HU_GU_DEADLINE);
+                return real;
+            }
+            if (act != HU_HERD_PROBE || !hu_rule_retries_errno(r, err))
+                break;
+            /* an extra probe failed: its own schedule goes on */
+            hu_drain_errqueue(fd, NULL);
         }
     }
 }
@@ -272,12 +328,32 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     }
     const hu_policy *p = hu_policy_get();
     int64_t t0 = hu_now_ms();
+    /* the one read of shared memory a healthy connect pays: is any target
+     * failing at all? */
+    struct hu_shm *m = hu_herd_get();
+    int skip = 0;
+    if (HU_UNLIKELY(m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED)) && sa &&
+        len >= sizeof(struct sockaddr_in) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        hu_guard++;
+        skip = hu_herd_should_wait(sa, &err);
+        hu_guard--;
+        if (skip)
+            goto retry;
+    }
     if (HU_UNLIKELY(p->any_timeout) && sa && len >= sizeof(struct sockaddr_in) &&
-        (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+        (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        if (m)
+            hu_herd_first(sa, t0);
         goto slow;
-    if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0))
+    }
+    if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0)) {
+        if (m)
+            hu_herd_first(sa, t0);
         return 0;
+    }
     err = errno;
+    if (m && err != EFAULT)
+        hu_herd_first(sa, t0);
     /* the kernel accepted sa, so reading it is safe from here on */
     if (HU_LIKELY(err != EINPROGRESS && !errno_in(p->any_errno, err)) ||
         (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
@@ -287,7 +363,7 @@ slow:
     err = 0;
 retry:
     hu_guard++;
-    int rc = connect_retry(fd, sa, len, err, t0);
+    int rc = connect_retry(fd, sa, len, err, t0, skip);
     hu_guard--;
     errno = rc ? rc : entry_errno;
     return rc ? -1 : 0;

@@ -48,6 +48,11 @@ typedef struct hu_rule {
     double multiplier;
     enum hu_jitter jitter;
     int so_error_zero;        /* so_error=zero: 0 instead of EINPROGRESS */
+    /* Retry budget shared by the processes of one shared file (shared.h):
+     * over a 10 s window, retries may add budget_pct % of first tries plus
+     * budget_min per second.  budget_pct < 0: no budget (budget=off). */
+    int budget_pct;
+    unsigned budget_min;
     uint64_t retry_errno[HU_ERRNO_MAX / 64];
     uint32_t retry_eai;       /* bit n set: EAI code -n is retried */
 } hu_rule;

@@ -38,13 +38,17 @@ def check(rec, n):
             if not isinstance(rec.get(k), str):
                 fail(f"line {n}: config_error without {k}")
         return
-    if ev not in ("retry", "recovered", "gave_up"):
+    if ev not in ("retry", "recovered", "gave_up", "probe_wait"):
         fail(f"line {n}: unknown event {ev}")
     for k, t in CALL.items():
         if not isinstance(rec.get(k), t):
             fail(f"line {n}: field {k} missing or not {t.__name__}: {rec}")
-    if ev == "retry" and not isinstance(rec.get("delay_ms"), int):
-        fail(f"line {n}: retry without delay_ms")
+    if ev in ("retry", "probe_wait") and not isinstance(rec.get("delay_ms"), int):
+        fail(f"line {n}: {ev} without delay_ms")
+    if ev == "gave_up" and "reason" in rec and rec["reason"] not in ("attempts", "deadline", "budget", "error"):
+        fail(f"line {n}: unknown gave_up reason {rec['reason']}")
+    if "waited_ms" in rec and not (ev == "recovered" and isinstance(rec["waited_ms"], int) and rec["waited_ms"] > 0):
+        fail(f"line {n}: waited_ms must be a positive integer on recovered")
     if ev != "recovered":
         if not re.match(r"^E[A-Z0-9_]+$", rec.get("errno", "")):
             fail(f"line {n}: errno is not a symbolic name: {rec.get('errno')}")
