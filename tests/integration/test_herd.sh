@@ -91,6 +91,12 @@ gather herd
 hu_counts herd >/dev/null
 n_wait=$(grep -c '"event":"probe_wait"' "$HU_TMP/herd.log")
 hu_assert_gt "$n_wait" 0 "probe_wait records written"
+# hostup report counts them per target (folded ones too), not as other records
+rep=$("$HOSTUP" report --json "$HU_TMP/herd.log")
+pw=$(echo "$rep" | "$HU_PY" -c 'import json,sys; r=json.load(sys.stdin); print(sum(t.get("probe_waits", 0) for t in r["targets"]), r["other_records"])')
+folded=$("$HU_PY" -c 'import json,sys
+print(sum(1 + r.get("suppressed", 0) for r in map(json.loads, open(sys.argv[1])) if r.get("event") == "probe_wait"))' "$HU_TMP/herd.log")
+hu_assert_eq "$folded 0" "$pw" "hostup report: probe_waits per target (folded included), none as other records"
 waited=$(hu_field herd recovered waited_ms | grep -cv null)
 hu_assert_ge "$waited" 8 "recovered records of waiters carry waited_ms"
 hu_assert_eq 10 "$(hu_field herd recovered event | wc -l)" "one recovered record per client"
