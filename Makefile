@@ -34,12 +34,12 @@ endif
 # and the unit tests.
 CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
             shim/log.c shim/log_format.c shim/log_otel.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c \
-            shim/mounts.c shim/diag_volume.c
+            shim/mounts.c shim/diag_volume.c shim/shared.c
 # Library only: initialisation and the wrapped calls.
-LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/lookup.c shim/fdtable.c shim/conn.c \
+LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/lookup.c shim/fdtable.c shim/conn.c shim/herd.c \
             shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c \
             shim/volume.c shim/wrap_file.c shim/wrap_read.c shim/wrap_stdio.c
-CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c
+CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c shim/cli_status.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack

@@ -2,7 +2,8 @@
 # Instructions per call, this tree against an earlier commit, in one run:
 # builds REV in a throw-away git worktree, runs bench/callgrind_calls.sh in
 # both (the same machine, the same bench program), and writes
-# bench/results/calls_compare.md.  Usage: bench/compare_calls.sh REV [NOTE]
+# bench/results/calls_compare.md (or $COMPARE_OUT).
+# Usage: [COMPARE_OUT=bench/results/NAME.md] bench/compare_calls.sh REV [NOTE]
 set -eu
 cd "$(dirname "$0")/.."
 rev=${1:?usage: $0 REV [NOTE]}
@@ -14,7 +15,7 @@ git worktree add -q --detach "$base" "$rev"
 bash bench/callgrind_calls.sh >/dev/null
 rows() { sed -n 's/^| \(.*\) | \([0-9]*\) | \([0-9]*\) | \([-+][0-9]*\) | .*/\1|\2|\3|\4/p' "$1"; }
 startup() { sed -n 's/.*costs \([0-9]*\) instructions.*/\1/p' "$1"; }
-out=bench/results/calls_compare.md
+out=${COMPARE_OUT:-bench/results/calls_compare.md}
 {
 	echo "# Instructions per call: $(git rev-parse --short "$rev") against $(git rev-parse --short HEAD)"
 	echo

@@ -29,6 +29,9 @@
  *       app3    three tries, sleeping 1 s x try number in between
  *       poll1s  a try every 1 s until the deadline (wait-for-it style)
  *     Each try of app3/poll1s uses a fresh socket, as such loops do.
+ *     p-once, p-app3, p-poll1s: the same, but N separate processes (forked
+ *     once at start-up, before START_NS) of one client each, as a fleet of
+ *     containers or workers would be: what hostup's shared state is for.
  *     Writes one line per client to stdout:
  *       "id ok start_ns end_ns tries errno tcp_state"
  *     tries counts only the client's own connect() calls.  A connect() that
@@ -56,6 +59,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -326,8 +330,49 @@ static const char *errname(int e)
     }
 }
 
+static int procs;
+
+static void print_client(const struct client *c)
+{
+    if (c->done)
+        printf("%d %d %lld %lld %d %s %d\n", c->id, c->ok, (long long)c->t0, (long long)c->t1,
+               c->tries, errname(c->err), c->false_ok);
+    else
+        printf("%d 0 %lld %lld %d stuck 0\n", c->id, (long long)c->t0, (long long)now_ns(), c->tries);
+}
+
+/* N processes of one client each; the parent collects nothing but their
+ * exit: each child prints its own line (one write, so lines stay whole). */
+static int client_procs(int n)
+{
+    pid_t *pids = calloc(n, sizeof *pids);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            struct client c = {.id = i};
+            alarm((unsigned)((deadline_ns - now_ns()) / 1000000000 + 6));
+            client(&c);
+            print_client(&c);
+            fflush(stdout);
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int st;
+        if (waitpid(pids[i], &st, 0) == pids[i] && WIFSIGNALED(st))   /* the alarm: stuck */
+            printf("%d 0 %lld %lld 0 stuck 0\n", i, (long long)start_ns, (long long)now_ns());
+    }
+    fflush(stdout);
+    return 0;
+}
+
 static int clients(const char *k, int n, const char *addr, int port, int64_t start, int deadline_s)
 {
+    if (!strncmp(k, "p-", 2)) {
+        procs = 1;
+        k += 2;
+    }
     if (!strcmp(k, "once"))
         kind = ONCE;
     else if (!strcmp(k, "app3"))
@@ -341,6 +386,8 @@ static int clients(const char *k, int n, const char *addr, int port, int64_t sta
         return 64;
     start_ns = start;
     deadline_ns = start + deadline_s * 1000000000LL;
+    if (procs)
+        return client_procs(n);
 
     struct client *cs = calloc(n, sizeof *cs);
     pthread_attr_t at;
@@ -358,14 +405,8 @@ static int clients(const char *k, int n, const char *addr, int port, int64_t sta
     pthread_mutex_lock(&mu);
     while (finished < n && pthread_cond_timedwait(&cv, &mu, &lim) != ETIMEDOUT)
         ;
-    for (int i = 0; i < n; i++) {
-        struct client *c = &cs[i];
-        if (c->done)
-            printf("%d %d %lld %lld %d %s %d\n", c->id, c->ok, (long long)c->t0, (long long)c->t1,
-                   c->tries, errname(c->err), c->false_ok);
-        else
-            printf("%d 0 %lld %lld %d stuck 0\n", c->id, (long long)c->t0, (long long)now_ns(), c->tries);
-    }
+    for (int i = 0; i < n; i++)
+        print_client(&cs[i]);
     fflush(stdout);
     _exit(0);   /* stuck threads are not joined */
 }
@@ -377,6 +418,6 @@ int main(int argc, char **argv)
     if (argc == 8 && !strcmp(argv[1], "client"))
         return clients(argv[2], atoi(argv[3]), argv[4], atoi(argv[5]), atoll(argv[6]), atoi(argv[7]));
     fprintf(stderr, "usage: herd serve IFNAME PORT0 NPORTS OUT\n"
-                    "       herd client once|app3|poll1s N ADDR PORT START_NS DEADLINE_S\n");
+                    "       herd client [p-]once|app3|poll1s N ADDR PORT START_NS DEADLINE_S\n");
     return 64;
 }

@@ -66,6 +66,21 @@ STRATS=(
 	"hu-equal-4s-a1000|once|yes|* attempts=1000 backoff=200ms..4s jitter=equal"
 	"hu-defaults|once|yes|"
 )
+# HERD_SET=shared: herd control across processes (issue 12).  N separate
+# processes per strategy (kind p-*), the built-in defaults with and without
+# the shared state file, against the article's loop and wait-for-it, also
+# as N processes.  hostup column: yes = preloaded with HOSTUP_SHARED=off
+# (every process, or in the thread strategies above every thread, retries
+# on its own, as before the shared state existed); shared = preloaded with a
+# shared file of the strategy's own.
+if [[ ${HERD_SET:-} == shared ]]; then
+	STRATS=(
+		"p-app-3-tries|p-app3|no|"
+		"p-poll-1s|p-poll1s|no|"
+		"p-hu-defaults-off|p-once|yes|"
+		"p-hu-defaults-shared|p-once|shared|"
+	)
+fi
 NS=${#STRATS[@]}
 
 now_ns() { echo "${EPOCHREALTIME/[.,]/}000"; }
@@ -101,8 +116,11 @@ run_cell() { # D N REP
 	start=$(($(now_ns) + 1500000000))
 	for ((i = 0; i < NS; i++)); do
 		IFS='|' read -r id kind pre pol <<<"${STRATS[i]}"
-		if [[ $pre == yes ]]; then
+		if [[ $pre == yes || $pre == shared ]]; then
+			local shared=off
+			[[ $pre == shared ]] && shared=$dir/$i.shm
 			ip netns exec "$NS_C" env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$pol" HOSTUP_LOG="$dir/$i.records" \
+				HOSTUP_SHARED="$shared" \
 				"$HERD" client "$kind" "$N" "$IP_S" $((PORT0 + i)) "$start" $DEADLINE_S \
 				>"$dir/$i.clients" 2>"$dir/$i.err" &
 		else

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Tables and plots for the recovery experiment (bench/herd.sh).
 
-    herd_report.py RAW_DIR OUT_DIR
+    herd_report.py RAW_DIR OUT_DIR [NAME]
+
+NAME is recovery (the default: recovery.md, herd_*.png) or shared (the
+HERD_SET=shared run of herd.sh: shared.md, shared_*.png), so both sets of
+results live side by side in OUT_DIR.
 
 Reads RAW_DIR/strategies.txt and RAW_DIR/D*_N*/{meta,syns.txt,*.clients};
 writes OUT_DIR/recovery.md, OUT_DIR/recovery_summary.tsv, the plot data
@@ -24,10 +28,14 @@ import subprocess
 import sys
 
 RAW, OUT = sys.argv[1], sys.argv[2]
+NAME = sys.argv[3] if len(sys.argv) > 3 else "recovery"
+PFX = "" if NAME == "recovery" else NAME + "_"      # data and plot file names
+PNG = "herd_" if NAME == "recovery" else NAME + "_"
 DATA = os.path.join(OUT, "data")
 os.makedirs(DATA, exist_ok=True)
 for old in glob.glob(os.path.join(DATA, "*.dat")):     # the previous run's
-    os.remove(old)
+    if os.path.basename(old).startswith("shared_") == (NAME == "shared"):
+        os.remove(old)
 
 
 def pct(xs, p):
@@ -42,14 +50,17 @@ for line in open(os.path.join(RAW, "strategies.txt")):
     if line.startswith("#") or not line.strip():
         continue
     sid, kind, pre, pol, port = line.rstrip("\n").split("|")
-    strats.append(dict(id=sid, kind=kind, hostup=pre == "yes", policy=pol, port=int(port)))
+    strats.append(dict(id=sid, kind=kind, hostup=pre in ("yes", "shared"), shared=pre == "shared",
+                       policy=pol, port=int(port)))
 
 
 def label(s):
+    procs = " (N processes)" if s["kind"].startswith("p-") else ""
     if not s["hostup"]:
         return {"once": "no retry", "app3": "app loop: 3 tries, sleep 1 s x try",
-                "poll1s": "poll every 1 s (wait-for-it)"}[s["kind"]]
-    return "hostup `%s`" % (s["policy"] or "(defaults)")
+                "poll1s": "poll every 1 s (wait-for-it)"}[s["kind"].replace("p-", "")] + procs
+    return "hostup `%s`%s%s" % (s["policy"] or "(defaults)",
+                                ", shared state" if s["shared"] else ", HOSTUP_SHARED=off", procs)
 
 
 def load_run(d):
@@ -74,6 +85,7 @@ def load_run(d):
         early = sum(1 for c in ok if int(c[3]) < up0)     # connected while down: must be 0
         sy = sorted(syns.get(s["port"], []))
         tries = len({(sp, sq) for _, sp, sq in sy})
+        down_syns = sum(1 for ns, _, _ in sy if ns < up0)
         bins, down_bins = {}, {}
         for ns, _, _ in sy:
             if ns >= up1:
@@ -86,6 +98,7 @@ def load_run(d):
         rows.append(dict(s=s, n=len(cl), ok=len(ok), early=early, false_ok=false_ok, accepted=len(acc),
                          accepted_early=sum(1 for t in acc if t < up0), ttc=ttc, tries=tries,
                          peak=max(bins.values(), default=0), down_peak=max(down_bins.values(), default=0),
+                         down_syns=down_syns,
                          raw=sy))
     return dict(D=D, N=N, up0=up0, up1=up1, drops=drops, rows=rows)
 
@@ -103,7 +116,7 @@ for (D, N), rr in sorted(runs.items()):
     for i, s in enumerate(strats):
         per = [r["rows"][i] for r in rr]
         row = dict(s=s, raw=per[0]["raw"], ttc=[t for p in per for t in p["ttc"]])
-        for k in ("n", "ok", "early", "false_ok", "accepted", "accepted_early", "tries"):
+        for k in ("n", "ok", "early", "false_ok", "accepted", "accepted_early", "tries", "down_syns"):
             row[k] = sum(p[k] for p in per)
         for k in ("peak", "down_peak"):
             row[k] = max(p[k] for p in per)
@@ -118,9 +131,15 @@ def f_ms(x):
 # ---- recovery.md ------------------------------------------------------------
 md = []
 w = md.append
-w("# Recovery when something fails")
-w("")
-w("Command: `bash bench/herd.sh` then `python3 bench/herd_report.py` (both run by `make bench`).")
+if NAME == "shared":
+    w("# Herd control across processes: shared state against per-process retries")
+    w("")
+    w("Command: `HERD_SET=shared bash bench/herd.sh` then `python3 bench/herd_report.py RAW bench/results shared`. "
+      "Every strategy runs as N separate processes of one client each (`herd client p-...`).")
+else:
+    w("# Recovery when something fails")
+    w("")
+    w("Command: `bash bench/herd.sh` then `python3 bench/herd_report.py` (both run by `make bench`).")
 w("")
 w("A service in one network namespace is down for D s while N clients in another try to "
   "connect; all clients start together 0.5 s after the service went down (so a fixed schedule "
@@ -153,8 +172,28 @@ w("- hostup defaults (`hu-defaults`): `attempts=40 backoff=200ms..2s multiplier=
   "other policies are spelled out in full. `attempts=1000` lifts the attempts bound so only the "
   "30 s deadline ends the retries.")
 w("")
-# before and after: the shipped defaults against the proposed ones, every cell
+# herd control: SYNs during the outage and recovery, shared state against off
 byid = {}
+for c in cells:
+    for r in c["rows"]:
+        byid[(c["D"], c["N"], r["s"]["id"])] = r
+if NAME == "shared":
+    w("- **SYNs during the outage**: SYNs the server saw before service-up (each a try), all clients together; "
+      "**vs off**: that count over the same count of hostup with `HOSTUP_SHARED=off` (target: at most 0.25 "
+      "at N = 200). **p99 after up**: target at most 500 ms.")
+    w("")
+    w("| D | N | strategy | ok | SYNs during the outage | vs off | ttc p50 | p99 | max | tries per client | peak SYNs/100ms after up |")
+    w("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in cells:
+        off = byid.get((c["D"], c["N"], "p-hu-defaults-off"))
+        for r in c["rows"]:
+            ratio = "%.2f" % (r["down_syns"] / off["down_syns"]) if off and off["down_syns"] else "-"
+            w("| %d | %d | %s | %d/%d | %d | %s | %s | %s | %s | %.1f | %d |" % (
+                c["D"], c["N"], r["s"]["id"], r["ok"], r["n"], r["down_syns"] / c["reps"], ratio,
+                f_ms(pct(r["ttc"], 50)), f_ms(pct(r["ttc"], 99)), f_ms(max(r["ttc"], default=None)),
+                r["tries"] / max(1, r["n"]), r["peak"]))
+    w("")
+# before and after: the shipped defaults against the proposed ones, every cell
 for c in cells:
     for r in c["rows"]:
         byid[(c["D"], c["N"], r["s"]["id"])] = r
@@ -196,7 +235,7 @@ for c in cells:
     w("")
 
 # one line per strategy and cell, for scripts and the README
-with open(os.path.join(OUT, "recovery_summary.tsv"), "w") as f:
+with open(os.path.join(OUT, NAME + "_summary.tsv"), "w") as f:
     f.write("D\tN\tstrategy\tok\tn\tfalse_success\tttc_median_ms\tttc_p99_ms\tttc_max_ms\ttries_per_client\tpeak_per_100ms\n")
     for c in cells:
         for r in c["rows"]:
@@ -217,7 +256,7 @@ for c in cells:
         continue
     D, N = c["D"], c["N"]
     lo, hi = -min(D, 5) * 10, 120      # 100 ms bins around up
-    dat = os.path.join(DATA, "attempts_D%d_N%d.dat" % (D, N))
+    dat = os.path.join(DATA, PFX + "attempts_D%d_N%d.dat" % (D, N))
     with open(dat, "w") as f:
         f.write("# SYNs per 100 ms; time in s since service-up (bin start); one column per strategy\n")
         f.write("# t " + " ".join(r["s"]["id"] for r in c["rows"]) + "\n")
@@ -233,7 +272,7 @@ for c in cells:
     n = len(c["rows"])
     cols = 3
     rws = math.ceil(n / cols)
-    png = "herd_attempts_D%d_N%d.png" % (D, N)
+    png = PNG + "attempts_D%d_N%d.png" % (D, N)
     ymax = max(max((h.get(k, 0) for k in range(lo, hi)), default=1) for h in counts)
     g = ['set terminal pngcairo size 1500,%d font "sans,9"' % (200 * rws + 60),
          'set output "%s"' % os.path.join(OUT, png),
@@ -257,30 +296,34 @@ pick_b = ["hu-full-1s-a1000", "hu-full-2s-a1000", "hu-full-4s-a1000", "hu-full-8
 extra = [s["id"] for s in strats if s["id"] not in pick_a + pick_b and s["kind"] == "once" and s["hostup"]
          and s["id"] not in ("hu-equal-8s", "hu-decorr-8s", "hu-none-8s")]
 pick_b += extra
+panels = (("jitters at 200ms..8s, and the app loops", pick_a),
+          ("caps with full jitter; jitters at 200ms..2s", pick_b))
+if NAME == "shared":
+    panels = (("every strategy, N processes", [s_["id"] for s_ in strats]),
+              ("hostup defaults: shared state and HOSTUP_SHARED=off", [s_["id"] for s_ in strats if s_["hostup"]]))
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
           "#bcbd22", "#17becf"]
 bigc = [c for c in cells if c["N"] == big]
-png = "herd_ttc_N%d.png" % big
+png = PNG + "ttc_N%d.png" % big
 g = ['set terminal pngcairo size 1400,%d font "sans,9"' % (330 * len(bigc) + 40),
      'set output "%s"' % os.path.join(OUT, png),
      'set multiplot layout %d,2 title "Share of %d clients connected vs time since service-up (failures never reach 1)" font "sans,12"' % (len(bigc), big),
      "set xrange [0:8]", "set yrange [0:1.02]", "set grid", "set key right bottom noenhanced",
      "set xlabel \"s since service-up\""]
 for c in bigc:
-    for title, pick in (("jitters at 200ms..8s, and the app loops", pick_a),
-                        ("caps with full jitter; jitters at 200ms..2s", pick_b)):
+    for title, pick in panels:
         parts = []
         for r in c["rows"]:
             if r["s"]["id"] not in pick:
                 continue
-            dat = os.path.join(DATA, "ttc_D%d_N%d_%s.dat" % (c["D"], c["N"], r["s"]["id"].replace("*", "x")))
+            dat = os.path.join(DATA, PFX + "ttc_D%d_N%d_%s.dat" % (c["D"], c["N"], r["s"]["id"].replace("*", "x")))
             with open(dat, "w") as f:
                 f.write("# s since up, share of all %d clients connected\n0 0\n" % r["n"])
                 for j, t in enumerate(sorted(r["ttc"])):
                     f.write("%.4f %.5f\n" % (t / 1000, (j + 1) / r["n"]))
                 f.write("60 %.5f\n" % (r["ok"] / r["n"]))
             k = len(parts)
-            style = ('lw 3 lc rgb "black"' if r["s"]["id"] == "hu-defaults" else
+            style = ('lw 3 lc rgb "black"' if r["s"]["id"] in ("hu-defaults", "p-hu-defaults-shared") else
                      'lw 2 lc rgb "%s" dt %d' % (COLORS[k % len(COLORS)], 1 + (k // len(COLORS))))
             parts.append('"%s" using 1:2 with steps %s title "%s"' % (dat, style, r["s"]["id"]))
         g.append('set title "service down %d s: %s"' % (c["D"], title))
@@ -290,7 +333,7 @@ gnuplot("\n".join(g) + "\n")
 plots.append((png, "time to connect after service-up, %d clients" % big))
 
 # speed against attempts: p99 time-to-connect vs tries per client, largest N
-png = "herd_tradeoff_N%d.png" % big
+png = PNG + "tradeoff_N%d.png" % big
 g = ['set terminal pngcairo size 1400,560 font "sans,9"', 'set output "%s"' % os.path.join(OUT, png),
      'set multiplot layout 1,%d title "%d clients: p99 time to connect after service-up vs connect tries per client (strategies with at least 90 %% of clients connected)" font "sans,12"' % (len(bigc), big),
      "set grid", "unset key", 'set xlabel "tries per client"', 'set ylabel "p99 time to connect (s)"',
@@ -298,7 +341,7 @@ g = ['set terminal pngcairo size 1400,560 font "sans,9"', 'set output "%s"' % os
      'set palette defined (0 "#2060c0", 0.5 "#e0a000", 1 "#d02020")',
      'set cblabel "herd: most SYNs in 100 ms after service-up / clients"']
 for c in bigc:
-    dat = os.path.join(DATA, "tradeoff_D%d_N%d.dat" % (c["D"], c["N"]))
+    dat = os.path.join(DATA, PFX + "tradeoff_D%d_N%d.dat" % (c["D"], c["N"]))
     with open(dat, "w") as f:
         f.write("# tries_per_client p99_s strategy herd(peak_per_100ms/N)\n")
         for r in c["rows"]:
@@ -318,5 +361,5 @@ for png, alt in plots:
     w("![%s](%s)" % (alt, png))
     w("")
 w("Plot data: `bench/results/data/`.")
-open(os.path.join(OUT, "recovery.md"), "w").write("\n".join(md) + "\n")
-print("\n".join(md[:0]) or "bench: wrote %s/recovery.md and %d plots" % (OUT, len(plots)), file=sys.stderr)
+open(os.path.join(OUT, NAME + ".md"), "w").write("\n".join(md) + "\n")
+print("bench: wrote %s/%s.md and %d plots" % (OUT, NAME, len(plots)), file=sys.stderr)

@@ -7,6 +7,7 @@
 #      bench/overhead.sh         wall time, memory, start-up -> overhead.md
 #   3. bench/herd.sh             recovery in netns           -> (raw data)
 #      bench/herd_report.py      tables and plots            -> recovery.md, *.png
+#      HERD_SET=shared herd.sh   herd control, N processes   -> shared.md, shared_*.png
 # As root (network namespaces).  About 12 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
@@ -24,5 +25,10 @@ bash bench/overhead.sh >/dev/null || { echo "bench: overhead.sh failed" >&2; exi
 step "3/3 recovery: outages of 2, 5 and 20 s, 1, 50 and 200 clients, $(grep -c '^	"' bench/herd.sh) strategies at once"
 bash bench/herd.sh || { echo "bench: herd.sh failed" >&2; exit 1; }
 python3 bench/herd_report.py "$B/bench/herd-raw" bench/results || { echo "bench: herd_report.py failed" >&2; exit 1; }
+step "3b/3 herd control: the same outages, N separate processes, shared state against HOSTUP_SHARED=off"
+HERD_SET=shared HERD_N="50 200" HERD_REPS=2 HERD_RAW="$B/bench/herd-shared-raw" bash bench/herd.sh ||
+	{ echo "bench: herd.sh (shared) failed" >&2; exit 1; }
+python3 bench/herd_report.py "$B/bench/herd-shared-raw" bench/results shared ||
+	{ echo "bench: herd_report.py (shared) failed" >&2; exit 1; }
 step "done; results:"
 ls -1 bench/results/*.md bench/results/*.png | sed 's/^/  /'

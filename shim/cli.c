@@ -48,6 +48,11 @@ static void usage(FILE *out)
           "                      a URL or a path, from here\n"
           "  report [--json] [FILE|-]\n"
           "                      summarise hostup records per target\n"
+          "  status [--json] [--watch [SECONDS]] [--file PATH]\n"
+          "                      targets in the shared state: ok, failing or probing,\n"
+          "                      the prober, waiting processes, tries, budget left\n"
+          "  metrics [--listen ADDR:PORT] [--textfile PATH] [--file PATH]\n"
+          "                      the same counters in the Prometheus text format\n"
           "  version             print the version\n"
           "\n"
           "Without --policy/--config the environment's HOSTUP_POLICY and HOSTUP_CONFIG\n"
@@ -312,6 +317,9 @@ static void print_errors(const hu_policy *p)
             fprintf(stderr, " (in \"%s\")", e->text);
         fputc('\n', stderr);
     }
+    if (p->nerrors_more)
+        fprintf(stderr, "... and %zu more errors (at most %d are shown)\n", p->nerrors_more,
+                HU_MAX_ERRORS);
 }
 
 static int cmd_check_config(int argc, char **argv)
@@ -325,7 +333,7 @@ static int cmd_check_config(int argc, char **argv)
         return EX_USAGE;
     }
     hu_policy *p = load(&o);
-    int bad = p->nerrors != 0;
+    int bad = p->nerrors != 0;     /* nerrors_more is never set without it */
     if (o.json) {
         json_t *errs = json_array();
         for (size_t k = 0; k < p->nerrors; k++) {
@@ -334,7 +342,8 @@ static int cmd_check_config(int argc, char **argv)
                                                   "rule", e->rule, "line", e->line, "column", e->column,
                                                   "text", e->text ? e->text : "", "reason", e->reason));
         }
-        json_t *out = json_pack("{s:b, s:i, s:o}", "ok", !bad, "rules", (int)p->nrules, "errors", errs);
+        json_t *out = json_pack("{s:b, s:i, s:o, s:i}", "ok", !bad, "rules", (int)p->nrules,
+                                "errors", errs, "more_errors", (int)p->nerrors_more);
         char *str = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(str ? str : "{}");
         free(str);
@@ -440,6 +449,10 @@ int main(int argc, char **argv)
         return cmd_doctor(argc, argv);
     if (strcmp(c, "report") == 0)
         return cmd_report(argc, argv);
+    if (strcmp(c, "status") == 0)
+        return cmd_status(argc, argv);
+    if (strcmp(c, "metrics") == 0)
+        return cmd_metrics(argc, argv);
     if (strcmp(c, "version") == 0 || strcmp(c, "--version") == 0) {
         printf("hostup %s\n", HOSTUP_VERSION);
         return 0;

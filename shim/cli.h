@@ -12,6 +12,8 @@
 
 int cmd_doctor(int argc, char **argv);   /* cli_doctor.c */
 int cmd_report(int argc, char **argv);   /* cli_report.c */
+int cmd_status(int argc, char **argv);   /* cli_status.c */
+int cmd_metrics(int argc, char **argv);  /* cli_status.c */
 
 /* libhostup.so next to this program, or HOSTUP_LIBRARY (cli.c). */
 int hu_cli_find_library(char *out, size_t len);

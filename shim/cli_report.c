@@ -53,6 +53,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "hostup/hostup.h"
 #include "log.h"
 #include "rawstat.h"
 
@@ -182,6 +183,7 @@ struct target {
     char *host, *addr, *path;     /* the fields the name was made of */
     long long port;               /* -1: none */
     u64 records, retries, recovered, gave_up, suppressed;
+    u64 probe_waits;              /* tries skipped for another process's probe, folded too */
     long long *ms;                /* elapsed_ms of recovered records */
     size_t n_ms, cap_ms;
     char first[TIME_LEN], last[TIME_LEN];
@@ -374,8 +376,9 @@ static void account(struct summary *S, json_t *rec)
         return;
     }
     int retry = ev && strcmp(ev, "retry") == 0, gave_up = ev && strcmp(ev, "gave_up") == 0,
-        recovered = ev && strcmp(ev, "recovered") == 0;
-    if (!retry && !gave_up && !recovered) {
+        recovered = ev && strcmp(ev, "recovered") == 0,
+        probe_wait = ev && strcmp(ev, HOSTUP_EV_PROBE_WAIT) == 0;
+    if (!retry && !gave_up && !recovered && !probe_wait) {
         S->other++;
         return;
     }
@@ -386,7 +389,10 @@ static void account(struct summary *S, json_t *rec)
 
     t->records++;
     t->suppressed = add_sat(t->suppressed, sup);
-    t->retries = add_sat(t->retries, sup + (u64)retry);    /* folded retries */
+    if (probe_wait)
+        t->probe_waits = add_sat(t->probe_waits, sup + 1);
+    else
+        t->retries = add_sat(t->retries, sup + (u64)retry);    /* folded retries */
     if (gave_up)
         t->gave_up++;
     if (recovered) {
@@ -629,6 +635,7 @@ static int print_json(struct summary *S, struct target **sorted)
         json_object_set_new(o, "recovered", jcount(t->recovered));
         json_object_set_new(o, "gave_up", jcount(t->gave_up));
         json_object_set_new(o, "suppressed", jcount(t->suppressed));
+        json_object_set_new(o, "probe_waits", jcount(t->probe_waits));
         json_object_set_new(o, "p50_ms", t->n_ms ? json_integer(percentile(t->ms, t->n_ms, 50)) : json_null());
         json_object_set_new(o, "p99_ms", t->n_ms ? json_integer(percentile(t->ms, t->n_ms, 99)) : json_null());
         struct cause *c = t->cause == NONE ? NULL : &S->c[t->cause];

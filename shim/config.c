@@ -7,12 +7,20 @@
  * forms share one validator and one set of error messages.  Keys named
  * "comment" or starting with "//" are ignored: JSON has no comments. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "policy_internal.h"
+#include "rawstat.h"
+
+#define FILE_IGNORED "file ignored; HOSTUP_POLICY and the defaults apply"
 
 static int is_comment_key(const char *k)
 {
@@ -111,10 +119,13 @@ static void add_root(hu_policy *p, json_t *root, const char *origin)
                             "expected {\"rules\": [ ... ]} or a JSON array of rules");
         return;
     }
-    size_t i;
+    size_t i, skipped = p->nrules_skipped;
     json_t *item;
-    json_array_foreach(rules, i, item)
-        add_rule(p, item, i, origin);
+    json_array_foreach(rules, i, item) {
+        if (hu_policy_rule_room(p))
+            add_rule(p, item, i, origin);
+    }
+    hu_policy_report_rule_cap(p, origin, skipped);
 }
 
 static void syntax_error(hu_policy *p, const char *origin, const json_error_t *err)
@@ -135,14 +146,96 @@ void hu_policy_add_json(hu_policy *p, const char *json, const char *origin)
     hu_policy_finish(p);
 }
 
+static const char *kind_of(mode_t m)
+{
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* The whole file, NUL-terminated, in *out; or one config_error and -1.
+ * Opened with O_NONBLOCK: a FIFO without a writer must not block every
+ * program at start-up; only a regular file of at most HU_MAX_INPUT bytes
+ * is read, so /dev/zero or a 50 MB file costs one fstat.  Raw system
+ * calls: the library's own open/read wrappers must not see them. */
+static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
+{
+    char reason[300];
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                          O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(reason, sizeof reason, "unable to open %s: %s", path, hu_errno_desc(errno));
+        hu_policy_add_limit_error(p, path, reason, FILE_IGNORED);
+        return -1;
+    }
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0;
+    if (hu_raw_fstat(fd, &st) != 0) {
+        snprintf(reason, sizeof reason, "unable to stat: %s", hu_errno_desc(errno));
+        goto refuse;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(reason, sizeof reason, "%s, not a regular file: not read", kind_of(st.st_mode));
+        goto refuse;
+    }
+    if (st.st_size > (off_t)HU_MAX_INPUT)
+        goto too_big;
+    buf = malloc(HU_MAX_INPUT + 2);
+    if (!buf) {
+        snprintf(reason, sizeof reason, "out of memory");
+        goto refuse;
+    }
+    for (;;) {     /* up to one byte past the limit: a file that grew is refused too */
+        ssize_t r = syscall(SYS_read, fd, buf + n, HU_MAX_INPUT + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(reason, sizeof reason, "read error: %s", hu_errno_desc(errno));
+            goto refuse;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > HU_MAX_INPUT)
+            goto too_big;
+    }
+    syscall(SYS_close, fd);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+too_big:
+    snprintf(reason, sizeof reason, "larger than 256 KiB (%lld bytes): not read",
+             (long long)(n > HU_MAX_INPUT ? (long long)n : (long long)st.st_size));
+refuse:
+    free(buf);
+    syscall(SYS_close, fd);
+    hu_policy_add_limit_error(p, path, reason, FILE_IGNORED);
+    return -1;
+}
+
 void hu_policy_add_json_file(hu_policy *p, const char *path)
 {
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        syntax_error(p, path, &err);
-    else
-        add_root(p, root, path);
-    json_decref(root);
+    char *buf;
+    size_t n;
+    if (read_config(p, path, &buf, &n) == 0) {
+        json_error_t err;
+        json_t *root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
+        free(buf);
+        if (!root)
+            syntax_error(p, path, &err);
+        else
+            add_root(p, root, path);
+        json_decref(root);
+    }
     hu_policy_finish(p);
 }

@@ -102,6 +102,7 @@ static void release(hu_conn *c)
     if (--c->refs > 0)
         return;
     drop_relook(c);
+    hu_herd_done(&c->herd, -1);
     int was = is_active(c);
     c->state = HU_CONN_DONE;
     c->pending_err = 0;
@@ -139,11 +140,20 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp)
 {
+    hu_conn_log_herd(event, sa, host, port, err, attempt, r, delay, elapsed, try_ms, icmp, -1, 0);
+}
+
+void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms)
+{
     if (!hu_log_enabled())
         return;
     hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
                    .err = err, .attempt = attempt, .attempts = r->attempts,
-                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1};
+                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1,
+                   .reason = reason >= 0 && reason < HU_GU_N ? hu_giveup_names[reason] : NULL,
+                   .waited_ms = waited_ms};
     if ((ev.suppressed = hu_log_admit(&ev)) < 0)
         return;     /* folded into a later record: no probes spent on it */
     if (err) {
@@ -191,10 +201,26 @@ void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *
                 (c)->port, err, (c)->attempt, (c)->rule, delay, (long)((now) - (c)->t0),       \
                 (long)((now) - (c)->try_start), icmp)
 
-static void reset_socket(int fd)
+void hu_sock_reset(int fd)
 {
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    int err = 0;
+    socklen_t l = sizeof err;
     hu_real.connect(fd, &unspec, sizeof unspec);
+    /* tcp_disconnect() sets ECONNRESET on a socket it takes out of
+     * SYN_SENT: nobody asked for that error, so it must not reach the
+     * program's next getsockopt(SO_ERROR) or poll */
+    hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
+}
+
+int hu_tcp_state(int fd)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (hu_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
+        return -1;
+    return ti.tcpi_state;
 }
 
 /* Leave epoll while waiting: a reset socket would report EPOLLHUP at every
@@ -222,56 +248,151 @@ static void rejoin_epoll(hu_conn *c, int fd)
     c->ep_removed = 0;
 }
 
-/* A try failed with err.  Schedule the next one (HU_HIDE) or hand the
- * failure to the program (HU_PASS, with err owed through SO_ERROR). */
-static enum hu_verdict failed(hu_conn *c, int fd, int err, int64_t now)
+#define LOG_HERD(c, ev, err, now, reason, waited)                                              \
+    hu_conn_log_herd(ev, (const struct sockaddr *)&(c)->addr, (c)->have_host ? (c)->host : NULL, \
+                     (c)->port, err, (c)->attempt, (c)->rule, -1, (long)((now) - (c)->t0),     \
+                     (long)((now) - (c)->try_start), NULL, reason, waited)
+
+/* A try failed with err, or (cut) hostup's own bound ended it first: then
+ * err is ETIMEDOUT for the retry decision; or (skipped) a try moment passed
+ * while another process probes.  Schedule the next try (HU_HIDE) or hand
+ * the failure to the program (HU_PASS, with the errno owed through
+ * SO_ERROR): the last errno the kernel itself gave, so a cut try never
+ * surfaces as a new kind of failure (README, "When the policy is spent"). */
+static enum hu_verdict failed_x(hu_conn *c, int fd, int err, int cut, int64_t now, int skipped)
 {
     hu_icmp icmp = {0};
     int was = is_active(c);
-    hu_drain_errqueue(fd, &icmp);
+    if (!skipped)
+        hu_drain_errqueue(fd, &icmp);
     const hu_rule *r = c->rule;
+    c->last_err = err;
+    if (!skipped) {
+        if (!c->herd_joined && hu_rule_retries_errno(r, err) && r->attempts > 1) {
+            hu_herd_join(&c->herd, (const struct sockaddr *)&c->addr, r);
+            c->herd_joined = 1;
+        }
+        hu_herd_result(&c->herd, err, c->attempt > 1, now, (long)(now - c->t0));
+    }
+    if (c->probing) {   /* the prober's extra try: its own schedule goes on */
+        c->probing = 0;
+        if (hu_rule_retries_errno(r, err)) {
+            hu_sock_reset(fd);
+            leave_epoll(c, fd);
+            c->state = HU_CONN_WAITING;
+            set_active(c, was);
+            return HU_HIDE;
+        }
+    }
     unsigned delay = 0;
+    if (!cut && !skipped) {
+        c->last_real = err;
+        c->last_soft = hu_tcp_state(fd) == TCP_SYN_SENT;
+    }
     int retry = hu_rule_retries_errno(r, err) && c->attempt < r->attempts;
+    int why = !hu_rule_retries_errno(r, err) ? HU_GU_ERROR : HU_GU_ATTEMPTS;
     if (retry) {
         delay = hu_backoff_next(r, &c->bo, hu_thread_rng());
-        if (r->deadline_ms && now + delay >= c->t0 + (int64_t)r->deadline_ms)
+        if (r->deadline_ms && now + delay >= c->t0 + (int64_t)r->deadline_ms) {
             retry = 0;
+            why = HU_GU_DEADLINE;
+        }
     }
     if (!retry) {
+        int shown = cut && c->last_real ? c->last_real : err;
         if (c->attempt > 1 || hu_rule_retries_errno(r, err))
-            LOG(c, HOSTUP_EV_GAVE_UP, err, -1, now, &icmp);
+            hu_conn_log_herd(HOSTUP_EV_GAVE_UP, (const struct sockaddr *)&c->addr,
+                             c->have_host ? c->host : NULL, c->port, shown, c->attempt, r, -1,
+                             (long)(now - c->t0), (long)(now - c->try_start), &icmp, why, 0);
+        if (skipped)
+            rejoin_epoll(c, fd);    /* the program must see the failure */
+        hu_herd_done(&c->herd, why);
         c->state = HU_CONN_DONE;
-        c->pending_err = err;
+        c->pending_err = shown;
         drop_relook(c);
         set_active(c, was);
         return HU_PASS;
     }
-    LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
-    /* the name may have moved to another address: ask again while we wait
-     * (one look-up at a time; the next try takes its answer if it is in) */
-    if (c->relook && now - c->relook_t >= hu_relookup_ms(r))
-        drop_relook(c);
-    if (c->have_host && !c->relook) {
-        c->relook = hu_names_relookup(c->host, (const struct sockaddr *)&c->addr);
-        c->relook_t = now;
+    if (skipped) {
+        LOG(c, HOSTUP_EV_PROBE_WAIT, err, delay, now, NULL);
+    } else {
+        LOG(c, HOSTUP_EV_RETRY, err, delay, now, &icmp);
+        hu_sock_reset(fd);
+        leave_epoll(c, fd);
+        /* the name may have moved to another address: ask again while we
+         * wait (one look-up at a time; the next try takes its answer if it
+         * is in; one out too long is asked anew) */
+        if (c->relook && now - c->relook_t >= hu_relookup_ms(r))
+            drop_relook(c);
+        if (c->have_host && !c->relook) {
+            c->relook = hu_names_relookup(c->host, (const struct sockaddr *)&c->addr);
+            c->relook_t = now;
+        }
     }
-    reset_socket(fd);
-    leave_epoll(c, fd);
     c->state = HU_CONN_WAITING;
     c->next_try = now + delay;
     set_active(c, was);
     return HU_HIDE;
 }
 
+static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
+{
+    return failed_x(c, fd, err, cut, now, 0);
+}
+
 static void succeeded(hu_conn *c, int fd, int64_t now)
 {
     int was = is_active(c);
     hu_drain_errqueue(fd, NULL);    /* stale ICMP entries keep POLLERR up */
+    hu_herd_result(&c->herd, 0, c->attempt > 1, now, (long)(now - c->t0));
     if (c->attempt > 1)
-        LOG(c, HOSTUP_EV_RECOVERED, 0, -1, now, NULL);
+        LOG_HERD(c, HOSTUP_EV_RECOVERED, 0, now, -1, c->herd.waited_ms);
     drop_relook(c);
+    hu_herd_done(&c->herd, -1);
     c->state = HU_CONN_DONE;
     set_active(c, was);
+}
+
+/* A connection waiting for its next try, with a shared file: may it try
+ * now (0), when should its wait end (> 0), or did it give up (-1, handed
+ * to the program)?  The program's wait is cut short every EVLOOP_STEP so
+ * that the prober's success is seen soon; its loop never blocks here. */
+#define EVLOOP_STEP_MS 50
+static int64_t herd_gate(hu_conn *c, int fd, int64_t now)
+{
+    int64_t wake;
+    if (!c->herd.slot || c->herd.go)
+        return now >= c->next_try ? 0 : c->next_try;
+    switch (hu_herd_decide(&c->herd, c->next_try, now, &wake)) {
+    case HU_HERD_GO:        /* the target answered: try soon, spread out */
+        c->herd.go = 1;
+        c->next_try = now + hu_herd_spread_ms(&c->herd);
+        return now >= c->next_try ? 0 : c->next_try;
+    case HU_HERD_SKIP:
+        c->attempt++;
+        if (failed_x(c, fd, c->last_err, 0, now, 1) == HU_PASS)
+            return -1;
+        return c->next_try < now + EVLOOP_STEP_MS ? c->next_try : now + EVLOOP_STEP_MS;
+    case HU_HERD_NOTYET:
+        return wake < now + EVLOOP_STEP_MS ? (wake > now ? wake : now + 1) : now + EVLOOP_STEP_MS;
+    case HU_HERD_PROBE:
+        c->probing = 1;
+        /* fall through */
+    case HU_HERD_TRY:
+        break;
+    }
+    if (!hu_herd_budget(c->rule, now)) {
+        int was = is_active(c);
+        LOG_HERD(c, HOSTUP_EV_GAVE_UP, c->last_err, now, HU_GU_BUDGET, 0);
+        rejoin_epoll(c, fd);
+        hu_herd_done(&c->herd, HU_GU_BUDGET);
+        c->state = HU_CONN_DONE;
+        c->pending_err = c->last_err;
+        c->probing = 0;
+        set_active(c, was);
+        return -1;
+    }
+    return 0;
 }
 
 enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
@@ -298,6 +419,7 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     c->rule = r;
     c->attempt = 1;
     c->t0 = c->try_start = t0;
+    c->herd.waiter = -1;
     hu_backoff_init(&c->bo);
     e->conn = c;
     if (err == 0) {
@@ -305,17 +427,13 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
         set_active(c, 0);
         return HU_PASS;
     }
-    return failed(c, fd, err, hu_now_ms());
-}
-
-static int tcp_state(int fd)
-{
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (hu_real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return -1;
-    return ti.tcpi_state;
+    /* the program's own connect failed at once and it gets that errno from
+     * connect() itself: nothing is owed later, unless a retry is due */
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
+        return HU_HIDE;
+    c->pending_err = 0;
+    set_active(c, 1);
+    return HU_PASS;
 }
 
 enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
@@ -323,7 +441,7 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
     if (c->state != HU_CONN_CONNECTING)
         return HU_PASS;
     int64_t now = hu_now_ms();
-    int st = tcp_state(fd), err = 0;
+    int st = hu_tcp_state(fd), err = 0;
     socklen_t l = sizeof err;
     switch (st) {
     case TCP_ESTABLISHED:
@@ -339,10 +457,10 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
             hu_drain_errqueue(fd, NULL);
             return HU_HIDE;
         }
-        return failed(c, fd, err, now);
+        return failed(c, fd, err, 0, now);
     case TCP_CLOSE:
         hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
-        return failed(c, fd, err ? err : ECONNABORTED, now);
+        return failed(c, fd, err ? err : ECONNABORTED, 0, now);
     default:
         succeeded(c, fd, now);  /* past the handshake (e.g. CLOSE_WAIT) */
         return HU_PASS;
@@ -364,14 +482,37 @@ static void readdress(hu_conn *c, int64_t now)
                             c->host, c->port, c->attempt, c->rule, (long)(now - c->t0));
     memcpy(&c->addr, &moved, sizeof moved);
     c->addrlen = mlen;
+    /* the shared prober was the old address's: join the new one's at the
+     * next failure */
+    hu_herd_done(&c->herd, -1);
+    c->herd_joined = 0;
+}
+
+/* When hostup's own bound ends the try in flight: the rule's timeout, and
+ * the deadline once some try has a real errno to hand over (before that
+ * the try runs to the kernel's verdict, so the program never gets an
+ * error the kernel did not give).  -1: none. */
+static int64_t try_bound(const hu_conn *c)
+{
+    const hu_rule *r = c->rule;
+    int64_t b = r->timeout_ms ? c->try_start + (int64_t)r->timeout_ms : -1;
+    if (r->deadline_ms && c->last_real) {
+        int64_t d = c->t0 + (int64_t)r->deadline_ms;
+        if (b < 0 || d < b)
+            b = d;
+    }
+    return b;
 }
 
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
 {
     if (c->state == HU_CONN_WAITING) {
-        if (now < c->next_try)
-            return c->next_try;
-        c->attempt++;
+        int64_t at = herd_gate(c, fd, now);
+        if (at != 0)
+            return at;
+        if (!c->probing)
+            c->attempt++;
+        c->herd.go = 0;
         c->try_start = now;
         if (c->relook)
             readdress(c, now);
@@ -382,26 +523,24 @@ int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
             succeeded(c, fd, now);
             return -1;
         }
-        if (err == EINPROGRESS) {
-            c->state = HU_CONN_CONNECTING;
-        } else {
-            c->state = HU_CONN_CONNECTING;
-            if (failed(c, fd, err, now) == HU_HIDE)
+        c->state = HU_CONN_CONNECTING;
+        if (err != EINPROGRESS) {
+            if (failed(c, fd, err, 0, now) == HU_HIDE)
                 return c->next_try;
+            c->sock_reset = 1;      /* failed at once: nothing pending in the kernel */
             return -1;
         }
     }
-    if (c->state == HU_CONN_CONNECTING && c->rule->timeout_ms) {
-        int64_t limit = c->try_start + c->rule->timeout_ms;
-        if (now >= limit) {
-            if (failed(c, fd, ETIMEDOUT, now) == HU_HIDE)
-                return c->next_try;
-            /* our own bound ran out while the SYN is still in flight: stop
-             * it, so the program sees the failure now, as ETIMEDOUT */
-            reset_socket(fd);
-            return -1;
-        }
-        return limit;
+    if (c->state == HU_CONN_CONNECTING) {
+        int64_t limit = try_bound(c);
+        if (limit < 0 || now < limit)
+            return limit;
+        if (failed(c, fd, ETIMEDOUT, 1, now) == HU_HIDE)
+            return c->next_try;
+        /* our own bound ran out while the SYN is still in flight: stop it,
+         * so the program hears the verdict now */
+        hu_sock_reset(fd);
+        c->sock_reset = 1;
     }
     return -1;
 }
@@ -431,17 +570,20 @@ int hu_conn_so_error(hu_conn *c, int fd)
     int err = 0;
     socklen_t l = sizeof err;
     if (hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || !err) {
-        if (!err && tcp_state(fd) == TCP_ESTABLISHED)
+        if (!err && hu_tcp_state(fd) == TCP_ESTABLISHED)
             succeeded(c, fd, hu_now_ms());
         return err;
     }
-    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
         return waiting_answer(c);
     c->pending_err = 0;             /* handed over right now */
     set_active(c, 1);
     return err;
 }
 
+/* The program calls connect() again on a tracked socket (Ruby, Perl's
+ * IO::Socket with a Timeout, hiredis: connect, wait, connect again to learn
+ * the outcome).  Answer as the kernel would have without us. */
 int hu_conn_reconnect(hu_conn *c, int fd)
 {
     int was = is_active(c);
@@ -450,9 +592,23 @@ int hu_conn_reconnect(hu_conn *c, int fd)
     if (c->state == HU_CONN_DONE) {
         if (!c->pending_err)
             return -1;
+        /* handed back on the first ICMP error, which is only a soft error:
+         * the SYN is still in flight, the kernel says EALREADY and keeps
+         * the error for SO_ERROR.  After a try we cut short and reset, the
+         * answer is the one the last real failure would have given. */
+        if (c->sock_reset ? c->last_soft : hu_tcp_state(fd) == TCP_SYN_SENT)
+            return EALREADY;
         int err = c->pending_err;
         c->pending_err = 0;
         set_active(c, was);
+        if (!c->sock_reset) {
+            /* the kernel's verdict came (TCP_CLOSE): its connect() returns
+             * that error, or ECONNABORTED when we already read it */
+            int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
+            int kerr = rc == 0 ? 0 : errno;
+            if (kerr != ECONNABORTED)
+                err = kerr;
+        }
         return err;
     }
     int rc = hu_real.connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
@@ -463,7 +619,7 @@ int hu_conn_reconnect(hu_conn *c, int fd)
     }
     if (err == EALREADY || err == EINPROGRESS)
         return err;
-    if (failed(c, fd, err, hu_now_ms()) == HU_HIDE)
+    if (failed(c, fd, err, 0, hu_now_ms()) == HU_HIDE)
         return EALREADY;
     c->pending_err = 0;
     set_active(c, 1);

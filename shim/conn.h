@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "hostup/backoff.h"
+#include "herd.h"
 #include "hostup/policy.h"
 #include "probe.h"
 
@@ -34,12 +35,20 @@ typedef struct hu_conn {
     int64_t t0, try_start, next_try;
     hu_backoff bo;
     int pending_err;        /* SO_ERROR owed to the program after we read it */
+    int last_real;          /* errno of the last try the kernel itself ended */
+    int last_soft;          /* ... seen while the SYN was still in flight */
+    int sock_reset;         /* handed back after we reset the socket: the
+                             * kernel holds nothing for the program */
     int ep_removed;         /* we took it out of epfd while WAITING */
     int epfd;
     uint32_t ep_events;
     uint64_t ep_data;
     struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
     int64_t relook_t;           /* when it started */
+    hu_herd herd;           /* the shared prober and budget (herd.h) */
+    int herd_joined;
+    int probing;            /* this try is the prober's extra one */
+    int last_err;           /* the last try's errno, owed if it gives up waiting */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
@@ -88,6 +97,18 @@ static inline unsigned hu_relookup_ms(const hu_rule *r)
 {
     return r->timeout_ms ? r->timeout_ms : HU_RELOOKUP_MS;
 }
+/* The same, with a gave_up's reason (enum hu_giveup) or a recovered
+ * connect's time spent waiting for another process's probe. */
+void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms);
 void hu_conn_atfork_child(void);
+
+/* Socket helpers shared with the blocking retry (wrap_connect.c). */
+/* connect(AF_UNSPEC): back to TCP_CLOSE, so the next connect() starts a
+ * fresh SYN; the ECONNRESET this leaves in SO_ERROR is cleared. */
+void hu_sock_reset(int fd);
+/* TCP_INFO's tcpi_state, or -1. */
+int hu_tcp_state(int fd);
 
 #endif

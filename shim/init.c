@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 
 #include "hostup/hostup.h"
 #include "fdtable.h"
+#include "herd.h"
 #include "hu.h"
 #include "log.h"
 #include "volume.h"
@@ -154,6 +156,7 @@ static void atfork_child(void)
     hu_vol_atfork_child();
     hu_retry_atfork_child();
     hu_lookup_atfork_child();
+    hu_herd_atfork_child();
 }
 
 /* HOSTUP_LOG_FORMAT, first: the other config errors come in that format */
@@ -163,7 +166,7 @@ static void set_log_format(void)
     hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
     if (hu_log_set_format(fmt) < 0) {
         hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
-                             (char *)"unknown log format: json or otel; records stay json"};
+                             (char *)"unknown log format: json or otel", "records are written as json"};
         hu_log_config_error(&e);
     }
 }
@@ -179,10 +182,13 @@ static void load_policy(void)
     unsigned win_ms;
     const char *why;
     if (win && *win) {
-        if (hu_parse_duration(win, &win_ms, &why) == 0)
+        if (strcmp(win, "0") == 0)     /* README: 0 turns folding off */
+            hu_log_set_window(0);
+        else if (hu_parse_duration(win, &win_ms, &why) == 0)
             hu_log_set_window(win_ms);
         else {
-            hu_policy_error e = {(char *)"HOSTUP_LOG_WINDOW", 0, 0, 0, (char *)win, (char *)why};
+            hu_policy_error e = {(char *)"HOSTUP_LOG_WINDOW", 0, 0, 0, (char *)win, (char *)why,
+                                 "the default window (1s) applies"};
             hu_log_config_error(&e);
         }
     }
@@ -192,8 +198,7 @@ static void load_policy(void)
     if (p && cfg && *cfg)
         hu_policy_add_json_file(p, cfg);
     if (p)
-        for (size_t i = 0; i < p->nerrors; i++)
-            hu_log_config_error(&p->errors[i]);
+        hu_log_config_errors(p);
     if (!p) {
         hu_rule_defaults(&fallback_policy.defaults);
         hu_policy_finish(&fallback_policy);

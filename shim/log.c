@@ -64,6 +64,8 @@ static uint64_t storm_key(const hu_event *ev)
         h = mix(h, ev->path, strlen(ev->path));
     h = mix(h, &ev->err, sizeof ev->err);
     h = mix(h, &ev->eai, sizeof ev->eai);
+    if (strcmp(ev->event, HOSTUP_EV_PROBE_WAIT) == 0)     /* folded apart from retries */
+        h = mix(h, ev->event, strlen(ev->event));
     return h ? h : 1;
 }
 
@@ -74,7 +76,7 @@ long hu_log_admit(const hu_event *ev)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    int retry = strcmp(ev->event, "retry") == 0;
+    int retry = strcmp(ev->event, "retry") == 0 || strcmp(ev->event, HOSTUP_EV_PROBE_WAIT) == 0;
     /* gave_up/recovered fold nothing themselves, but carry the count of
      * the retries folded under the same target and errno */
     hu_event probe = *ev;
@@ -132,8 +134,11 @@ void hu_log_configure(const char *spec, int secure)
 
 int hu_log_enabled(void) { return log_mode != LOG_OFF; }
 
-static int destination(void)
+/* The fd to write records to, or -1: with *err 0 when records are off,
+ * else the errno of the failed open. */
+static int destination(int *err)
 {
+    *err = 0;
     if (log_mode != LOG_FILE)
         return log_mode == LOG_OFF ? -1 : log_fd;
     pthread_mutex_lock(&open_lock);
@@ -147,7 +152,9 @@ static int destination(void)
     if (log_fd < 0) {   /* raw syscall: our own open wrappers must not see it */
         log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (log_fd >= 0 && hu_raw_fstat(log_fd, &st) == 0) {
+        if (log_fd < 0)
+            *err = errno;
+        else if (hu_raw_fstat(log_fd, &st) == 0) {
             log_dev = st.st_dev;
             log_ino = st.st_ino;
         }
@@ -155,6 +162,12 @@ static int destination(void)
     int fd = log_fd;
     pthread_mutex_unlock(&open_lock);
     return fd;
+}
+
+static void write_fd(int fd, const char *buf, size_t n, int *err)
+{
+    ssize_t w = syscall(SYS_write, fd, buf, n);
+    *err = w < 0 ? errno : 0;
 }
 
 void hu_format_time(char *buf, size_t len)
@@ -246,21 +259,59 @@ json_t *hu_record_new(const hu_event *ev)
         json_object_set_new(rec, "diagnosis", ev->diagnosis);
     if (ev->suppressed > 0)
         json_object_set_new(rec, "suppressed", json_integer(ev->suppressed));
+    if (ev->reason)
+        json_object_set_new(rec, "reason", json_string(ev->reason));
+    if (ev->waited_ms > 0)
+        json_object_set_new(rec, "waited_ms", json_integer(ev->waited_ms));
     return rec;
+}
+
+/* HOSTUP_LOG could not be opened or written (err): from now on records go
+ * to stderr, and the first thing there is one record saying so, naming the
+ * destination and the error.  No record is lost without a word. */
+static void fall_back(int err)
+{
+    char dest[300];
+    pthread_mutex_lock(&open_lock);
+    int first = log_mode == LOG_FILE || log_mode == LOG_FD;
+    if (first) {
+        if (log_mode == LOG_FILE)
+            snprintf(dest, sizeof dest, "%s", log_path);
+        else
+            snprintf(dest, sizeof dest, "fd:%d", log_fd);
+        if (log_mode == LOG_FILE && log_fd >= 0)
+            syscall(SYS_close, log_fd);    /* ours: destination() checked it */
+        log_mode = LOG_STDERR;
+        log_fd = 2;
+    }
+    pthread_mutex_unlock(&open_lock);
+    if (!first)
+        return;
+    json_t *rec = json_object();
+    if (!rec)
+        return;
+    hu_record_add_common(rec, HOSTUP_EV_LOG_ERROR);
+    set_str(rec, "destination", dest);
+    json_object_set_new(rec, "errno", json_string(hu_errno_name(err)));
+    json_object_set_new(rec, "error", json_string(hu_errno_desc(err)));
+    json_object_set_new(rec, "action", json_string("records go to stderr from here on"));
+    hu_log_emit(rec);
 }
 
 void hu_log_emit(json_t *rec)
 {
-    int saved = errno;
-    int fd = rec ? destination() : -1;
-    if (fd >= 0) {
-        size_t n;
-        char *line = hu_record_line(rec, &n);   /* log_format.c */
-        if (line) {
-            ssize_t w = syscall(SYS_write, fd, line, n);
-            (void)w;
-            free(line);
+    int saved = errno, err = 0;
+    int fd = rec ? destination(&err) : -1;
+    size_t n = 0;
+    char *line = fd >= 0 || err ? hu_record_line(rec, &n) : NULL;   /* log_format.c */
+    if (line) {
+        if (fd >= 0)
+            write_fd(fd, line, n, &err);
+        if (err && log_mode != LOG_STDERR) {
+            fall_back(err);
+            write_fd(2, line, n, &err);
         }
+        free(line);
     }
     json_decref(rec);
     errno = saved;
@@ -296,7 +347,7 @@ void hu_log_config_error(const hu_policy_error *e)
         json_object_set_new(rec, "line", json_integer(e->line));
     if (e->column)
         json_object_set_new(rec, "column", json_integer(e->column));
-    /* a huge bad rule (HOSTUP_POLICY can be 1 MiB) is quoted in part: the
+    /* a huge bad rule (HOSTUP_POLICY can be 256 KiB) is quoted in part: the
      * record stays one readable line */
     if (e->text && strlen(e->text) > 512) {
         char cut[512];
@@ -310,6 +361,29 @@ void hu_log_config_error(const hu_policy_error *e)
         set_str(rec, "text", e->text);
     }
     set_str(rec, "reason", e->reason);
-    json_object_set_new(rec, "action", json_string("rule ignored; the other rules and the defaults apply"));
+    json_object_set_new(rec, "action", json_string(e->action ? e->action
+                                       : "rule ignored; the other rules and the defaults apply"));
+    hu_log_emit(rec);
+}
+
+void hu_log_config_errors(const hu_policy *p)
+{
+    for (size_t i = 0; i < p->nerrors; i++)
+        hu_log_config_error(&p->errors[i]);
+    if (!p->nerrors_more)
+        return;
+    /* one record for the rest: garbage in HOSTUP_POLICY must not flood
+     * the log, yet the count says how bad it was */
+    json_t *rec = json_object();
+    if (!rec)
+        return;
+    hu_record_add_common(rec, HOSTUP_EV_CONFIG_ERROR);
+    set_str(rec, "source", p->more_source);
+    char reason[160];
+    snprintf(reason, sizeof reason, "%zu more errors not reported (at most %d are)",
+             p->nerrors_more, HU_MAX_ERRORS);
+    set_str(rec, "reason", reason);
+    json_object_set_new(rec, "omitted", json_integer((json_int_t)p->nerrors_more));
+    json_object_set_new(rec, "action", json_string("those rules ignored; `hostup check-config` counts them"));
     hu_log_emit(rec);
 }

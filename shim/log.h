@@ -22,6 +22,8 @@ typedef struct hu_event {
     json_t *diagnosis;              /* reference stolen; may be NULL */
     int backtrace;                  /* add the program's frames */
     long suppressed;                /* identical retries folded into this one */
+    const char *reason;             /* gave_up: attempts, deadline, budget, error */
+    long waited_ms;                 /* recovered: time spent waiting for a prober */
     /* file calls on network volumes (path != NULL); see volume.c */
     const char *path;
     int fd;                         /* -1: none */
@@ -31,7 +33,8 @@ typedef struct hu_event {
 
 /* Log-storm control.  Identical retry records (same op, target and errno)
  * within HOSTUP_LOG_WINDOW (default 1s; 0 turns it off) are folded into
- * the next record for that target, which carries "suppressed": N.
+ * the next record for that target, which carries "suppressed": N;
+ * probe_wait records fold the same way, among themselves.
  * gave_up and recovered records are never folded.  Returns -1 when the
  * record should be dropped, else the count to put in ev->suppressed.  Call
  * it before building a diagnosis, so dropped records cost no probes. */
@@ -49,6 +52,8 @@ void hu_record_add_common(json_t *rec, const char *event);
 void hu_log_emit(json_t *rec);
 void hu_log_event(const hu_event *ev);
 void hu_log_config_error(const hu_policy_error *e);
+/* Every kept error of p, then one summary record for those only counted. */
+void hu_log_config_errors(const hu_policy *p);
 /* RFC 3339 UTC with milliseconds into buf (>= 32 bytes). */
 void hu_format_time(char *buf, size_t len);
 

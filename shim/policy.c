@@ -40,6 +40,9 @@ void hu_rule_defaults(hu_rule *r)
     r->backoff_cap_ms = 2000;
     r->multiplier = 2.0;
     r->jitter = HU_JITTER_EQUAL;
+    /* Linkerd's and Finagle's retry budget: 20 % of requests plus 10/s */
+    r->budget_pct = 20;
+    r->budget_min = 10;
     hu_rule_default_retry_on(r);
 }
 
@@ -136,6 +139,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* "20%", "10/s": a whole number up to max, then exactly unit */
+static int parse_with_unit(const char *s, const char *unit, unsigned long max, unsigned long *out)
+{
+    size_t l = strlen(s), u = strlen(unit);
+    char num[16];
+    if (l <= u || l - u >= sizeof num || strcmp(s + l - u, unit) != 0)
+        return -1;
+    memcpy(num, s, l - u);
+    num[l - u] = '\0';
+    return parse_uint(num, max, out);
 }
 
 int hu_parse_cidr(const char *s, int *family, unsigned char addr[16],
@@ -398,8 +413,25 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
         }
     } else if (KEY("retry_on")) {
         return parse_retry_on(r, v, why);
+    } else if (KEY("budget")) {
+        unsigned long n;
+        if (strcmp(v, "off") == 0) {
+            r->budget_pct = -1;
+        } else if (parse_with_unit(v, "%", 1000, &n) == 0) {
+            r->budget_pct = (int)n;
+        } else {
+            *why = "budget must be N% (0 to 1000) or off";
+            return -1;
+        }
+    } else if (KEY("budget_min")) {
+        unsigned long n;
+        if (parse_with_unit(v, "/s", 100000, &n) < 0) {
+            *why = "budget_min must be N/s (0 to 100000)";
+            return -1;
+        }
+        r->budget_min = (unsigned)n;
     } else {
-        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, off)";
+        *why = "unknown option (attempts, timeout, deadline, backoff, multiplier, jitter, retry_on, so_error, budget, budget_min, off)";
         return -1;
     }
 #undef KEY
@@ -408,8 +440,8 @@ int hu_rule_apply_option(hu_rule *r, const char *tok, const char **why)
 
 /* ---- whole policies ----------------------------------------------------- */
 
-void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
-                         int column, const char *text, size_t textlen, const char *reason)
+static void push_error(hu_policy *p, const char *source, int rule, int line, int column,
+                       const char *text, size_t textlen, const char *reason, const char *action)
 {
     hu_policy_error *e = realloc(p->errors, (p->nerrors + 1) * sizeof *e);
     if (!e)
@@ -419,6 +451,7 @@ void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
     e->rule = rule;
     e->line = line;
     e->column = column;
+    e->action = action;
     e->source = strdup(source);
     e->text = strndup(text, textlen);
     e->reason = strdup(reason);
@@ -429,6 +462,44 @@ void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
         return;
     }
     p->nerrors++;
+}
+
+void hu_policy_add_error(hu_policy *p, const char *source, int rule, int line,
+                         int column, const char *text, size_t textlen, const char *reason)
+{
+    /* 100 KB of garbage must not become hundreds of records */
+    if (p->nerrors >= HU_MAX_ERRORS) {
+        if (!p->more_source)
+            p->more_source = strdup(source);
+        p->nerrors_more++;
+        return;
+    }
+    push_error(p, source, rule, line, column, text, textlen, reason, NULL);
+}
+
+void hu_policy_add_limit_error(hu_policy *p, const char *source, const char *reason,
+                               const char *action)
+{
+    push_error(p, source, 0, 0, 0, "", 0, reason, action);
+}
+
+int hu_policy_rule_room(hu_policy *p)
+{
+    if (p->nrules < HU_MAX_RULES)
+        return 1;
+    p->nrules_skipped++;
+    return 0;
+}
+
+void hu_policy_report_rule_cap(hu_policy *p, const char *source, size_t skipped_before)
+{
+    size_t n = p->nrules_skipped - skipped_before;
+    if (!n)
+        return;
+    char reason[200];
+    snprintf(reason, sizeof reason, "more than %d rules in all: %zu rule%s not read",
+             HU_MAX_RULES, n, n == 1 ? "" : "s");
+    hu_policy_add_limit_error(p, source, reason, "the first 10000 rules apply");
 }
 
 int hu_policy_push_rule(hu_policy *p, const hu_rule *r)
@@ -517,23 +588,28 @@ hu_policy *hu_policy_parse(const char *text)
     hu_policy *p = hu_policy_new();
     if (!p)
         return NULL;
-    if (text) {
-        size_t start = 0, n = strlen(text);
-        int number = 0;
-        for (size_t i = 0; i <= n; i++) {
-            if (i < n && text[i] != ';')
-                continue;
-            /* trim and skip empty rules, so "a; ; b;" is fine */
-            size_t a = start, b = i;
-            while (a < b && is_sep(text[a]))
-                a++;
-            while (b > a && is_sep(text[b - 1]))
-                b--;
-            if (b > a)
-                parse_rule(p, text + a, b - a, a, ++number);
-            start = i + 1;
-        }
+    size_t n = text ? strnlen(text, HU_MAX_INPUT + 1) : 0;
+    if (n > HU_MAX_INPUT) {
+        hu_policy_add_limit_error(p, "HOSTUP_POLICY", "longer than 256 KiB (262144 bytes)",
+                                  "HOSTUP_POLICY ignored; HOSTUP_CONFIG and the defaults apply");
+        n = 0;
     }
+    size_t start = 0;
+    int number = 0;
+    for (size_t i = 0; i < n + (n > 0); i++) {
+        if (i < n && text[i] != ';')
+            continue;
+        /* trim and skip empty rules, so "a; ; b;" is fine */
+        size_t a = start, b = i;
+        while (a < b && is_sep(text[a]))
+            a++;
+        while (b > a && is_sep(text[b - 1]))
+            b--;
+        if (b > a && hu_policy_rule_room(p))
+            parse_rule(p, text + a, b - a, a, ++number);
+        start = i + 1;
+    }
+    hu_policy_report_rule_cap(p, "HOSTUP_POLICY", 0);
     hu_policy_finish(p);
     return p;
 }
@@ -568,6 +644,7 @@ void hu_policy_free(hu_policy *p)
     }
     free(p->rules);
     free(p->errors);
+    free(p->more_source);
     free(p);
 }
 
@@ -692,9 +769,10 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
     }
     OUT("attempts=%u timeout=%s", r->attempts, r->timeout_ms ? dur(r->timeout_ms, d1, sizeof d1) : "none");
     OUT(" deadline=%s", r->deadline_ms ? dur(r->deadline_ms, d1, sizeof d1) : "none");
-    OUT(" backoff=%s..%s multiplier=%g jitter=%s so_error=%s retry_on=", dur(r->backoff_first_ms, d1, sizeof d1),
+    OUT(" backoff=%s..%s multiplier=%g jitter=%s so_error=%s", dur(r->backoff_first_ms, d1, sizeof d1),
         dur(r->backoff_cap_ms, d2, sizeof d2), r->multiplier, jitter_name(r->jitter),
         r->so_error_zero ? "zero" : "einprogress");
+    OUT(" retry_on=");
     const char *sep = "";
     for (int e = 1; e < HU_ERRNO_MAX; e++)
         if (get_bit64(r->retry_errno, e)) {
@@ -706,6 +784,11 @@ size_t hu_rule_describe(const hu_rule *r, char *buf, size_t len)
             OUT("%s%s", sep, hu_eai_name(-e));
             sep = "|";
         }
+    if (r->budget_pct < 0)
+        OUT(" budget=off");
+    else
+        OUT(" budget=%d%%", r->budget_pct);
+    OUT(" budget_min=%u/s", r->budget_min);
 #undef OUT
     return n;
 }

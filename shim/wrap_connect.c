@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "diagnosis.h"
 #include "fdtable.h"
+#include "herd.h"
 #include "hostup/hostup.h"
 #include "hu.h"
 #include "log.h"
@@ -24,16 +25,6 @@
 static int errno_in(const uint64_t *bits, int e)
 {
     return e > 0 && e < HU_ERRNO_MAX && ((bits[e / 64] >> (e % 64)) & 1);
-}
-
-static int tcp_state(int fd)
-{
-    struct tcp_info ti;
-    socklen_t l = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-        return -1;
-    return ti.tcpi_state;
 }
 
 static int is_tcp(int fd)
@@ -46,13 +37,6 @@ static int is_tcp(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
-}
-
-/* Back to TCP_CLOSE, so the next connect() starts a fresh SYN. */
-static void reset_socket(int fd)
-{
-    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    hu_real.connect(fd, &unspec, sizeof unspec);
 }
 
 static unsigned sndtimeo_ms(int fd)
@@ -74,8 +58,13 @@ static int interrupted(int fd, const struct sockaddr *sa, socklen_t len, int fla
     return EINTR;
 }
 
-/* One try.  Returns 0, or the errno of the failure (EINPROGRESS for a
- * program's non-blocking socket, EINTR when a signal must reach it). */
+/* try_once() ran out of its time limit before the kernel's verdict. */
+#define CUT (-1)
+
+/* One try.  Returns 0, the errno of the kernel's verdict, CUT when
+ * limit_ms ran out first (the SYN is still in flight: the caller resets
+ * or keeps it), EINPROGRESS for a program's non-blocking socket, or EINTR
+ * when a signal must reach the program.  limit_ms 0: no limit. */
 static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags, int64_t limit_ms)
 {
     if ((flags & O_NONBLOCK) || limit_ms <= 0) {
@@ -86,6 +75,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
     int err = hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
         int64_t end = hu_now_ms() + limit_ms;
+        err = 0;
         for (;;) {
             struct pollfd pfd = {fd, POLLOUT, 0};
             int64_t left = end - hu_now_ms();
@@ -99,7 +89,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 /* SO_ERROR 0 is not proof of a connection: the error may
                  * already be gone (reading the ICMP error queue clears it),
                  * so ask TCP itself */
-                int st = tcp_state(fd);
+                int st = hu_tcp_state(fd);
                 if (st == TCP_SYN_SENT)
                     continue;           /* still trying: a spurious wake-up */
                 if (st == TCP_CLOSE) {
@@ -110,8 +100,8 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 break;
             }
             if (n == 0) {
-                err = ETIMEDOUT;
-                break;
+                fcntl(fd, F_SETFL, flags);
+                return CUT;
             }
             if (errno == EINTR && hu_signal_wants_eintr()) {
                 fcntl(fd, F_SETFL, flags);
@@ -119,15 +109,46 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
             }
         }
         if (err)
-            reset_socket(fd);
+            hu_sock_reset(fd);
     }
     fcntl(fd, F_SETFL, flags);
     return err;
 }
 
+static void drop_lookup(hu_lookup **l)
+{
+    hu_lookup_drop(*l);
+    *l = NULL;
+}
+
+/* Before a try: the new look-up's answer, waited for until look_until (or
+ * the deadline).  When the name moved, the try goes to its new address
+ * (*ss, *len) and a readdressed record says so; returns 1 then. */
+static int readdress(hu_lookup **relook, int64_t look_until, int64_t end, const char *host,
+                     struct sockaddr_storage *ss, socklen_t *len, unsigned port, unsigned attempt,
+                     const hu_rule *r, int64_t t0)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)ss;
+    struct sockaddr_storage moved;
+    socklen_t mlen = 0;
+    int m = hu_names_moved(*relook, host, sa, end && look_until > end ? end : look_until, &moved, &mlen);
+    if (m >= 0)
+        *relook = NULL;     /* finished, and dropped by hu_names_moved */
+    if (m != 1)
+        return 0;
+    hu_conn_log_readdressed(sa, (const struct sockaddr *)&moved, host, port, attempt, r,
+                            (long)(hu_now_ms() - t0));
+    memcpy(ss, &moved, sizeof moved);
+    *len = mlen;
+    return 1;
+}
+
 /* The retry loop.  err is the errno of a first try that already ran, or 0
- * when the first try is still to be made (a rule with a timeout). */
-static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0)
+ * when the first try is still to be made (a rule with a timeout); with
+ * skip, no first try ran and err is the errno another process's probe
+ * last met. */
+static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0,
+                         int skip)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -154,6 +175,16 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     int64_t end = bound ? t0 + bound : 0;
     int64_t try_start = t0;
 
+    /* The target is failing and another process probes it: a blocking
+     * connect waits for that probe instead of sending its first SYN.  Any
+     * other socket (or a rule that would not retry) makes its first try. */
+    if (skip && ((flags & O_NONBLOCK) || r->off || r->attempts < 2 || !hu_rule_retries_errno(r, err))) {
+        skip = 0;
+        err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
+        if (!err)
+            return 0;
+    }
+
     if (flags & O_NONBLOCK) {
         /* an event loop's socket: never sleep here.  Track it; the program's
          * own poll/select/epoll calls drive the retries. */
@@ -170,88 +201,147 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         return err == EINPROGRESS || v == HU_HIDE ? EINPROGRESS : err;
     }
 
+    /* real: the errno of the last try the kernel itself ended.  A try that
+     * hostup's own bound cut short counts as ETIMEDOUT for the retry
+     * decision, but never reaches the program while a real errno is known
+     * (README, "When the policy is spent").  The deadline and SO_SNDTIMEO
+     * cut a try only then; before that only the rule's timeout does. */
+    int real = err, cut = 0;
     if (!err) {     /* first try, bounded by the rule's timeout */
         if (r->off || !r->timeout_ms)
             return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
         int64_t limit = r->timeout_ms;
-        if (end && end - t0 < limit)
-            limit = end - t0;
+        int by_snd = snd && snd < limit;
+        if (by_snd)
+            limit = snd;
         err = try_once(fd, sa, len, flags, limit);
+        if (err == CUT && by_snd)
+            return EINPROGRESS;     /* as the kernel's own connect past SO_SNDTIMEO: SYN in flight */
         if (!err || err == EINPROGRESS || err == EINTR)
             return err;
+        cut = err == CUT;
+        if (cut)
+            hu_sock_reset(fd);
+        err = cut ? ETIMEDOUT : err;
+        real = cut ? 0 : err;
     }
 
     hu_backoff bo;
     hu_backoff_init(&bo);
     unsigned attempt = 1;
-    hu_lookup *relook = NULL;   /* the host name looked up again (hosts that move) */
+    const char *host_or = have_host ? host : NULL;
+    /* skipped: the last try moment was skipped for another process's probe
+     * (the first one too, when the target was known to be failing) */
+    int skipped = skip;
+    hu_herd herd;
+    hu_herd_join(&herd, sa, r);
+    if (!skipped && hu_rule_retries_errno(r, err) && r->attempts > 1)
+        hu_herd_result(&herd, err, 0, hu_now_ms(), 0);
+    /* the host name looked up again (hosts that move), dropped on return */
+    hu_lookup *relook __attribute__((cleanup(drop_lookup))) = NULL;
     int64_t look_until = 0;     /* wait for it until then; after that ask anew */
     for (;;) {
         int64_t now = hu_now_ms();
         hu_icmp icmp = {0};
         hu_drain_errqueue(fd, &icmp);   /* stale entries would make POLLERR sticky */
+        int shown = cut && real ? real : err;
         if (!hu_rule_retries_errno(r, err)) {
             if (attempt > 1)
-                hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt,
-                            r, -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            break;
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_ERROR, 0);
+            hu_herd_done(&herd, attempt > 1 ? HU_GU_ERROR : -1);
+            return shown;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
-            hu_conn_log(HOSTUP_EV_GAVE_UP, sa, have_host ? host : NULL, port, err, attempt, r,
-                        -1, (long)(now - t0), (long)(now - try_start), &icmp);
-            break;
+            int why = attempt >= r->attempts ? HU_GU_ATTEMPTS : HU_GU_DEADLINE;
+            hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                             (long)(now - t0), (long)(now - try_start), &icmp, why, 0);
+            hu_herd_done(&herd, why);
+            return shown;
         }
-        hu_conn_log(HOSTUP_EV_RETRY, sa, have_host ? host : NULL, port, err, attempt, r,
-                    delay, (long)(now - t0), (long)(now - try_start), &icmp);
+        hu_conn_log(skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, sa, host_or, port, err, attempt,
+                    r, delay, (long)(now - t0), (long)(now - try_start), skipped ? NULL : &icmp);
 
+        /* until a try is made: its own moment, the prober's extra tries,
+         * or the moment the target answered another process */
+        int64_t sched = now + delay;
         /* the name may have moved: ask again during the wait, and wait for
          * the answer at most the rule's timeout (or HU_RELOOKUP_MS) from
          * now; one still out is kept until then, and then asked anew */
-        if (relook && now >= look_until) {
-            hu_lookup_drop(relook);     /* out too long: ask anew */
-            relook = NULL;
-        }
-        if (have_host && !relook) {
+        if (!skipped && relook && now >= look_until)
+            drop_lookup(&relook);
+        if (!skipped && have_host && !relook) {
             relook = hu_names_relookup(host, sa);
             look_until = now + hu_relookup_ms(r);
         }
-        if (hu_backoff_wait(delay, 1) == EINTR) {
-            err = interrupted(fd, sa, len, flags);
-            break;
-        }
-        attempt++;
-        if (relook) {
-            struct sockaddr_storage moved;
-            socklen_t mlen = 0;
-            int m = hu_names_moved(relook, host, sa, end && look_until > end ? end : look_until,
-                                   &moved, &mlen);
-            if (m >= 0)
-                relook = NULL;
-            if (m == 1) {
-                hu_conn_log_readdressed(sa, (const struct sockaddr *)&moved, host, port, attempt, r,
-                                        (long)(hu_now_ms() - t0));
-                memcpy(&ss, &moved, sizeof moved);
-                len = mlen;
+        skipped = 0;
+        for (;;) {
+            enum hu_herd_act act;
+            if (hu_herd_pause(&herd, sched, &act) == EINTR) {
+                hu_herd_done(&herd, -1);
+                return interrupted(fd, sa, len, flags);
             }
-        }
-        reset_socket(fd);
-        try_start = hu_now_ms();
-        int64_t limit = r->timeout_ms;
-        if (end && (!limit || end - try_start < limit))
-            limit = end - try_start > 0 ? end - try_start : 1;
-        err = try_once(fd, sa, len, flags, limit);
-        if (!err) {
+            if (act == HU_HERD_SKIP) {
+                skipped = 1;    /* the moment is spent, as if tried */
+                attempt++;
+                break;
+            }
+            if (act != HU_HERD_GO && !hu_herd_budget(r, hu_now_ms())) {
+                now = hu_now_ms();
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), NULL, HU_GU_BUDGET, 0);
+                hu_herd_done(&herd, HU_GU_BUDGET);
+                return shown;
+            }
+            hu_sock_reset(fd);
+            if (act != HU_HERD_PROBE)
+                attempt++;
+            if (relook && readdress(&relook, look_until, end, host, &ss, &len, port, attempt, r, t0)) {
+                hu_herd_done(&herd, -1);    /* the old address's prober is not ours */
+                hu_herd_join(&herd, sa, r);
+            }
+            try_start = hu_now_ms();
+            int64_t limit = r->timeout_ms;
+            int by_end = 0;
+            if (end && real && (!limit || end - try_start < limit)) {
+                limit = end - try_start > 0 ? end - try_start : 1;
+                by_end = 1;
+            }
+            err = try_once(fd, sa, len, flags, limit);
+            cut = err == CUT;
+            if (cut) {
+                hu_sock_reset(fd);
+                err = ETIMEDOUT;
+            } else if (err && err != EINPROGRESS && err != EINTR) {
+                real = err;
+            }
+            now = hu_now_ms();
+            hu_herd_result(&herd, err, 1, now, (long)(now - t0));
+            if (!err) {
+                hu_drain_errqueue(fd, NULL);
+                hu_conn_log_herd(HOSTUP_EV_RECOVERED, sa, host_or, port, 0, attempt, r, -1,
+                                 (long)(now - t0), 0, NULL, -1, herd.waited_ms);
+                hu_herd_done(&herd, -1);
+                return 0;
+            }
+            if (err == EINPROGRESS || err == EINTR) {
+                hu_herd_done(&herd, -1);
+                return err;
+            }
+            if (cut && by_end) {    /* the deadline came during this try: the last real errno */
+                hu_drain_errqueue(fd, &icmp);
+                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, real, attempt, r, -1,
+                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_DEADLINE, 0);
+                hu_herd_done(&herd, HU_GU_DEADLINE);
+                return real;
+            }
+            if (act != HU_HERD_PROBE || !hu_rule_retries_errno(r, err))
+                break;
+            /* an extra probe failed: its own schedule goes on */
             hu_drain_errqueue(fd, NULL);
-            hu_conn_log(HOSTUP_EV_RECOVERED, sa, have_host ? host : NULL, port, 0, attempt, r,
-                        -1, (long)(hu_now_ms() - t0), 0, NULL);
-            break;
         }
-        if (err == EINPROGRESS || err == EINTR)
-            break;
     }
-    hu_lookup_drop(relook);
-    return err;
 }
 
 __attribute__((visibility("default")))
@@ -282,12 +372,32 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     }
     const hu_policy *p = hu_policy_get();
     int64_t t0 = hu_now_ms();
+    /* the one read of shared memory a healthy connect pays: is any target
+     * failing at all? */
+    struct hu_shm *m = hu_herd_get();
+    int skip = 0;
+    if (HU_UNLIKELY(m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED)) && sa &&
+        len >= sizeof(struct sockaddr_in) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        hu_guard++;
+        skip = hu_herd_should_wait(sa, &err);
+        hu_guard--;
+        if (skip)
+            goto retry;
+    }
     if (HU_UNLIKELY(p->any_timeout) && sa && len >= sizeof(struct sockaddr_in) &&
-        (sa->sa_family == AF_INET || sa->sa_family == AF_INET6))
+        (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        if (m)
+            hu_herd_first(sa, t0);
         goto slow;
-    if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0))
+    }
+    if (HU_LIKELY(hu_real.connect(fd, sa, len) == 0)) {
+        if (m)
+            hu_herd_first(sa, t0);
         return 0;
+    }
     err = errno;
+    if (m && err != EFAULT)
+        hu_herd_first(sa, t0);
     /* the kernel accepted sa, so reading it is safe from here on */
     if (HU_LIKELY(err != EINPROGRESS && !errno_in(p->any_errno, err)) ||
         (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
@@ -297,7 +407,7 @@ slow:
     err = 0;
 retry:
     hu_guard++;
-    int rc = connect_retry(fd, sa, len, err, t0);
+    int rc = connect_retry(fd, sa, len, err, t0, skip);
     hu_guard--;
     errno = rc ? rc : entry_errno;
     return rc ? -1 : 0;

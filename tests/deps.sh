@@ -15,11 +15,15 @@ case "$mode" in
   # test_secure.sh: setcap (libcap2-bin); test_memcheck.sh: valgrind
   # test_oldglibc.sh: a Debian 11 root file system (debootstrap)
   # test_musl.sh: the musl build (make check runs make musl)
+  # test_clients.sh: wget, perl (IO::Socket::INET), openssl s_client, git
+  # (clone over git:// from git daemon), redis-server and redis-cli, ruby
+  # (Net::HTTP)
   # test_docker.sh: a private Docker engine (docker.io: dockerd, containerd,
   # runc), compose v1 (docker-compose), YAML checks of examples/ (python3-yaml)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
-               debootstrap "${musl[@]}" docker.io docker-compose python3-yaml) ;;
+               debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
+               docker.io docker-compose python3-yaml) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in

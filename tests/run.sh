@@ -63,7 +63,10 @@ for t in tests/integration/test_*.sh; do
   fi
   log=$(mktemp)
   start=$(date +%s)
-  timeout -k 10 600 bash "$t" >"$log" 2>&1; rc=$?
+  # a shared-state file per test (lib.sh's hu_net_setup narrows it further)
+  shared=$(mktemp -d /tmp/hostup-shared.XXXXXX)
+  HOSTUP_SHARED=$shared/hostup-shared timeout -k 10 600 bash "$t" >"$log" 2>&1; rc=$?
+  rm -rf "$shared"
   secs=$(( $(date +%s) - start ))
   case $rc in
     0)  passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;

@@ -18,5 +18,8 @@
 #define HOSTUP_EV_GAVE_UP      "gave_up"
 #define HOSTUP_EV_CONFIG_ERROR "config_error"
 #define HOSTUP_EV_READDRESSED  "readdressed"  /* the name moved: tries go to its new address */
+#define HOSTUP_EV_LOG_ERROR    "log_error"    /* HOSTUP_LOG failed: stderr from now on */
+/* a try skipped because another process probes the target (herd.h) */
+#define HOSTUP_EV_PROBE_WAIT   "probe_wait"
 
 #endif

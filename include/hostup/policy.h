@@ -15,6 +15,17 @@ enum hu_jitter { HU_JITTER_FULL, HU_JITTER_EQUAL, HU_JITTER_DECORRELATED, HU_JIT
 /* EAI_* codes are small negative numbers; -1..-31 fit the bitmap. */
 #define HU_EAI_MAX 32
 
+/* Bounds on what a policy may cost (README, "Limits of the input"):
+ * HOSTUP_POLICY and HOSTUP_CONFIG are each read up to HU_MAX_INPUT bytes
+ * (a larger one is refused whole), at most HU_MAX_RULES rules are kept in
+ * all, and at most HU_MAX_ERRORS errors are kept, the rest only counted.
+ * 256 KiB, not 1 MiB: jansson lexes 1 MiB of JSON in 30-45 ms here, and
+ * the largest accepted input must parse in under 20 ms
+ * (bench/results/parse.md). */
+#define HU_MAX_INPUT (1u << 18)
+#define HU_MAX_RULES 10000
+#define HU_MAX_ERRORS 10
+
 typedef struct hu_selector {
     enum hu_sel_kind kind;
     char *pattern;            /* host glob (lower case) or path prefix */
@@ -37,6 +48,11 @@ typedef struct hu_rule {
     double multiplier;
     enum hu_jitter jitter;
     int so_error_zero;        /* so_error=zero: 0 instead of EINPROGRESS */
+    /* Retry budget shared by the processes of one shared file (shared.h):
+     * over a 10 s window, retries may add budget_pct % of first tries plus
+     * budget_min per second.  budget_pct < 0: no budget (budget=off). */
+    int budget_pct;
+    unsigned budget_min;
     uint64_t retry_errno[HU_ERRNO_MAX / 64];
     uint32_t retry_eai;       /* bit n set: EAI code -n is retried */
 } hu_rule;
@@ -47,6 +63,7 @@ typedef struct hu_policy_error {
     int line, column;         /* 1-based; column within the whole text */
     char *text;               /* offending text */
     char *reason;
+    const char *action;       /* what was done (static); NULL: the rule is ignored */
 } hu_policy_error;
 
 typedef struct hu_policy {
@@ -54,7 +71,10 @@ typedef struct hu_policy {
     size_t nrules;
     hu_rule defaults;         /* applies when no rule matches */
     hu_policy_error *errors;
-    size_t nerrors;
+    size_t nerrors;           /* kept: at most HU_MAX_ERRORS, plus limit errors */
+    size_t nerrors_more;      /* further errors, counted only */
+    char *more_source;        /* the source of the first of those */
+    size_t nrules_skipped;    /* rules past HU_MAX_RULES, not read */
     uint64_t any_errno[HU_ERRNO_MAX / 64]; /* union over rules: fast reject */
     uint32_t any_eai;
     int any_timeout;          /* some rule bounds the first try */

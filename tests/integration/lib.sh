@@ -161,6 +161,9 @@ hu_net_setup() {
 	NS_C=hu-c-$$ NS_S=hu-s-$$ IF_C=hu-c0 IF_S=hu-s0
 	export NS_C NS_S IF_C IF_S
 	HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail "mktemp"
+	# shared state (herd control) of this test alone: tests running at the
+	# same time never see each other's failing targets
+	export HOSTUP_SHARED=$HU_TMP/hostup-shared
 	HU__MAIN=$BASHPID HU__CLEANED=0 HU__MADE_ETC_NETNS=0
 	[[ -d /etc/netns ]] || HU__MADE_ETC_NETNS=1
 	trap 'hu_cleanup' EXIT
@@ -214,14 +217,15 @@ hu__wait_line() { # FILE TEXT WHAT
 	hu_fail "$3 did not get ready (see $1)"
 }
 
-# Answers every connection with "$HU_HELLO\n" and closes.
-hu_serve_tcp() { # PORT
+# Answers every connection with "$HU_HELLO\n" and closes.  BACKLOG
+# (default 128): the listen queue, for tests that connect by the thousand.
+hu_serve_tcp() { # PORT [BACKLOG]
 	hu_s "$HU_PY" -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen(128)
+s.listen(int(sys.argv[3]))
 while True:
     c, _ = s.accept()
     try:
@@ -229,7 +233,7 @@ while True:
     except OSError:
         pass
     c.close()
-' "$1" "$HU_HELLO" >>"$HU_TMP/serve_tcp_$1.log" 2>&1 &
+' "$1" "$HU_HELLO" "${2:-128}" >>"$HU_TMP/serve_tcp_$1.log" 2>&1 &
 	hu__track $!
 	hu__wait_listen tcp "$1"
 }

@@ -28,6 +28,11 @@ def check(rec, n):
     if not TIME.match(rec["time"]):
         fail(f"line {n}: time is not RFC 3339 with ms: {rec['time']}")
     ev = rec["event"]
+    if ev == "log_error":   # HOSTUP_LOG failed; records go to stderr
+        for k in ("destination", "errno", "error"):
+            if not isinstance(rec.get(k), str):
+                fail(f"line {n}: log_error without {k}")
+        return
     if ev == "config_error":
         for k in ("source", "reason"):
             if not isinstance(rec.get(k), str):
@@ -39,15 +44,19 @@ def check(rec, n):
                 fail(f"line {n}: readdressed without {k}: {rec}")
         if rec["addr"] == rec["old_addr"] or rec.get("op") != "connect":
             fail(f"line {n}: readdressed to the same address, or not a connect: {rec}")
-    elif ev not in ("retry", "recovered", "gave_up"):
+    elif ev not in ("retry", "recovered", "gave_up", "probe_wait"):
         fail(f"line {n}: unknown event {ev}")
     for k, t in CALL.items():
         if not isinstance(rec.get(k), t):
             fail(f"line {n}: field {k} missing or not {t.__name__}: {rec}")
     if ev == "readdressed":
         return
-    if ev == "retry" and not isinstance(rec.get("delay_ms"), int):
-        fail(f"line {n}: retry without delay_ms")
+    if ev in ("retry", "probe_wait") and not isinstance(rec.get("delay_ms"), int):
+        fail(f"line {n}: {ev} without delay_ms")
+    if ev == "gave_up" and "reason" in rec and rec["reason"] not in ("attempts", "deadline", "budget", "error"):
+        fail(f"line {n}: unknown gave_up reason {rec['reason']}")
+    if "waited_ms" in rec and not (ev == "recovered" and isinstance(rec["waited_ms"], int) and rec["waited_ms"] > 0):
+        fail(f"line {n}: waited_ms must be a positive integer on recovered")
     if ev != "recovered":
         if not re.match(r"^E[A-Z0-9_]+$", rec.get("errno", "")):
             fail(f"line {n}: errno is not a symbolic name: {rec.get('errno')}")

@@ -22,7 +22,12 @@ libdir=/usr/lib/${multi:-x86_64-linux-gnu}
 
 NAME=hostup-test-$$.so
 HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -f "$libdir/$NAME"; rm -rf "$HU_TMP"' EXIT
+# the secure program uses the default shared file (HOSTUP_SHARED ignored):
+# removed afterwards if this test made it
+netns=$(stat -Lc %i /proc/self/ns/net)
+default_shm=/dev/shm/hostup-$(id -u nobody)-net$netns
+[[ -e $default_shm ]] && default_shm=
+trap 'rm -f "$libdir/$NAME"; rm -rf "$HU_TMP"; [[ -n $default_shm ]] && rm -f "$default_shm"' EXIT
 chmod 755 "$HU_TMP"
 install -m 4755 "$HU_LIB" "$libdir/$NAME" || hu_fail "install $libdir/$NAME"
 install -m 755 "$HU_TOOLS/hu_connect" "$HU_TMP/capprog"
@@ -37,7 +42,7 @@ pol="* attempts=2 backoff=10ms..10ms retry_on=+ECONNREFUSED"
 as_nobody() { # LOGFILE PROGRAM
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		env -i PATH=/usr/bin:/bin LD_PRELOAD="$NAME" HOSTUP_POLICY="$pol" \
-		HOSTUP_LOG="$1" HOSTUP_CONFIG="$HU_TMP/bad.json" "$2" 127.0.0.1 1
+		HOSTUP_LOG="$1" HOSTUP_CONFIG="$HU_TMP/bad.json" HOSTUP_SHARED="${1%.log}.shm" "$2" 127.0.0.1 1
 }
 
 # --- control: the same program without capabilities honours both
@@ -46,6 +51,8 @@ hu_assert_eq "error ECONNREFUSED" "$out" "plain program: libc's result"
 [[ -f $HU_TMP/spool/plain.log ]] || hu_fail "plain program: HOSTUP_LOG file not created"
 hu_assert_contains "$(cat "$HU_TMP/spool/plain.log")" '"event":"gave_up"' "plain program: records in the HOSTUP_LOG file"
 hu_assert_contains "$(cat "$HU_TMP/spool/plain.log")" '"event":"config_error"' "plain program: HOSTUP_CONFIG read"
+[[ -f $HU_TMP/spool/plain.shm ]] || hu_fail "plain program: HOSTUP_SHARED file not created"
+hu_ok "plain program: HOSTUP_SHARED file created"
 
 # --- secure: file capabilities make AT_SECURE
 [[ $(getcap "$HU_TMP/capprog") == *cap_net_raw* ]] || hu_fail "capability not set"
@@ -59,4 +66,6 @@ hu_assert_contains "$err" '"attempts":2' "secure program: HOSTUP_POLICY still ap
 hu_ok "secure program: HOSTUP_LOG path ignored (no file created)"
 [[ $err == *config_error* ]] && hu_fail "secure program read HOSTUP_CONFIG: $err"
 hu_ok "secure program: HOSTUP_CONFIG ignored (not read)"
+[[ -e $HU_TMP/spool/secure.shm ]] && hu_fail "secure program created the HOSTUP_SHARED file"
+hu_ok "secure program: HOSTUP_SHARED path ignored (no file created)"
 hu_done

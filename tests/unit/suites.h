@@ -12,6 +12,8 @@ Suite *record_suite(void);
 Suite *mounts_suite(void);
 Suite *env_suite(void);
 Suite *regress_suite(void);
+Suite *shared_suite(void);
 Suite *otel_suite(void);
+Suite *limits_suite(void);
 
 #endif

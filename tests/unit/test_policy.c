@@ -285,7 +285,7 @@ static const struct bad_case bad_cases[] = {
     {"db multiplier=0.5", 4, "'multiplier=0.5': multiplier must be a number from 1 to 100"},
     {"db jitter=weird", 4, "'jitter=weird': jitter must be full, equal, decorrelated or none"},
     {"db colour=red", 4, "'colour=red': unknown option (attempts, timeout, deadline, backoff, "
-                         "multiplier, jitter, retry_on, so_error, off)"},
+                         "multiplier, jitter, retry_on, so_error, budget, budget_min, off)"},
     {"db attempts", 4, "'attempts': expected key=value or 'off'"},
     {"db retry_on=EBOGUS", 4, "'retry_on=EBOGUS': unknown errno or EAI name"},
     {"db retry_on=+", 4, "'retry_on=+': expected NAME|NAME... (errno or EAI names)"},
@@ -361,7 +361,8 @@ START_TEST(describe_rule)
     size_t n = hu_rule_describe(&p->rules[0], buf, sizeof buf);
     const char *want = "attempts=20 timeout=2s deadline=90s backoff=100ms..5s "
                        "multiplier=1.5 jitter=equal so_error=einprogress "
-                       "retry_on=ENETUNREACH|ECONNREFUSED|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN";
+                       "retry_on=ENETUNREACH|ECONNREFUSED|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN "
+                       "budget=20% budget_min=10/s";
     ck_assert_str_eq(buf, want);
     ck_assert_uint_eq(n, strlen(want));
 
@@ -380,10 +381,54 @@ START_TEST(describe_defaults_and_off)
     hu_rule_defaults(&r);
     hu_rule_describe(&r, buf, sizeof buf);
     ck_assert_str_eq(buf, "attempts=40 timeout=none deadline=30s backoff=200ms..2s "
-                          "multiplier=2 jitter=equal so_error=einprogress retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN");
+                          "multiplier=2 jitter=equal so_error=einprogress retry_on=ENETUNREACH|EHOSTDOWN|EHOSTUNREACH|EAI_AGAIN"
+                          " budget=20% budget_min=10/s");
     r.off = 1;
     ck_assert_uint_eq(hu_rule_describe(&r, buf, sizeof buf), 3);
     ck_assert_str_eq(buf, "off");
+}
+END_TEST
+
+/* ---- retry budget options ------------------------------------------------ */
+
+START_TEST(budget_options)
+{
+    hu_rule d;
+    hu_rule_defaults(&d);
+    ck_assert_int_eq(d.budget_pct, 20);
+    ck_assert_uint_eq(d.budget_min, 10);
+    hu_policy *p = parse_clean("db budget=35% budget_min=3/s; api budget=off; * budget=0% budget_min=0/s", 3);
+    ck_assert_int_eq(p->rules[0].budget_pct, 35);
+    ck_assert_uint_eq(p->rules[0].budget_min, 3);
+    ck_assert_int_eq(p->rules[1].budget_pct, -1);
+    ck_assert_uint_eq(p->rules[1].budget_min, 10);
+    ck_assert_int_eq(p->rules[2].budget_pct, 0);
+    ck_assert_uint_eq(p->rules[2].budget_min, 0);
+    char buf[512];
+    hu_rule_describe(&p->rules[1], buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, " budget=off budget_min=10/s"));
+    hu_policy_free(p);
+    p = hu_policy_parse(NULL);
+    hu_policy_add_json(p, "{\"rules\": [{\"match\": \"*\", \"budget\": \"50%\", \"budget_min\": \"2/s\"}]}", "t.json");
+    ck_assert_uint_eq(p->nerrors, 0);
+    ck_assert_int_eq(p->rules[0].budget_pct, 50);
+    ck_assert_uint_eq(p->rules[0].budget_min, 2);
+    hu_policy_free(p);
+}
+END_TEST
+
+START_TEST(budget_bad)
+{
+    static const char *const bad[] = {"* budget=20", "* budget=%", "* budget=-1%", "* budget=1001%",
+                                      "* budget=20%%", "* budget=x%", "* budget_min=10", "* budget_min=/s",
+                                      "* budget_min=10/m", "* budget_min=-1/s", "* budget_min=100001/s",
+                                      "* budget=", "* budget_min="};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hu_policy *p = hu_policy_parse(bad[i]);
+        ck_assert_msg(p->nerrors == 1 && p->nrules == 0, "'%s' accepted", bad[i]);
+        ck_assert_ptr_nonnull(strstr(p->errors[0].reason, "budget"));
+        hu_policy_free(p);
+    }
 }
 END_TEST
 
@@ -588,6 +633,8 @@ Suite *policy_suite(void)
     tc = tcase_create("describe");
     tcase_add_test(tc, describe_rule);
     tcase_add_test(tc, describe_defaults_and_off);
+    tcase_add_test(tc, budget_options);
+    tcase_add_test(tc, budget_bad);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json");
