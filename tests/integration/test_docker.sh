@@ -102,7 +102,10 @@ for sc in $SCENARIOS; do
 	rec=$(sc_records "${sc}_with")
 	echo "records $sc: layers ${rec%% |*}; env.dns $(cut -d'|' -f2 <<<"$rec"); readdressed ${rec##*| }"
 	hu_assert_eq " docker-embedded " "$(cut -d'|' -f2 <<<"$rec")" "$sc: env.dns is docker-embedded in every diagnosis"
-	[[ ${rec%% |*} =~ ^(${expect_layer[$sc]})$ ]] || hu_fail "$sc: diagnosis layers '${rec%% |*}', expected ${expect_layer[$sc]}"
+	[[ -n ${rec%% |*} ]] || hu_fail "$sc: no diagnosis"
+	for layer in ${rec%% |*}; do
+		[[ $layer =~ ^(${expect_layer[$sc]})$ ]] || hu_fail "$sc: diagnosis layer '$layer', expected ${expect_layer[$sc]}"
+	done
 	hu_ok "$sc: diagnosis layer ${rec%% |*}"
 done
 # ... and without it the app fails, with the error the issue describes.
