@@ -72,6 +72,8 @@ for t in tests/integration/test_*.sh; do
     0)  passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;
     77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 '^skipped' "$log")" ;;
     *)  failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name (exit $rc, ${secs}s)"
+        # the failed assertion first: the log tails after it can push it out
+        grep -m3 '^FAIL:' "$log" | sed 's/^/    /'
         sed 's/^/    /' "$log" | tail -n 40 ;;
   esac
   rm -f "$log"

@@ -28,6 +28,16 @@ db_wait_listening() {
 	hu_fail "db did not listen"
 }
 
+# CONTAINER NAME: its `docker logs` in $HU_TMP/NAME.log, and docker's own
+# json-file log of it, as `hostup report` reads it on the host, in NAME.json.log
+keep_logs() {
+	local lp
+	hu_dk logs "$1" >"$HU_TMP/$2.log" 2>&1
+	lp=$(hu_dk inspect -f '{{.LogPath}}' "$1" 2>/dev/null)
+	[[ -n $lp && -f $lp ]] && cp "$lp" "$HU_TMP/$2.json.log"
+	return 0
+}
+
 APP_T0=0
 app_start() { # with|without ENV=VALUE...
 	local mode=$1 e args=()
@@ -42,7 +52,7 @@ app_start() { # with|without ENV=VALUE...
 app_finish() { # NAME: wait for the app (at most 120 s), keep its logs
 	APP_RC=$(timeout 120 "$HU_DOCKER" wait hu-app) || hu_fail "$1: the app did not end within 120 s"
 	APP_MS=$(((${EPOCHREALTIME/[.,]/} - APP_T0) / 1000))
-	hu_dk logs hu-app >"$HU_TMP/$1.log" 2>&1
+	keep_logs hu-app "$1"
 	[[ ${#LATER[@]} -gt 0 ]] && wait "${LATER[@]}" # the scenario's background steps
 	LATER=()
 	printf 'scenario %s: exit %s after %s ms\n' "$1" "$APP_RC" "$APP_MS"
@@ -113,7 +123,7 @@ sc_compose() {
 	HU_DOCKER_BRIDGES+=("br-$(hu_dk network inspect -f '{{.Id}}' hutest_default | cut -c1-12)")
 	APP_RC=$(timeout 120 "$HU_DOCKER" wait hutest_app_1) || hu_fail "compose: the app did not end within 120 s"
 	APP_MS=$(((${EPOCHREALTIME/[.,]/} - APP_T0) / 1000))
-	hu_dk logs hutest_app_1 >"$HU_TMP/$name.log" 2>&1
+	keep_logs hutest_app_1 "$name"
 	compose down -v >/dev/null 2>&1
 	printf 'scenario %s: exit %s after %s ms\n' "$name" "$APP_RC" "$APP_MS"
 }
