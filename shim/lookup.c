@@ -28,7 +28,7 @@
 #include "hu.h"
 
 #define HELPERS 64
-#define HELPER_STACK (1024 * 1024)
+#define HELPER_STACK ((size_t)1024 * 1024)
 
 struct hu_lookup {
     int refs;                   /* the caller's and the helper's */
