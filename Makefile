@@ -8,7 +8,7 @@ B       := build
 CC      ?= cc
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim -include shim/libc_compat.h
+CFLAGS  += $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -Iinclude -Ishim -include shim/sys/libc_compat.h
 LDLIBS_CHECK := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
 
 # Sanitizer builds: `make check SANITIZE=address,undefined` or SANITIZE=thread
@@ -30,16 +30,18 @@ export HU_BUILD := $(abspath $(B))
 export HU_SANITIZE := $(SANITIZE)
 endif
 
-# Core: policy, backoff, records, diagnosis; shared by the library, the CLI
-# and the unit tests.
-CORE_SRC := shim/policy.c shim/config.c shim/errnames.c shim/backoff.c \
-            shim/log.c shim/log_format.c shim/log_otel.c shim/diagnosis.c shim/probe.c shim/backtrace.c shim/environment.c \
-            shim/mounts.c shim/diag_volume.c shim/shared.c
-# Library only: initialisation and the wrapped calls.
-LIB_SRC  := shim/jansson_link.c shim/init.c shim/retry.c shim/names.c shim/lookup.c shim/fdtable.c shim/conn.c shim/herd.c \
-            shim/wrap_connect.c shim/wrap_resolve.c shim/wrap_poll.c shim/wrap_epoll.c shim/wrap_fd.c \
-            shim/volume.c shim/wrap_file.c shim/wrap_read.c shim/wrap_stdio.c
-CLI_SRC  := shim/cli.c shim/cli_doctor.c shim/cli_report.c shim/cli_status.c
+# The library's layers, each a folder of shim/ that calls only the ones
+# below it: sys (real calls) < core (policy, records, diagnosis) < engine
+# (connections, herd, volumes, the retry decision) < wrap (the exported
+# calls).  cli/ is the command, beside wrap, on top of core.
+# Core: shared by the library, the CLI and the unit tests.
+CORE_SRC := $(addprefix shim/core/,policy.c config.c errnames.c backoff.c log.c log_format.c \
+              log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
+# Library only: the engine and the wrapped calls.
+LIB_SRC  := shim/sys/jansson_link.c \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
+            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c doctor.c report.c status.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
@@ -50,20 +52,20 @@ TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tes
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
-HEADERS  := $(wildcard include/hostup/*.h shim/*.h)
+HEADERS  := $(wildcard include/hostup/*.h shim/*/*.h)
 
 # jansson is linked in statically and kept local, so ldd shows libc only.
 STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 
 # glibc baseline: what we ship must load on glibc 2.17 and later.
-# shim/libc_compat.h binds the calls newer glibc re-versioned to their old
+# shim/sys/libc_compat.h binds the calls newer glibc re-versioned to their old
 # versions; before 2.34 dlsym/dlopen/dladdr were in libdl and pthread_once
 # in libpthread, so the library names both (they are empty stubs on 2.34+).
-# The CLI's __libc_start_main goes the same way (shim/glibc_start.c).
+# The CLI's __libc_start_main goes the same way (shim/cli/glibc_start.c).
 # The musl build (make musl) sets these empty.
 GLIBC_MAX     := 2.17
 LIB_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
-CLI_START     := shim/glibc_start.c -Wl,--wrap=__libc_start_main
+CLI_START     := shim/cli/glibc_start.c -Wl,--wrap=__libc_start_main
 CLI_LDFLAGS   :=
 TOOL_FLAGS    :=
 # After each link of the library and the CLI: fail, naming the symbol, if a
@@ -73,7 +75,7 @@ define glibc_guard
 	  match($$0, /GLIBC_[0-9.]+|GLIBC_PRIVATE/) { v = substr($$0, RSTART + 6, RLENGTH - 6); \
 	    split(v, a, "."); split(max, m, "."); \
 	    if (v == "PRIVATE" || a[1] > m[1] || (a[1] == m[1] && a[2] > m[2])) { \
-	      printf "hostup: %s needs GLIBC_%s for %s; the baseline is GLIBC_%s (see shim/libc_compat.h)\n", f, v, $$NF, max; bad = 1 } } \
+	      printf "hostup: %s needs GLIBC_%s for %s; the baseline is GLIBC_%s (see shim/sys/libc_compat.h)\n", f, v, $$NF, max; bad = 1 } } \
 	  END { exit bad }' || { rm -f $@; exit 1; })
 endef
 
@@ -116,13 +118,13 @@ $(B)/libhostup-core.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/exports.map
+$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
-	  -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
+	  -Wl,--version-script=shim/wrap/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
-$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/glibc_start.c
+$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
 	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
@@ -232,7 +234,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*.c: cppcheck (tests/cppcheck.supp), clang-tidy
+# Static analysis of shim/*/*.c: cppcheck (tests/cppcheck.supp), clang-tidy
 # (.clang-tidy), and gcc and clang with the warnings below as errors.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
@@ -240,11 +242,11 @@ fuzz: $(FUZZ_BINS)
 LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion \
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
-	@for cc in gcc clang; do for f in shim/*.c; do \
+	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 \
 	  -D_GNU_SOURCE -Iinclude -Ishim --include=/usr/include/jansson.h \
-	  --suppressions-list=tests/cppcheck.supp shim/*.c
-	clang-tidy --quiet --warnings-as-errors='*' shim/*.c -- -std=gnu11 -Iinclude -Ishim -D_GNU_SOURCE
+	  --suppressions-list=tests/cppcheck.supp shim/*/*.c
+	clang-tidy --quiet --warnings-as-errors='*' shim/*/*.c -- -std=gnu11 -Iinclude -Ishim -D_GNU_SOURCE
 	@echo "lint: cppcheck and clang-tidy: clean"

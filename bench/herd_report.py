@@ -163,7 +163,7 @@ w("- **ICMP from user space.** While down, nftables drops the SYNs and `bench/he
   "try would last 1 s, which is not what a client sees from a real network.")
 w("- **false success** was a hostup defect this benchmark found in an earlier run (0-7 %% of "
   "retried clients): the blocking retry took `poll()` ready plus `SO_ERROR` 0 as connected while "
-  "the socket was in TCP_CLOSE. The retry now asks `TCP_INFO` (`shim/wrap_connect.c`); this "
+  "the socket was in TCP_CLOSE. The retry now asks `TCP_INFO` (`shim/wrap/connect.c`); this "
   "column shows it stays at 0.")
 w("- service-up is the instant the `nft flush` that re-opens the ports returned; times before "
   "it (within the ~20 ms the flush takes) count as 0.")

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "probe.h"
+#include "core/probe.h"
 
 int main(int argc, char **argv)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "policy_checks.h"
 
 static char json_path[64];

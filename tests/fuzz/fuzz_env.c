@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "environment.h"
+#include "core/environment.h"
 #include "fuzz_common.h"
-#include "probe.h"
+#include "core/probe.h"
 
 static char root[64];
 static const char *const files[] = {

@@ -15,7 +15,7 @@
 
 #include "fuzz_common.h"
 #include "hostup/hostup.h"
-#include "log.h"
+#include "core/log.h"
 
 enum { P_HOST, P_PATH, P_POINT, P_FSTYPE, P_SOURCE, P_OPTIONS, P_RULE, P_REASON, NPARTS };
 

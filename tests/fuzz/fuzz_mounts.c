@@ -1,4 +1,4 @@
-/* libFuzzer harness: the mountinfo parser (shim/mounts.c) and the lookups
+/* libFuzzer harness: the mountinfo parser (shim/core/mounts.c) and the lookups
  * made on its result.
  *
  * Input: mountinfo text, as /proc/self/mountinfo gives it.  The whole table
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "fuzz_common.h"
-#include "mounts.h"
+#include "core/mounts.h"
 
 static void check_mount(const hu_mounts *t, const hu_mount *m)
 {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Herd control across processes (shared state, shim/herd.c): one prober per
+# Herd control across processes (shared state, shim/engine/herd.c): one prober per
 # dead target, the others wait without sending SYNs; a prober killed with
 # SIGKILL mid-probe is replaced; a corrupt, foreign, loose or symlinked
 # shared file is refused with one record; 64 threads x 20 processes; the

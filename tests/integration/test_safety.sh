@@ -9,9 +9,9 @@ hu_need_tools hu_errno
 HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
 trap 'rm -rf "$HU_TMP"' EXIT
 
-# --- exported symbols: exactly the wrapped calls listed in shim/exports.map
+# --- exported symbols: exactly the wrapped calls listed in shim/wrap/exports.map
 syms=$(nm -D --defined-only "$HU_LIB" | awk '{print $3}' | sort | tr '\n' ' ')
-want=$(sed -n '/global:/,/local:/p' "$HU_ROOT/shim/exports.map" | grep -oE '^ *[A-Za-z_0-9]+;' |
+want=$(sed -n '/global:/,/local:/p' "$HU_ROOT/shim/wrap/exports.map" | grep -oE '^ *[A-Za-z_0-9]+;' |
 	tr -d ' ;' | sort | tr '\n' ' ')
 hu_assert_eq "$want" "$syms" "nm -D shows only the wrapped calls"
 hu_assert_contains "$syms" " connect " "connect is exported"

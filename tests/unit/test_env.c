@@ -14,7 +14,7 @@
 
 #include <check.h>
 
-#include "environment.h"
+#include "core/environment.h"
 #include "suites.h"
 
 /* The fixture directory: next to the test binary's build directory

@@ -16,7 +16,7 @@
 
 #include <check.h>
 
-#include "mounts.h"
+#include "core/mounts.h"
 #include "suites.h"
 
 static const char *const NFS4 =

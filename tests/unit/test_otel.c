@@ -14,7 +14,7 @@
 #include <check.h>
 
 #include "hostup/hostup.h"
-#include "log.h"
+#include "core/log.h"
 #include "suites.h"
 
 /* A full connect record: host, address, errno, rule, diagnosis, backtrace. */

@@ -16,8 +16,8 @@
 #include <check.h>
 
 #include "hostup/hostup.h"
-#include "diagnosis.h"
-#include "log.h"
+#include "core/diagnosis.h"
+#include "core/log.h"
 #include "suites.h"
 
 static const char *str(const json_t *o, const char *key)

@@ -7,7 +7,7 @@
 
 #include <check.h>
 
-#include "mounts.h"
+#include "core/mounts.h"
 #include "suites.h"
 
 /* fuzz_mounts: a mountinfo line that ends after the source (no super

@@ -1,4 +1,4 @@
-/* The shared state file (shim/shared.c): where it lives, what is refused,
+/* The shared state file (shim/core/shared.c): where it lives, what is refused,
  * and the budget window's arithmetic. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 
 #include <check.h>
 
-#include "shared.h"
+#include "core/shared.h"
 #include "suites.h"
 
 static char dir[64];

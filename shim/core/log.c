@@ -18,7 +18,7 @@
 
 #include "hostup/hostup.h"
 #include "log.h"
-#include "rawstat.h"
+#include "sys/rawstat.h"
 
 enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
 static int log_mode = LOG_STDERR;

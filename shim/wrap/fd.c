@@ -8,10 +8,10 @@
 #include <stdarg.h>
 #include <sys/socket.h>
 
-#include "conn.h"
-#include "fdtable.h"
-#include "hu.h"
-#include "volume.h"
+#include "engine/conn.h"
+#include "engine/fdtable.h"
+#include "engine/hu.h"
+#include "engine/volume.h"
 
 static inline int known(int fd)
 {

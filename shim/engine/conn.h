@@ -13,7 +13,7 @@
 #include "hostup/backoff.h"
 #include "herd.h"
 #include "hostup/policy.h"
-#include "probe.h"
+#include "core/probe.h"
 
 enum hu_conn_state {
     HU_CONN_CONNECTING,     /* a SYN is in flight */

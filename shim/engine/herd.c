@@ -20,8 +20,8 @@
 #include "herd.h"
 #include "hostup/hostup.h"
 #include "hu.h"
-#include "log.h"
-#include "rawstat.h"
+#include "core/log.h"
+#include "sys/rawstat.h"
 
 struct hu_shm *hu_shm_map;
 int hu_shm_tried;

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diagnosis.h"
+#include "core/diagnosis.h"
 #include "hostup/hostup.h"
-#include "hu.h"
-#include "log.h"
+#include "engine/hu.h"
+#include "core/log.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
 

@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
-#include "shared.h"
+#include "core/shared.h"
 
 struct sopts {
     const char *file, *listen, *textfile;

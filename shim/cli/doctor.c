@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "diagnosis.h"
-#include "environment.h"
+#include "core/diagnosis.h"
+#include "core/environment.h"
 #include "hostup/policy.h"
-#include "probe.h"
-#include "rawstat.h"
+#include "core/probe.h"
+#include "sys/rawstat.h"
 
 enum { PASS, FAIL, SKIP, INFO };
 static const char *const status_name[] = {"pass", "fail", "skip", "info"};

@@ -11,9 +11,9 @@
 #include <sys/epoll.h>
 #include <time.h>
 
-#include "conn.h"
-#include "fdtable.h"
-#include "hu.h"
+#include "engine/conn.h"
+#include "engine/fdtable.h"
+#include "engine/hu.h"
 
 __attribute__((visibility("default")))
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/select.h>
 
-#include "conn.h"
-#include "fdtable.h"
-#include "hu.h"
+#include "engine/conn.h"
+#include "engine/fdtable.h"
+#include "engine/hu.h"
 
 #define HIDE_STACK 64
 

@@ -20,11 +20,11 @@
 #include <poll.h>
 
 #include "conn.h"
-#include "diagnosis.h"
+#include "core/diagnosis.h"
 #include "fdtable.h"
 #include "hostup/hostup.h"
 #include "hu.h"
-#include "log.h"
+#include "core/log.h"
 
 int hu_conns_active;
 static hu_conn *active_head;

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 #include "hostup/policy.h"
-#include "shared.h"
+#include "core/shared.h"
 
 #define HU_HIDDEN_H __attribute__((visibility("hidden")))
 

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rawstat.h"
+#include "sys/rawstat.h"
 #include "shared.h"
 
 const char *const hu_giveup_names[HU_GU_N] = {"attempts", "deadline", "budget", "error"};

@@ -14,13 +14,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include "conn.h"
-#include "diagnosis.h"
-#include "fdtable.h"
-#include "herd.h"
+#include "engine/conn.h"
+#include "core/diagnosis.h"
+#include "engine/fdtable.h"
+#include "engine/herd.h"
 #include "hostup/hostup.h"
-#include "hu.h"
-#include "log.h"
+#include "engine/hu.h"
+#include "core/log.h"
 
 static int errno_in(const uint64_t *bits, int e)
 {

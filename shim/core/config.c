@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "policy_internal.h"
-#include "rawstat.h"
+#include "sys/rawstat.h"
 
 #define FILE_IGNORED "file ignored; HOSTUP_POLICY and the defaults apply"
 

@@ -16,7 +16,7 @@
 #include "fdtable.h"
 #include "herd.h"
 #include "hu.h"
-#include "log.h"
+#include "core/log.h"
 #include "volume.h"
 
 struct hu_real hu_real;

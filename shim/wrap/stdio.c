@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdtable.h"
-#include "hu.h"
-#include "volume.h"
+#include "engine/fdtable.h"
+#include "engine/hu.h"
+#include "engine/volume.h"
 
 /* <bits/stdio.h> turns some of these into macros when optimising */
 #undef fread_unlocked

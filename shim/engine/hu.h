@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "musl_compat.h"
+#include "sys/musl_compat.h"
 #include "hostup/backoff.h"
 #include "hostup/policy.h"
 

@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "rawstat.h"
+#include "sys/rawstat.h"
 
 int hu_cli_colour(FILE *f)
 {

@@ -31,9 +31,9 @@
 #include "fdtable.h"
 #include "hostup/hostup.h"
 #include "hu.h"
-#include "log.h"
-#include "mounts.h"
-#include "rawstat.h"
+#include "core/log.h"
+#include "core/mounts.h"
+#include "sys/rawstat.h"
 #include "volume.h"
 
 int hu_vol_gate = -1;

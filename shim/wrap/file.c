@@ -26,9 +26,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fdtable.h"
-#include "hu.h"
-#include "volume.h"
+#include "engine/fdtable.h"
+#include "engine/hu.h"
+#include "engine/volume.h"
 
 enum okind {
     O_OPEN, O_OPEN64, O___OPEN, O___OPEN64, O_OPENAT, O_OPENAT64, O_CREAT_, O_CREAT64_,

@@ -54,8 +54,8 @@
 
 #include "cli.h"
 #include "hostup/hostup.h"
-#include "log.h"
-#include "rawstat.h"
+#include "core/log.h"
+#include "sys/rawstat.h"
 
 #define EX_IOERR 74
 
