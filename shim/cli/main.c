@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "supervise/supervise.h"
 #include "sys/rawstat.h"
 
 int hu_cli_colour(FILE *f)
@@ -36,8 +37,11 @@ static void usage(FILE *out)
     fputs("usage: hostup COMMAND [ARGS]\n"
           "\n"
           "commands:\n"
-          "  run [--policy P] [--config FILE] [--log DEST] -- CMD [ARGS]\n"
-          "                      run CMD with libhostup.so preloaded\n"
+          "  run [--policy P] [--config FILE] [--log DEST] [--supervise|--preload-only]\n"
+          "      [--verbose] -- CMD [ARGS]\n"
+          "                      run CMD with libhostup.so preloaded, or, for static and\n"
+          "                      Go programs (all with --supervise), under the supervisor,\n"
+          "                      which retries their connects from outside (seccomp)\n"
           "  policy [--json] [--policy P] [--config FILE] TARGET\n"
           "                      show the rule that matches TARGET (host[:port],\n"
           "                      address[:port] or /path) and its effective values\n"
@@ -61,7 +65,11 @@ static void usage(FILE *out)
 
 /* --policy/--config/--log shared by the subcommands; returns the index of
  * the first other argument, or -1 after printing an error. */
-struct opts { const char *policy, *config, *log; int policy_set, config_set, json; };
+struct opts {
+    const char *policy, *config, *log;
+    int policy_set, config_set, json;
+    int supervise, preload_only, verbose;    /* run only */
+};
 
 static int parse_opts(int argc, char **argv, int i, struct opts *o)
 {
@@ -80,6 +88,11 @@ static int parse_opts(int argc, char **argv, int i, struct opts *o)
             slot = &o->log;
         else if (strcmp(a, "--json") == 0) {
             o->json = 1;
+            continue;
+        } else if (strcmp(a, "--supervise") == 0 || strcmp(a, "--preload-only") == 0 ||
+                   strcmp(a, "--verbose") == 0) {
+            int *flag = a[2] == 's' ? &o->supervise : a[2] == 'p' ? &o->preload_only : &o->verbose;
+            *flag = 1;
             continue;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
@@ -159,35 +172,6 @@ static void resolve_cmd(const char *cmd, char *path, size_t len)
     }
 }
 
-/* The ELF interpreter of path (its libc's loader) into interp: 1 if it has
- * one, 0 if it is a static ELF program, -1 if it is no 64-bit ELF file. */
-static int elf_interp(const char *path, char *interp, size_t len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-    Elf64_Ehdr eh;
-    interp[0] = '\0';
-    if (fd < 0)
-        return -1;
-    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-        eh.e_ident[EI_CLASS] == ELFCLASS64) {
-        rc = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
-                break;
-            if (ph.p_type != PT_INTERP)
-                continue;
-            size_t n = ph.p_filesz < len ? (size_t)ph.p_filesz : len - 1;
-            ssize_t r = pread(fd, interp, n, (off_t)ph.p_offset);
-            interp[r > 0 ? (size_t)r : 0] = '\0';
-            rc = 1;
-            break;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
 /* Warn about programs a preload cannot reach (static, setuid). */
 static void warn_unreachable(const char *cmd, const char *path)
 {
@@ -197,8 +181,9 @@ static void warn_unreachable(const char *cmd, const char *path)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
-    if (elf_interp(path, interp, sizeof interp) == 0)
-        fprintf(stderr, "hostup: warning: %s is statically linked (a Go binary?); LD_PRELOAD cannot reach it\n", cmd);
+    if (hu_sv_elf_interp(path, interp, sizeof interp) == 0)
+        fprintf(stderr, "hostup: warning: %s is statically linked; with --preload-only LD_PRELOAD "
+                        "cannot reach it\n", cmd);
 }
 
 /* A library built for another libc, or for a newer glibc than the image
@@ -215,8 +200,8 @@ int hu_cli_library_loads(const char *lib, const char *prog, char *why, size_t le
             t = trues[i];
     why[0] = '\0';
     char ti[256], pi[256];
-    if (t && prog && elf_interp(prog, pi, sizeof pi) >= 0 &&
-        (elf_interp(t, ti, sizeof ti) < 0 || strcmp(ti, pi) != 0))
+    if (t && prog && hu_sv_elf_interp(prog, pi, sizeof pi) >= 0 &&
+        (hu_sv_elf_interp(t, ti, sizeof ti) < 0 || strcmp(ti, pi) != 0))
         return 0;   /* another loader than the program's */
     int pfd[2];
     if (!t || pipe(pfd) < 0)
@@ -259,6 +244,35 @@ const char *hu_cli_library_hint(void)
 #endif
 }
 
+static void run_env(const struct opts *o)
+{
+    if (o->policy_set)
+        setenv(HOSTUP_ENV_POLICY, o->policy, 1);
+    if (o->config_set)
+        setenv(HOSTUP_ENV_CONFIG, o->config, 1);
+    if (o->log)
+        setenv(HOSTUP_ENV_LOG, o->log, 1);
+}
+
+/* The supervisor's way: static and Go programs, or all with --supervise.
+ * A setuid program is never supervised: NO_NEW_PRIVS would drop its
+ * privileges.  Returns -1 when the library's way applies instead. */
+static int run_supervised(const struct opts *o, char **argv, const char *path)
+{
+    enum hu_sv_kind kind = hu_sv_program_kind(path);
+    if (o->preload_only || (!o->supervise && kind != HU_SV_STATIC && kind != HU_SV_GO))
+        return -1;
+    struct hu_sv_opts so = {.supervise = 1, .verbose = o->verbose,
+                            .why = o->supervise ? "--supervise" : hu_sv_kind_name(kind)};
+    struct stat st;
+    if (path[0] && hu_raw_stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+        fprintf(stderr, "hostup: %s is setuid/setgid: not supervised, since the supervisor's "
+                        "NO_NEW_PRIVS would drop its privileges; it runs without hostup\n", argv[0]);
+        so.supervise = 0;
+    }
+    return hu_sv_run(argv, &so);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct opts o = {0};
@@ -269,14 +283,22 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "hostup: run needs a command: hostup run [--policy P] -- CMD [ARGS]\n");
         return EX_USAGE;
     }
+    if (o.supervise && o.preload_only) {
+        fprintf(stderr, "hostup: --supervise and --preload-only exclude each other\n");
+        return EX_USAGE;
+    }
+    char why[512], path[PATH_MAX];
+    resolve_cmd(argv[i], path, sizeof path);
+    run_env(&o);
+    int rc = run_supervised(&o, argv + i, path);
+    if (rc >= 0)
+        return rc;
     char lib[PATH_MAX];
     if (hu_cli_find_library(lib, sizeof lib) < 0) {
         fprintf(stderr, "hostup: cannot find libhostup.so next to this program "
                         "(expected ../lib/hostup/libhostup.so); set HOSTUP_LIBRARY\n");
         return EX_SOFTWARE;
     }
-    char why[512], path[PATH_MAX];
-    resolve_cmd(argv[i], path, sizeof path);
     if (hu_cli_library_loads(lib, path[0] ? path : NULL, why, sizeof why) < 0) {
         fprintf(stderr, "hostup: %s cannot be loaded in this system: %s\n"
                         "hostup: %s; not starting %s, which would fail before main()\n",
@@ -288,13 +310,14 @@ static int cmd_run(int argc, char **argv)
     if (asprintf(&preload, "%s%s%s", lib, old && *old ? " " : "", old ? old : "") < 0)
         return EX_SOFTWARE;
     setenv("LD_PRELOAD", preload, 1);
-    if (o.policy_set)
-        setenv(HOSTUP_ENV_POLICY, o.policy, 1);
-    if (o.config_set)
-        setenv(HOSTUP_ENV_CONFIG, o.config, 1);
-    if (o.log)
-        setenv(HOSTUP_ENV_LOG, o.log, 1);
     warn_unreachable(argv[i], path);
+    if (o.verbose)
+        fprintf(stderr, "hostup: %s: libhostup.so preloaded (%s)\n", argv[i],
+                hu_sv_kind_name(hu_sv_program_kind(path)));
+    if (getpid() == 1) {     /* a container's init: reap and forward signals */
+        struct hu_sv_opts so = {0};
+        return hu_sv_run(argv + i, &so);
+    }
     execvp(argv[i], argv + i);
     int e = errno;
     fprintf(stderr, "hostup: %s: %s\n", argv[i], strerror(e));
