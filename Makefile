@@ -52,7 +52,8 @@ TOOL_SO  := hu_early hu_stack
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
-            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%)
+            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -135,6 +136,13 @@ $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glib
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $(TOOL_FLAGS) -o $@ $<
+
+# hu_connect linked statically: the supervisor's static C client
+# (test_supervise.sh); no sanitizer, whose runtimes are shared objects
+$(B)/tools/hu_connect_static: tests/tools/hu_connect.c
+	@mkdir -p $(dir $@)
+	@# ld warns that a static getaddrinfo needs the NSS modules at run time: the tests use addresses
+	$(CC) -O2 -g -Wall -Wextra -static -o $@ $< 2>$@.ld || { cat $@.ld; exit 1; }
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
