@@ -42,20 +42,38 @@ void sv_continue(const struct sv *s, uint64_t id)
     send_resp(s, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
-int sv_take_fd(pid_t tid, int fd)
+static int open_pidfd(pid_t tid)
 {
     /* a thread's own pidfd (6.9); before that the process's, which shares
      * the fd table with all but CLONE_FILES-less threads */
     int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
     if (pidfd < 0 && errno == EINVAL)
         pidfd = (int)syscall(SYS_pidfd_open, sv_tgid(tid), 0);
-    if (pidfd < 0)
-        return -1;
-    int ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-    int e = errno;
-    close(pidfd);
-    errno = e;
-    return ours;
+    return pidfd;
+}
+
+/* The main loop's one-entry cache of the last thread's pidfd: a pidfd
+ * names one task for good, so a tid reused by another thread never
+ * reaches the old one's files (pidfd_getfd fails: ESRCH, opened anew). */
+static pid_t cached_tid;
+static int cached_pidfd = -1;
+
+int sv_take_fd(pid_t tid, int fd)
+{
+    for (int fresh = 0; fresh < 2; fresh++) {
+        if (tid != cached_tid || cached_pidfd < 0 || fresh) {
+            if (cached_pidfd >= 0)
+                close(cached_pidfd);
+            cached_tid = tid;
+            cached_pidfd = open_pidfd(tid);
+            if (cached_pidfd < 0)
+                return -1;
+        }
+        int ours = (int)syscall(SYS_pidfd_getfd, cached_pidfd, fd, 0);
+        if (ours >= 0 || errno != ESRCH)
+            return ours;
+    }
+    return -1;
 }
 
 int sv_install_fd(const struct sv *s, uint64_t id, int ours, int at, int cloexec)

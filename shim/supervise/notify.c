@@ -32,16 +32,17 @@ int sv_notify_init(struct sv *s)
     s->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif
                                                                       : sizeof(struct seccomp_notif);
     s->resp_size = sz.seccomp_notif_resp;
+    /* 6.6+: the trapped thread and we hand the CPU to each other, as a
+     * call and its return, rather than wake one another up elsewhere */
+    ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     return 0;
 }
 
+/* TCP and MPTCP sockets are always SOCK_STREAM: the protocol says all */
 static int is_tcp(int fd)
 {
-    int type = 0, proto = 0;
-    socklen_t l = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
-        return 0;
-    l = sizeof proto;
+    int proto = 0;
+    socklen_t l = sizeof proto;
     if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
@@ -80,12 +81,34 @@ static int prepare(struct sv *s, struct sv_hold *h)
     h->flags = fcntl(h->fd, F_GETFL);
     if (h->flags < 0)
         return 0;
-    if (!(h->flags & O_NONBLOCK)) {
-        h->sndtimeo_ms = sndtimeo_ms(h->fd);
-        if (fcntl(h->fd, F_SETFL, h->flags | O_NONBLOCK) < 0)
-            return 0;
-    }
+    if (!(h->flags & O_NONBLOCK) && fcntl(h->fd, F_SETFL, h->flags | O_NONBLOCK) < 0)
+        return 0;
     return 1;
+}
+
+/* Where a try stands once its socket polled ready: 0 connected, an
+ * errno, or EINPROGRESS (a spurious wake-up: SYN still in flight). */
+static int where(int fd)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_state == TCP_ESTABLISHED)
+        return 0;   /* the common case, in one call */
+    int err = 0;
+    l = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+        return EINPROGRESS;
+    if (err)
+        return err;
+    if (ti.tcpi_state == TCP_SYN_SENT)
+        return EINPROGRESS;
+    if (ti.tcpi_state == TCP_CLOSE) {   /* the error was read already: ICMP's */
+        hu_icmp icmp = {0};
+        hu_drain_errqueue(fd, &icmp);
+        return icmp.have && icmp.ee_errno ? icmp.ee_errno : ECONNABORTED;
+    }
+    return 0;
 }
 
 /* The first try.  Returns 0, an errno, or EINPROGRESS (SYN in flight). */
@@ -96,26 +119,14 @@ static int first_try(struct sv_hold *h)
     int err = errno;
     if (err != EINPROGRESS)
         return err;
-    /* loopback and near hosts answer within the call's own softirq: look
-     * once before paying for a thread */
     struct pollfd p = {h->fd, POLLOUT, 0};
-    if (poll(&p, 1, 0) != 1)
-        return EINPROGRESS;
-    socklen_t l = sizeof err;
-    if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-        return EINPROGRESS;
-    if (err == 0) {
-        struct tcp_info ti;
-        l = sizeof ti;
-        memset(&ti, 0, sizeof ti);
-        if (getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_state != TCP_ESTABLISHED)
-            return EINPROGRESS;
-    }
-    return err;
+    return poll(&p, 1, 0) == 1 ? where(h->fd) : EINPROGRESS;
 }
 
 static void hold(struct sv *s, struct sv_hold *h)
 {
+    if (!s->addfd && !(h->flags & O_NONBLOCK))
+        h->sndtimeo_ms = sndtimeo_ms(h->fd);    /* read only when it matters */
     pthread_attr_t a;
     pthread_t t;
     pthread_attr_init(&a);
@@ -128,6 +139,43 @@ static void hold(struct sv *s, struct sv_hold *h)
         sv_hold_finish(h, h->first == EINPROGRESS && !(h->flags & O_NONBLOCK) ? EINTR : h->first);
     }
     pthread_attr_destroy(&a);
+}
+
+/* The first try's outcome is known (or it is out of the main loop's
+ * hands): answer, or hold the connect on a thread. */
+static void settled(struct sv *s, struct sv_hold *h)
+{
+    if (h->first == EINPROGRESS || (h->first && hu_rule_retries_errno(h->r, h->first)))
+        hold(s, h);
+    else
+        sv_hold_finish(h, h->first);
+}
+
+int sv_inflight_fill(const struct sv *s, struct pollfd *p, int64_t now)
+{
+    int64_t soonest = -1;
+    for (unsigned i = 0; i < s->ninflight; i++) {
+        p[i].fd = s->inflight[i]->fd;
+        p[i].events = POLLOUT;
+        p[i].revents = 0;
+        int64_t left = s->inflight[i]->t0 + SV_HANDOFF_MS - now;
+        if (soonest < 0 || left < soonest)
+            soonest = left > 0 ? left : 0;
+    }
+    return (int)soonest;
+}
+
+void sv_inflight_events(struct sv *s, const struct pollfd *p, int64_t now)
+{
+    for (unsigned i = s->ninflight; i-- > 0;) {
+        struct sv_hold *h = s->inflight[i];
+        if (p[i].revents)
+            h->first = where(h->fd);
+        if (h->first == EINPROGRESS && now < h->t0 + SV_HANDOFF_MS)
+            continue;
+        s->inflight[i] = s->inflight[--s->ninflight];   /* p[] is not looked at again */
+        settled(s, h);
+    }
 }
 
 /* The address the program passes: read from its memory.  0: let it through. */
@@ -155,13 +203,22 @@ static void handle(struct sv *s, const struct seccomp_notif *n, struct sv_hold *
     h->tid = (pid_t)n->pid;
     h->pfd = (int)n->data.args[0];
     h->fd = -1;
-    if (n->data.nr != __NR_connect || !read_target(n, h) || !sv_id_valid(s, n->id))
+    if (n->data.nr != __NR_connect || !read_target(n, h))
         goto through;
     const struct sockaddr *sa = (const struct sockaddr *)&h->ss;
     h->r = hu_policy_match(s->policy, NULL, sa, h->port);
     if (h->r->off || h->r->attempts < 2 ||
         __atomic_load_n(&s->holding, __ATOMIC_RELAXED) >= SV_MAX_HELD || !prepare(s, h))
         goto through;
+    /* still trapped, so the thread never ended: the address read and the
+     * socket taken are its own, not those of a task that reused its id */
+    if (!sv_id_valid(s, n->id)) {
+        if (!s->addfd && !(h->flags & O_NONBLOCK))
+            fcntl(h->fd, F_SETFL, h->flags);
+        close(h->fd);
+        free(h);
+        return;
+    }
     h->t0 = hu_now_ms();
     struct hu_shm *m = hu_herd_get();
     if (m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED) &&
@@ -173,11 +230,11 @@ static void handle(struct sv *s, const struct seccomp_notif *n, struct sv_hold *
     if (m)
         hu_herd_first(sa, h->t0);
     h->first = first_try(h);
-    if (h->first == EINPROGRESS || (h->first && hu_rule_retries_errno(h->r, h->first))) {
-        hold(s, h);
+    if (h->first == EINPROGRESS && s->ninflight < SV_INFLIGHT) {
+        s->inflight[s->ninflight++] = h;    /* the main loop watches it */
         return;
     }
-    sv_hold_finish(h, h->first);
+    settled(s, h);
     return;
 through:
     if (h->fd >= 0)

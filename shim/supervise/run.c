@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "engine/herd.h"
+#include "engine/hu.h"
 #include "hostup/hostup.h"
 #include "supervise.h"
 #include "sv.h"
@@ -104,10 +105,14 @@ static int serve(struct sv *s, int sfd)
          * the rest.  Elsewhere orphans are ours to serve until they end. */
         if (reap(s, &code, &child_done) || (child_done && getpid() == 1))
             return code;
-        struct pollfd p[2] = {{sfd, POLLIN, 0}, {s->listener, POLLIN, 0}};
-        int n = poll(p, s->listener >= 0 ? 2 : 1, -1);
+        struct pollfd p[2 + SV_INFLIGHT] = {{sfd, POLLIN, 0}, {s->listener, POLLIN, 0}};
+        unsigned nf = s->listener >= 0 ? 2 : 1, nin = s->ninflight;
+        int timeout = sv_inflight_fill(s, p + nf, hu_now_ms());
+        int n = poll(p, nf + nin, timeout);
         if (n < 0)
             continue;
+        if (nin)
+            sv_inflight_events(s, p + nf, hu_now_ms());
         if (p[0].revents)
             on_signal(s, sfd);
         if (s->listener >= 0 && (p[1].revents & POLLIN))

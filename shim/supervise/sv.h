@@ -3,6 +3,7 @@
 #define HOSTUP_SV_H
 
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -16,9 +17,22 @@
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD 0x80   /* O_EXCL: pidfd_open of a thread (6.9) */
 #endif
+
+struct sv_hold;
+/* First tries in flight, watched by the main loop for up to SV_HANDOFF_MS
+ * before a thread takes over: near targets (loopback, the LAN) connect
+ * with no thread at all. */
+#define SV_INFLIGHT 64
+#define SV_HANDOFF_MS 100
 
 /* The supervisor's state, one per `hostup run`. */
 struct sv {
@@ -29,6 +43,8 @@ struct sv {
     int killable;               /* the filter has WAIT_KILLABLE_RECV */
     size_t notif_size, resp_size;
     unsigned holding;           /* held connects (threads) now */
+    struct sv_hold *inflight[SV_INFLIGHT];
+    unsigned ninflight;
 };
 
 /* ---- filter.c: the child's side ---- */
@@ -114,5 +130,10 @@ void sv_record_unsupervised(const char *prog, const char *why);
 /* A notification is waiting on the listener: handle it. */
 void sv_on_notification(struct sv *s);
 int sv_notify_init(struct sv *s);
+/* The main loop's part in first tries in flight: their pollfds from p
+ * (at most SV_INFLIGHT), and the poll timeout (-1: none); then what the
+ * poll said of them. */
+int sv_inflight_fill(const struct sv *s, struct pollfd *p, int64_t now);
+void sv_inflight_events(struct sv *s, const struct pollfd *p, int64_t now);
 
 #endif
