@@ -7,7 +7,8 @@
 # the ADDFD way (Docker's default seccomp profile refuses pidfd_getfd);
 # the mode line; signal forwarding, exit status and zombie reaping, also as
 # PID 1 of a pid namespace; a Go (supervised) and a python (preloaded)
-# process sharing one prober (SYN counter).
+# process sharing one prober (SYN counter); Go's resolver failing (SERVFAIL,
+# silence) says the same under hostup run as without.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
@@ -182,4 +183,22 @@ hu_assert_eq "$HU_HELLO" "$(cat "$HU_TMP/hg.out")" "Go (supervised) connected af
 hu_assert_eq "$HU_HELLO" "$(cat "$HU_TMP/hp.out")" "python (preloaded) connected after the outage"
 n=$(cat "$HU_TMP/hg.log" "$HU_TMP/hp.log" | grep -c '"event":"probe_wait"')
 hu_assert_gt "$n" 0 "one of them waited for the other's probe (probe_wait records)"
+
+# ---- DNS for Go: its resolver's failures show at read time, on a UDP
+# socket whose connect succeeded; the supervisor lets UDP through, so Go
+# says what it says without hostup (README, "Static and Go programs") ----
+same_dns() { # WHAT STUB_ARGS...
+	local what=$1 a b
+	shift
+	hu_dns_start "$@" --record db="$IP_S"
+	a=$(hu_c "$GOC" dns db 2>/dev/null)
+	hu_dns_stop
+	hu_dns_start "$@" --record db="$IP_S"
+	b=$(hu_c env HOSTUP_LOG=off "$HOSTUP" run -- "$GOC" dns db 2>/dev/null)
+	hu_dns_stop
+	a=$(echo "$a" | sed 's/:[0-9]*->/:PORT->/') b=$(echo "$b" | sed 's/:[0-9]*->/:PORT->/')
+	hu_assert_eq "$a" "$b" "Go resolver, $what: the same error under hostup run"
+}
+same_dns SERVFAIL --servfail-for 5
+same_dns "silent resolver" --drop-for 5
 hu_done
