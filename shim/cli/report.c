@@ -53,6 +53,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "common.h"
 #include "hostup/hostup.h"
 #include "core/log.h"
 #include "sys/rawstat.h"

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "common.h"
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
 #include "core/shared.h"

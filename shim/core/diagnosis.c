@@ -82,6 +82,17 @@ void hu_gather_connect(hu_facts *f)
     pthread_mutex_unlock(&cache_lock);
 }
 
+const unsigned char *hu_neigh_target(const hu_facts *f, unsigned char buf[16])
+{
+    if (f->route.has_gateway)
+        return f->route.gateway;
+    if (f->addr->sa_family == AF_INET)
+        memcpy(buf, &((const struct sockaddr_in *)f->addr)->sin_addr, 4);
+    else
+        memcpy(buf, &((const struct sockaddr_in6 *)f->addr)->sin6_addr, 16);
+    return buf;
+}
+
 static void probe_uncached(hu_facts *f)
 {
     if (hu_probe_route(f->addr, &f->route) == 0)
@@ -89,15 +100,7 @@ static void probe_uncached(hu_facts *f)
     if (!f->have_route || !f->route.found || f->route.no_route || f->route.type != RTN_UNICAST)
         return;
     unsigned char target[16];
-    const unsigned char *who = f->route.gateway;
-    if (!f->route.has_gateway) {
-        if (f->addr->sa_family == AF_INET)
-            memcpy(target, &((const struct sockaddr_in *)f->addr)->sin_addr, 4);
-        else
-            memcpy(target, &((const struct sockaddr_in6 *)f->addr)->sin6_addr, 16);
-        who = target;
-    }
-    f->neigh_state = hu_probe_neigh(f->addr->sa_family, who, f->route.oif);
+    f->neigh_state = hu_probe_neigh(f->addr->sa_family, hu_neigh_target(f, target), f->route.oif);
     f->have_neigh = 1;
 }
 
