@@ -235,7 +235,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: cppcheck (tests/cppcheck.supp), clang-tidy
+# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
+# 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
 # (.clang-tidy), and gcc and clang with the warnings below as errors.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
@@ -243,6 +244,7 @@ fuzz: $(FUZZ_BINS)
 LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion \
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
+	@bash tests/lint/sizes.sh
 	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done
