@@ -43,7 +43,7 @@ static void reset(int fd)
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
     int err = 0;
     socklen_t l = sizeof err;
-    connect(fd, &unspec, sizeof unspec);
+    (void)connect(fd, &unspec, sizeof unspec);
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
 }
 

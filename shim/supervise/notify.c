@@ -22,7 +22,7 @@
 #include "sv.h"
 
 #define SV_MAX_HELD 1024        /* beyond this, connects go through unheld */
-#define SV_STACK (256 * 1024)   /* diagnosis and records need some */
+#define SV_STACK ((size_t)256 * 1024)  /* diagnosis and records need some */
 
 int sv_notify_init(struct sv *s)
 {
