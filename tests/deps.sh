@@ -33,7 +33,7 @@ case "$mode" in
   # make bench: callgrind, the plots, a load generator and the real
   # programs it times (curl against nginx, python3, node under wrk)
   bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
-               python3 nodejs nginx) ;;
+               python3 nodejs nginx golang-go bc) ;;
   # make lint: the analysers and the second compiler
   lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
   musl)  want=("${build[@]}" "${musl[@]}") ;;
