@@ -108,9 +108,11 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl
+.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
 
-all: lib cli tools
+# The product only: the library and the command.  The test tools (some need
+# libfuse3-dev) build under `make tools`, which check and integration run.
+all: lib cli
 
 lib: $(B)/libhostup.so
 cli: $(B)/hostup
@@ -188,7 +190,7 @@ musl: deps-musl
 
 # The README's test command.
 check: deps-check
-	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
@@ -196,7 +198,7 @@ check: deps-check
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-integration: all
+integration: all tools
 	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
@@ -212,17 +214,36 @@ FRESH_TARGET ?= demo
 fresh: deps-fresh
 	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
+# What `make install` puts down, below $(DESTDIR)$(PREFIX); `make uninstall`
+# removes exactly these files, then the folders of hostup's own (lib/hostup,
+# include/hostup, share/hostup) once they are empty.  The man pages are
+# man/*.[157] (mandoc -T lint clean, see man/README).
+MAN_PAGES := man/hostup.1 man/hostup-policy.5 man/libhostup.7
+CONFIGS   := $(wildcard config/*)
+INSTALLED := lib/hostup/libhostup.so bin/hostup \
+             $(wildcard include/hostup/*.h) \
+             $(CONFIGS:config/%=share/hostup/%) \
+             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+OWN_DIRS  := lib/hostup include/hostup share/hostup
+D := $(DESTDIR)$(PREFIX)
+
 install: $(if $(filter 1,$(MUSL)),musl,lib cli)
-	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
-	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so
-	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
-	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
-	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+	install -d $(D)/lib/hostup $(D)/bin $(D)/include/hostup $(D)/share/hostup \
+	  $(D)/share/man/man1 $(D)/share/man/man5 $(D)/share/man/man7
+	install -m 0644 $(B)/libhostup.so $(D)/lib/hostup/libhostup.so
+	install -m 0755 $(B)/hostup $(D)/bin/hostup
+	install -m 0644 include/hostup/*.h $(D)/include/hostup/
+	install -m 0644 $(CONFIGS) $(D)/share/hostup/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 0644 $$m $(D)/share/man/man$$s/ || exit 1; done
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	rm -f $(addprefix $(D)/,$(INSTALLED))
+	rmdir $(addprefix $(D)/,$(OWN_DIRS)) 2>/dev/null || true
+
+# hostup_VERSION_amd64.deb: the library, the command, the man pages and the
+# example configs, staged by `make install PREFIX=/usr` (packaging/deb.sh)
+deb: lib cli
+	@bash packaging/deb.sh "$(B)"
 
 clean:
 	rm -rf $(B)
