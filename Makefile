@@ -133,7 +133,8 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
 	$(glibc_guard)
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
