@@ -243,7 +243,7 @@ uninstall:
 
 # hostup_VERSION_amd64.deb: the library, the command, the man pages and the
 # example configs, staged by `make install PREFIX=/usr` (packaging/deb.sh)
-deb: lib cli
+deb: deps-deb lib cli
 	@bash packaging/deb.sh "$(B)"
 
 clean:
@@ -269,9 +269,10 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
+# Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
 # 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
-# (.clang-tidy), and gcc and clang with the warnings below as errors.
+# (.clang-tidy), gcc and clang with the warnings below as errors, and
+# mandoc -T lint -W warning and groff -ww on man/.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
 .PHONY: lint
@@ -279,6 +280,8 @@ LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
 	@bash tests/lint/sizes.sh
+	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1; groff -ww -z -mandoc $(MAN_PAGES) 2>&1); \
+	  [ -z "$$out" ] || { echo "$$out"; exit 1; }; echo "lint: man pages (mandoc -T lint, groff -ww): clean"
 	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done

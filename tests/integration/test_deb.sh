@@ -72,7 +72,10 @@ if [[ ! -f $pydebs/.complete ]]; then
 		libpython3.11-minimal >download.log 2>&1) && touch "$pydebs/.complete" ||
 		{ echo "skipped: apt-get download python3-minimal failed (see $pydebs/download.log)"; exit 77; }
 fi
-root=$HU_TMP/root
+# beside the cached roots, not in /tmp (often a tmpfs): 350 MB
+rootdir=$(mktemp -d /var/tmp/hostup-deb.XXXXXX) || hu_fail mktemp
+trap 'hu_cleanup; rm -rf "$rootdir"' EXIT
+root=$rootdir/root
 cp -a "$base" "$root" || hu_fail "copy of $base"
 mkdir -p "$root/tmp/debs" && cp "$pydebs"/*.deb "$deb" "$root/tmp/debs/" || hu_fail "copy of the packages"
 
