@@ -41,8 +41,8 @@ CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c polic
 LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
@@ -207,10 +207,12 @@ install: $(if $(filter 1,$(MUSL)),musl,lib cli)
 	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
 	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
 	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+	install -D -m 0644 completion/hostup.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
 
 clean:
 	rm -rf $(B)
