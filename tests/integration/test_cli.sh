@@ -188,6 +188,7 @@ hu_assert_eq "$(printf '%s\n' budget= budget_min=)" "$(complete_words hostup pol
 hu_assert_eq "* jitter=decorrelated" "$(complete_words hostup check-config --policy '* jitter=d')" "completion: a --policy value"
 hu_assert_eq "metrics" "$(complete_words hostup help me)" "completion: help COMMAND"
 # the names it offers are the parser's: the library's own list of options
+# shellcheck disable=SC1090,SC2154
 keys=$(. "$C"; tr ' ' '\n' <<<"$_hostup_policy_keys" | tr -d = | sort | tr '\n' ' ')
 lib=$("$H" check-config --policy '* nosuch=1' 2>&1 | sed -n 's/.*unknown option (\([^)]*\)).*/\1/p' | tr -d ',' | tr ' ' '\n' | sort | tr '\n' ' ')
 hu_assert_eq "$lib" "$keys" "completion: the --policy option names are the parser's"
