@@ -11,7 +11,7 @@ _hostup_policy_keys='attempts= timeout= deadline= backoff= multiplier= jitter= s
 # Options of COMMAND, and which of them take a value.
 _hostup_options() {
 	case $1 in
-	run) echo '--policy --config --log --lenient --help --' ;;
+	run) echo '--policy --config --log --lenient --supervise --preload-only --verbose --help --' ;;
 	policy) echo '--json --policy --config --help' ;;
 	check-config) echo '--json --policy --config --help' ;;
 	doctor) echo '--json --timeout --help' ;;

@@ -12,6 +12,21 @@
 #include "common.h"
 #include "help.h"
 
+/* run's own switches: 1 when a is one (set in o). */
+static int run_switch(const char *a, struct hu_cli_opts *o)
+{
+    static const char *const names[] = {"--lenient", "--supervise", "--preload-only", "--verbose"};
+    int *const flags[] = {&o->lenient, &o->supervise, &o->preload_only, &o->verbose};
+    if (strcmp(o->cmd, "run") != 0)
+        return 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(a, names[k]) == 0) {
+            *flags[k] = 1;
+            return 1;
+        }
+    return 0;
+}
+
 int hu_cli_parse_opts(int argc, char **argv, int i, struct hu_cli_opts *o)
 {
     for (; i < argc; i++) {
@@ -30,8 +45,7 @@ int hu_cli_parse_opts(int argc, char **argv, int i, struct hu_cli_opts *o)
         else if (strcmp(a, "--json") == 0) {
             o->json = 1;
             continue;
-        } else if (strcmp(a, "--lenient") == 0 && strcmp(o->cmd, "run") == 0) {
-            o->lenient = 1;
+        } else if (run_switch(a, o)) {
             continue;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             hu_cli_help(o->cmd, stdout);

@@ -9,12 +9,14 @@
 
 #include "hostup/policy.h"
 
-/* --policy/--config/--log/--json (and run's --lenient), shared by run,
- * policy and check-config; cmd names the command, for its help. */
+/* --policy/--config/--log/--json, shared by run, policy and check-config,
+ * and run's own --lenient, --supervise, --preload-only and --verbose; cmd
+ * names the command, for its help and its options. */
 struct hu_cli_opts {
     const char *cmd;
     const char *policy, *config, *log;
-    int policy_set, config_set, json, lenient;
+    int policy_set, config_set, json;
+    int lenient, supervise, preload_only, verbose;
 };
 /* From argv[i] on: the index of the first other argument, or -1 after
  * printing an error; -h/--help prints the command's help and exits. */

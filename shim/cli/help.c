@@ -10,21 +10,29 @@
 
 struct cmd_help {
     const char *name;
-    const char *synopsis;   /* the arguments, after "hostup NAME" */
+    const char *synopsis;   /* the arguments, after "hostup NAME"; a newline
+                               goes on in the next line, indented */
     const char *summary;    /* for the global usage, indented */
     const char *details;    /* for NAME --help, after the synopsis and summary */
 };
 
 static const struct cmd_help helps[] = {
-    {"run", "[--policy P] [--config FILE] [--log DEST] [--lenient] -- CMD [ARGS]",
-     "run CMD with libhostup.so preloaded",
+    {"run", "[--policy P] [--config FILE] [--log DEST] [--lenient]\n"
+            "[--supervise|--preload-only] [--verbose] -- CMD [ARGS]",
+     "run CMD with libhostup.so preloaded, or, for static and\n"
+     "Go programs (all with --supervise), under the supervisor,\n"
+     "which retries their connects from outside (seccomp)",
      "The policy (--policy/--config, else HOSTUP_POLICY/HOSTUP_CONFIG) is checked\n"
      "first, as check-config would: with errors, CMD is not started (exit 78)\n"
      "unless --lenient, where the library skips the bad rules as it always does.\n"
-     "  --policy P     HOSTUP_POLICY for CMD          --config FILE  HOSTUP_CONFIG\n"
-     "  --log DEST     HOSTUP_LOG for CMD: stderr (default), off, fd:N or a file;\n"
-     "                 fd:1 is refused (records never go into CMD's output)\n"
-     "  --lenient      start CMD even when the policy has errors\n"
+     "  --policy P       HOSTUP_POLICY for CMD\n"
+     "  --config FILE    HOSTUP_CONFIG for CMD\n"
+     "  --log DEST       HOSTUP_LOG for CMD: stderr (default), off, fd:N or a file;\n"
+     "                   fd:1 is refused (records never go into CMD's output)\n"
+     "  --lenient        start CMD even when the policy has errors\n"
+     "  --supervise      the supervisor for any CMD, not only static and Go ones\n"
+     "  --preload-only   never the supervisor: LD_PRELOAD alone\n"
+     "  --verbose        say in one stderr line which way CMD runs\n"
      "Exit: CMD's status; 64 usage, 78 policy errors, 69 the library cannot load\n"
      "here, 126/127 CMD cannot be run or found.\n"},
     {"policy", "[--json] [--policy P] [--config FILE] TARGET",
@@ -84,12 +92,29 @@ static const struct cmd_help helps[] = {
     {"version", "", "print the version", NULL},
 };
 
+/* "NAME SYNOPSIS", its later lines indented by indent; the width of the
+ * last line. */
+static int put_synopsis(FILE *out, const struct cmd_help *h, int indent)
+{
+    int n = fprintf(out, "%s%s", h->name, *h->synopsis ? " " : "");
+    for (const char *s = h->synopsis; *s;) {
+        size_t len = strcspn(s, "\n");
+        n += fprintf(out, "%.*s", (int)len, s);
+        if (!s[len])
+            break;
+        n = fprintf(out, "\n%*s", indent, "") - 1;
+        s += len + 1;
+    }
+    return n;
+}
+
 void hu_cli_usage(FILE *out)
 {
     fputs("usage: hostup COMMAND [ARGS]\n\ncommands:\n", out);
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
         const struct cmd_help *h = &helps[i];
-        int n = fprintf(out, "  %s%s%s", h->name, *h->synopsis ? " " : "", h->synopsis);
+        fputs("  ", out);
+        int n = 2 + put_synopsis(out, h, 6);
         int col = 22;
         if (n >= col) {
             fputc('\n', out);
@@ -127,13 +152,11 @@ int hu_cli_help(const char *cmd, FILE *out)
         hu_cli_usage(out);
         return 0;
     }
-    fprintf(out, "usage: hostup %s %s\n\n", h->name, h->synopsis);
-    fputc(toupper((unsigned char)h->summary[0]), out);   /* the summary as one sentence */
-    for (const char *s = h->summary + 1; *s;) {
-        size_t len = strcspn(s, "\n");
-        fprintf(out, "%.*s%s", (int)len, s, s[len] ? " " : ".\n");
-        s += len + (s[len] == '\n');
-    }
+    fputs("usage: hostup ", out);
+    put_synopsis(out, h, 15 + (int)strlen(h->name));
+    fputs("\n\n", out);
+    /* the summary as a sentence */
+    fprintf(out, "%c%s.\n", toupper((unsigned char)h->summary[0]), h->summary + 1);
     fprintf(out, "\n%s", h->details);
     return 0;
 }
@@ -141,8 +164,11 @@ int hu_cli_help(const char *cmd, FILE *out)
 void hu_cli_synopsis(const char *cmd, FILE *out)
 {
     const struct cmd_help *h = find(cmd);
-    if (h)
-        fprintf(out, "usage: hostup %s %s\n", h->name, h->synopsis);
+    if (h) {
+        fputs("usage: hostup ", out);
+        put_synopsis(out, h, 15 + (int)strlen(h->name));
+        fputc('\n', out);
+    }
 }
 
 /* Edit distance with adjacent transpositions ("rnu" is one step from

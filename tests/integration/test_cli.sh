@@ -110,7 +110,7 @@ for c in run policy check-config doctor report status metrics; do
 	hu_assert_eq "usage: hostup $c" "$(head -n 1 <<<"$out" | cut -d' ' -f1-3)" "$c --help: its own usage"
 	[[ $out == "$("$H" help "$c")" ]] || hu_fail "hostup help $c differs from $c --help"
 	hu_ok "hostup help $c is $c --help"
-	for opt in $(grep -o -- '--[a-z][a-z-]*' <<<"$(head -n 1 <<<"$out")"); do
+	for opt in $(sed '/^$/q' <<<"$out" | grep -o -- '--[a-z][a-z-]*'); do
 		[[ $("$H" --help) == *"$opt"* ]] || hu_fail "the global usage leaves out $c $opt"
 	done
 done
