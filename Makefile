@@ -41,8 +41,8 @@ CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c polic
 LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
@@ -218,13 +218,16 @@ fresh: deps-fresh
 # What `make install` puts down, below $(DESTDIR)$(PREFIX); `make uninstall`
 # removes exactly these files, then the folders of hostup's own (lib/hostup,
 # include/hostup, share/hostup) once they are empty.  The man pages are
-# man/*.[157] (mandoc -T lint clean, see man/README).
+# man/*.[157] (mdoc; make lint checks them), the bash completion
+# completion/hostup.bash.
 MAN_PAGES := man/hostup.1 man/hostup-policy.5 man/libhostup.7
+COMPLETION := share/bash-completion/completions/hostup
 CONFIGS   := $(wildcard config/*)
 INSTALLED := lib/hostup/libhostup.so bin/hostup \
              $(wildcard include/hostup/*.h) \
              $(CONFIGS:config/%=share/hostup/%) \
-             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(COMPLETION)
 OWN_DIRS  := lib/hostup include/hostup share/hostup
 D := $(DESTDIR)$(PREFIX)
 
@@ -236,6 +239,7 @@ install: $(if $(filter 1,$(MUSL)),musl,lib cli)
 	install -m 0644 include/hostup/*.h $(D)/include/hostup/
 	install -m 0644 $(CONFIGS) $(D)/share/hostup/
 	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 0644 $$m $(D)/share/man/man$$s/ || exit 1; done
+	install -D -m 0644 completion/hostup.bash $(D)/$(COMPLETION)
 
 uninstall:
 	rm -f $(addprefix $(D)/,$(INSTALLED))

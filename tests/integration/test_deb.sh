@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 hu_need_root
 hu_need_lib
-hu_need_cmd dpkg-deb dpkg-shlibdeps chroot unshare mandoc lintian
+hu_need_cmd dpkg-deb dpkg-shlibdeps chroot unshare mandoc lintian col
 [[ -x $HU_BUILD/hostup ]] || hu_fail "missing $HU_BUILD/hostup"
 P=5433
 
@@ -28,6 +28,19 @@ lint=$(mandoc -T lint -W warning "$d"/usr/local/share/man/man*/* 2>&1)
 hu_assert_eq "" "$lint" "mandoc -T lint -W warning of the installed man pages"
 lint=$(groff -ww -z -mandoc "$d"/usr/local/share/man/man*/* 2>&1)
 hu_assert_eq "" "$lint" "groff -ww of the installed man pages"
+# hostup(1) names every command of `hostup --help` and every option of
+# each command's own --help
+page=$(mandoc -T utf8 "$d/usr/local/share/man/man1/hostup.1" | col -b)
+cmds=$("$HU_BUILD/hostup" --help | sed -n '/^commands:/,/^$/s/^  \([a-z-][a-z-]*\).*/\1/p')
+[[ $(wc -w <<<"$cmds") -ge 9 ]] || hu_fail "hostup --help lists too few commands: $cmds"
+for c in $cmds; do
+	grep -qE "^ +hostup $c( |$)" <<<"$page" || hu_fail "hostup(1): no synopsis line for $c"
+	for o in $("$HU_BUILD/hostup" "$c" --help 2>/dev/null | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		[[ $o == --help ]] && continue
+		grep -qF -- "$o" <<<"$page" || hu_fail "hostup(1) does not mention $c $o"
+	done
+done
+hu_ok "hostup(1) covers every command and option: $(echo $cmds)"
 make -s -C "$HU_ROOT" uninstall B="$HU_BUILD" PREFIX=/usr/local DESTDIR="$d" >/dev/null || hu_fail "make uninstall"
 left=$(find "$d" -mindepth 1 \( -type f -o -type l \) | sed "s|^$d||")
 hu_assert_eq "" "$left" "make uninstall removes every file make install put down"
