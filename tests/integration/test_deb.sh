@@ -66,10 +66,10 @@ hu_assert_le "${BASH_REMATCH[1]}" 17 "Depends asks no newer glibc than the 2.17 
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for f in ./usr/bin/hostup ./usr/lib/hostup/libhostup.so ./usr/share/man/man1/hostup.1.gz \
 	./usr/share/man/man5/hostup-policy.5.gz ./usr/share/man/man7/libhostup.7.gz \
-	./usr/share/hostup/default.json ./usr/share/doc/hostup/copyright ./usr/share/doc/hostup/changelog.Debian.gz; do
+	./usr/share/hostup/default.json ./usr/share/bash-completion/completions/hostup ./usr/share/doc/hostup/copyright ./usr/share/doc/hostup/changelog.Debian.gz; do
 	grep -qxF "$f" <<<"$files" || hu_fail "the package lacks $f"
 done
-hu_ok "the package: library, command, man pages, configs, copyright, changelog"
+hu_ok "the package: library, command, man pages, configs, completion, copyright, changelog"
 lint=$(lintian --allow-root --pedantic "$deb" 2>&1 | grep -v '^N:')
 hu_assert_eq "" "$lint" "lintian --pedantic reports nothing (overrides: packaging/lintian-overrides)"
 
