@@ -170,6 +170,7 @@ static void vol_init_once(void)
     const hu_policy *p = hu_policy_get();
     hu_rule_volume_defaults(&vol_defaults);
     set_errno_bits(&vol_defaults);
+    hu_vol_errnos[EIO / 64] |= 1ull << (EIO % 64);     /* vol_retries: soft NFS */
     for (size_t i = 0; i < p->nrules; i++) {
         if (p->rules[i].sel.kind != HU_SEL_PATH)
             continue;
@@ -431,6 +432,21 @@ static void vol_log(hu_vol_try *t, const char *event, int err, long delay, const
 
 /* ---- recovery ------------------------------------------------------- */
 
+/* Whether err on this call is retried: the rule's errnos; and an EIO that a
+ * soft NFS mount gives for a server that did not answer counts as the
+ * ETIMEDOUT softerr would give, while the failed try lasted at least one
+ * timeo (a server's own EIO comes back in a round trip: docs/nfs.md).  The
+ * first failure is not timed (nothing is on the fast path): it gets one
+ * retry, and a fast EIO after that is the program's. */
+static int vol_retries(const hu_vol_try *t, int err)
+{
+    if (hu_rule_retries_errno(t->rule, err))
+        return 1;
+    long timeo = err == EIO && t->mnt ? hu_mount_soft_nfs_timeo_ms(t->mnt->fstype, t->mnt->options) : -1;
+    return timeo >= 0 && (t->attempt <= 1 || hu_now_ms() - t->try_start >= timeo) &&
+           hu_rule_retries_errno(t->rule, ETIMEDOUT);
+}
+
 static void try_init(hu_vol_try *t, const char *op, const hu_rule *r)
 {
     t->op = op;
@@ -459,10 +475,11 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
             return 0;
         r = &vol_defaults;
     }
-    if (!hu_rule_retries_errno(r, err))
+    t->rule = r;
+    t->mnt = mnt;
+    if (!vol_retries(t, err))
         return 0;
     t->path = t->pathbuf;
-    t->mnt = mnt;
     try_init(t, op, r);
     return 1;
 }
@@ -497,7 +514,9 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         hu_table_unlock();
         return 0;
     }
-    if (!hu_rule_retries_errno(f->rule, err)) {
+    t->rule = f->rule;
+    t->mnt = f->mnt;
+    if (!vol_retries(t, err)) {
         hu_table_lock();
         file_unref_locked(f);
         hu_table_unlock();
@@ -601,7 +620,7 @@ int hu_vol_step(hu_vol_try *t, int err)
     const hu_rule *r = t->rule;
     for (;;) {
         hu_vol_facts facts = {0};
-        if (!t->stale && !hu_rule_retries_errno(r, err)) {
+        if (!t->stale && !vol_retries(t, err)) {
             if (t->attempt > 1)
                 vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, NULL);
             errno = err;

@@ -2,7 +2,7 @@
 # Builds the base of the NFS test VM (tests/integration/test_nfs.sh): a
 # Debian 12 kernel and an initramfs holding busybox, the kernel's NFS client
 # and server modules, mount.nfs, rpc.nfsd/rpc.mountd/exportfs, rpcbind and a
-# minimal python3, with their libraries.  Packages are fetched with
+# minimal python3, with their libraries; scsi_debug and ext4 for a failing disk.  Packages are fetched with
 # `apt-get download` and unpacked with dpkg-deb -x, never installed.
 #
 # Usage: tests/nfs/build_initramfs.sh  -> prints the cache directory, which
@@ -23,7 +23,10 @@ libs=(libc6 libtirpc3 libtirpc-common libwrap0 libmount1 libblkid1 libuuid1 libs
       zlib1g libexpat1 libnsl2)
 # The kernel modules asked for; their dependencies come from each module's
 # depends= (there is no modules.dep in the package and no depmod here).
-modules=(nfs nfsv3 nfsv4 nfsd)
+# The crypto ones first: other modules ask the crypto API for them by name.
+# scsi_debug, ext4 and sd_mod: a disk that fails on command under an export.
+modules=(crc32c_generic crct10dif_generic crc64_rocksoft_generic nfs nfsv3 nfsv4 nfsd
+         ext4 sd_mod scsi_debug)
 
 die() { echo "build_initramfs: $*" >&2; exit 1; }
 

@@ -1,13 +1,14 @@
 #!/bin/busybox sh
 # PID 1 of the NFS test VM (tests/integration/test_nfs.sh boots it; busybox
 # sh).  One kernel NFS server and one kernel NFS client in the same VM over
-# 198.18.0.1 on lo; no other network.  Runs every scenario in
-# /hostup/scenarios (or those named by hu.only= on the kernel command line)
-# and reports on the console, one line each, prefixed "HU ":
+# 198.18.0.1 on lo; no other network.  Runs every phase in /hostup/phases
+# (or those named by hu.only= on the kernel command line; a phase runs
+# several scenarios at once, each on its own mount) and reports on the
+# console, one line each, prefixed "HU ":
 #   HU ROW SCEN LABEL rc=N err=TEXT sum=SHA256 ms=N dstate=0|1
-#   HU REC LABEL JSON            one hostup record
+#   HU REC SCEN LABEL JSON       one hostup record
 #   HU OUT LABEL TEXT            the output of a command (hostup doctor)
-#   HU NOTE SCEN TEXT            a measurement
+#   HU NOTE WHAT TEXT            a measurement
 #   HU END                       all done (then power off)
 # A reader is paused after its first 256 KiB (its output goes through a
 # gate), the scenario breaks something, the client's page cache is dropped
@@ -25,11 +26,12 @@ mkdir -p /run/rpcbind
 D=/tmp/hu
 mkdir -p $D
 say() { echo "HU $*"; }
-up_ms() { read -r u _ </proc/uptime; u=${u%.*}${u#*.}; echo $((u * 10)); }
+up_ms() { local u _; read -r u _ </proc/uptime; u=${u%.*}${u#*.}; echo $((${u#0} * 10)); }
 T0=$(up_ms)
 
 for m in $(cat /etc/modules.order); do
-	insmod /modules/$m || say "NOTE boot insmod $m failed"
+	# scsi_debug: loaded with its parameters by the disk phase
+	[ $m = scsi_debug.ko ] || insmod /modules/$m || say "NOTE boot insmod $m failed"
 done
 ip link set lo up
 ip addr add 198.18.0.1/32 dev lo
@@ -38,21 +40,23 @@ say "NOTE boot modules loaded at $(($(up_ms) - T0)) ms after /init"
 # without rpc_pipefs the client's idmapper falls back to numeric ids
 echo Y >/sys/module/nfs/parameters/nfs4_disable_idmapping 2>/dev/null
 
-# ---- the data: one file per scenario, made once, copied in a fixed order ------
-# (a tmpfs numbers inodes per mount from 1: the same files made in the same
-# order get the same inode numbers; mtimes are set to whole seconds)
-SCENARIOS=$(cat /hostup/scenarios)
+# ---- the data: one file per scenario, copied in a fixed order ------------------
+# /hostup/data holds "SCEN" lines; each scenario's file is its name on a line
+# and then /hostup/seed.bin (random, made on the host, which knows the hashes).
+# A tmpfs numbers inodes per mount from 1: the same files made in the same
+# order get the same inode numbers; mtimes are set to whole seconds.
+PHASES=$(cat /hostup/phases)
 for arg in $(cat /proc/cmdline); do
-	case $arg in hu.only=*) SCENARIOS=$(echo "${arg#hu.only=}" | tr , ' ') ;; esac
+	case $arg in hu.only=*) PHASES=$(echo "${arg#hu.only=}" | tr , ' ') ;; esac
 done
-for s in $SCENARIOS; do
+DATA=$(cat /hostup/data)
+for s in $DATA; do
 	mkdir -p /var/master/$s
-	head -c 2097152 /dev/urandom >/var/master/$s/data.bin
-	sha256sum </var/master/$s/data.bin | cut -c1-64 >/var/master/$s/sum
+	{ echo $s; cat /hostup/seed.bin; } >/var/master/$s/data.bin
 done
 populate() { # fills /srv/nfs (a fresh tmpfs) from /var/master, in one order
 	local p
-	for p in $SCENARIOS; do
+	for p in $DATA; do
 		mkdir /srv/nfs/$p
 		cp /var/master/$p/data.bin /srv/nfs/$p/data.bin
 		touch -d "2024-01-02 03:04:05" /srv/nfs/$p/data.bin
@@ -109,87 +113,91 @@ reader() {
 		} | sha256sum | cut -c1-64 >$r.sum
 		touch $r.done
 	) &
-	LABELS="$LABELS $label"
-	SCEN=$scen
+	LABELS="$LABELS $scen/$label"
 }
 # wait_for FILE: bounded (60 s)
 wait_for() {
 	local i=0
 	while [ ! -e "$1" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -e "$1" ] || { say "NOTE $SCEN timeout waiting for $1"; return 1; }
+	[ -e "$1" ] || { say "NOTE timeout waiting for $1"; return 1; }
 }
 # paused: every reader has passed the gate's first 256 KiB and is blocked
 # writing to the full pipe (or done), so nothing more is read until go
 paused() {
 	local l i w
 	for l in $LABELS; do
-		wait_for $D/$SCEN/$l.paused
-		wait_for $D/$SCEN/$l.pid
+		wait_for $D/$l.paused
+		wait_for $D/$l.pid
 		i=0
-		while [ $i -lt 100 ] && [ ! -e $D/$SCEN/$l.rc ]; do
-			w=$(cat /proc/$(cat $D/$SCEN/$l.pid)/wchan 2>/dev/null)
+		while [ $i -lt 100 ] && [ ! -e $D/$l.rc ]; do
+			w=$(cat /proc/$(cat $D/$l.pid)/wchan 2>/dev/null)
 			[ "$w" = pipe_write ] && break
 			sleep 0.05; i=$((i + 1))
 		done
-		[ $i -lt 100 ] || say "NOTE $SCEN $l is not blocked on its pipe (wchan $w)"
+		[ $i -lt 100 ] || say "NOTE $l is not blocked on its pipe (wchan $w)"
 	done
 }
-go() { sync; echo 3 >/proc/sys/vm/drop_caches; GO=$(up_ms); touch $D/$SCEN/go; }
+go() { # the readers of every scenario of the phase go on
+	local l
+	sync; echo 3 >/proc/sys/vm/drop_caches; GO=$(up_ms)
+	say "NOTE go at $(date -u +%T)"
+	for l in $LABELS; do touch $D/${l%/*}/go; done
+}
 # sample the readers' states while they wait: D (uninterruptible) seen?
+# (shell builtins only: a fork costs tens of ms under TCG)
 sample_dstate() {
 	local l p st
 	for l in $LABELS; do
-		p=$(cat $D/$SCEN/$l.pid 2>/dev/null) || continue
-		[ -e $D/$SCEN/$l.rc ] && continue
-		st=$(cat /proc/$p/stat 2>/dev/null) || continue
+		[ -e $D/$l.pid ] && [ ! -e $D/$l.rc ] || continue
+		read -r p <$D/$l.pid
+		[ -e /proc/$p/stat ] || continue
+		read -r st <"/proc/$p/stat" || continue
 		st=${st#*) }
-		[ "${st%% *}" = D ] && touch $D/$SCEN/$l.dstate
+		[ "${st%% *}" = D ] && : >$D/$l.dstate
 	done
 }
-sleep_sampling() { # SECONDS
-	local i=0
-	while [ $i -lt $(($1 * 4)) ]; do sample_dstate; sleep 0.25; i=$((i + 1)); done
+sleep_sampling() { # SECONDS, by the clock
+	local end=$(($(up_ms) + $1 * 1000))
+	while [ $(up_ms) -lt $end ]; do sample_dstate; sleep 0.25; done
 }
 finish() { # wait (bounded: 120 s in all), report each reader, clean up
 	local l r rc end err n=0
 	for l in $LABELS; do
-		r=$D/$SCEN/$l
+		r=$D/$l
 		while [ ! -e $r.done ] && [ $n -lt 1200 ]; do
 			sample_dstate; sleep 0.1; n=$((n + 1))
 		done
 		if [ ! -e $r.done ]; then
-			say "ROW $SCEN $l rc=timeout err=- sum=- ms=- dstate=-"
+			say "ROW ${l%/*} ${l#*/} rc=timeout err=- sum=- ms=- dstate=-"
 			continue
 		fi
 		read -r rc end <$r.rc
 		err=$(sed -n 's/^hu_volread: [a-z0-9]*: //p; s/^[A-Za-z]*Error: \[Errno [0-9]*\] \([^:]*\).*/\1/p' \
 			$r.err | head -n 1 | tr ' ' _)
-		say "ROW $SCEN $l rc=$rc err=${err:--} sum=$(cat $r.sum) ms=$((end - GO))" \
+		say "ROW ${l%/*} ${l#*/} rc=$rc err=${err:--} sum=$(cat $r.sum) ms=$((end - GO))" \
 			"dstate=$([ -e $r.dstate ] && echo 1 || echo 0)"
-		while read -r line; do say "REC $l $line"; done <$r.rec
+		while read -r line; do say "REC ${l%/*} ${l#*/} $line"; done <$r.rec
 	done
 	for l in $LABELS; do
-		p=$(cat $D/$SCEN/$l.pid 2>/dev/null) && kill -9 "$p" 2>/dev/null
+		p=$(cat $D/$l.pid 2>/dev/null) && kill -9 "$p" 2>/dev/null
 	done
 	LABELS=
 }
-mnt() { # SCEN OPTIONS
+mnt() { # SCEN OPTIONS [EXPORT]
 	mkdir -p /mnt/$1
 	local t0=$(up_ms)
-	timeout 30 mount.nfs $SRV:/srv/nfs /mnt/$1 -o "$2,retry=0" || { say "NOTE $1 mount failed ($2)"; return 1; }
+	timeout 30 mount.nfs $SRV:${3:-/srv/nfs} /mnt/$1 -o "$2,retry=0" || { say "NOTE $1 mount failed ($2)"; return 1; }
 	say "NOTE $1 mounted in $(($(up_ms) - t0)) ms: $(grep " /mnt/$1 " /proc/self/mountinfo)"
 }
 umnt() { umount -f /mnt/$1 2>/dev/null || umount -l /mnt/$1; }
-expect_sum() { say "NOTE $1 expected sum=$(cat /var/master/$1/sum)"; }
 
 # ---- scenarios ---------------------------------------------------------------
 . /hostup/scenarios.sh
-for scen in $SCENARIOS; do
+for phase in $PHASES; do
 	LABELS=
-	expect_sum $scen
 	t=$(up_ms)
-	scen_$scen
-	say "NOTE $scen took $(($(up_ms) - t)) ms"
+	phase_$phase
+	say "NOTE $phase took $(($(up_ms) - t)) ms"
 done
 say "NOTE all done at $(($(up_ms) - T0)) ms after /init"
 say END
