@@ -9,8 +9,9 @@
  * second).  A process with no network mount and no path rule pays one flag
  * test per open.
  *
- * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN (and whatever a rule adds)
- * wait the backoff delay and try again on the same fd.  ESTALE reopens the
+ * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN (and whatever a rule adds;
+ * a soft NFS mount's slow EIO counts as ETIMEDOUT: vol_retries) wait the
+ * backoff delay and try again on the same fd.  ESTALE reopens the
  * path with the original flags minus O_CREAT/O_TRUNC/O_EXCL, checks that
  * it is the same file (inode; size and mtime when opened read-only),
  * seeks to the offset the old description had reached, and dup3()s the

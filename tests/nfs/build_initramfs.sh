@@ -113,4 +113,8 @@ echo "$kver" >"$r/etc/kernel-version"
 ( cd "$r" && find . | LC_ALL=C sort | "$work/busybox" cpio -o -H newc 2>/dev/null | gzip -6 ) >"$work/base.cpio.gz"
 mkdir -p "$out"
 mv "$work/vmlinuz" "$work/base.cpio.gz" "$work/busybox" "$out/"
+# older builds (other package versions) go: about 20 MB each
+for d in "$root"/????????????????; do
+	[[ -d $d && $d != "$out" ]] && rm -rf "$d"
+done
 echo "$out"
