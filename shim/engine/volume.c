@@ -9,9 +9,8 @@
  * second).  A process with no network mount and no path rule pays one flag
  * test per open.
  *
- * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN (and whatever a rule adds;
- * a soft NFS mount's slow EIO counts as ETIMEDOUT: vol_retries) wait the
- * backoff delay and try again on the same fd.  ESTALE reopens the
+ * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN, what a rule adds, a soft NFS
+ * mount's slow EIO (volume.h): wait, retry on the same fd.  ESTALE reopens the
  * path with the original flags minus O_CREAT/O_TRUNC/O_EXCL, checks that
  * it is the same file (inode; size and mtime when opened read-only),
  * seeks to the offset the old description had reached, and dup3()s the
@@ -171,7 +170,7 @@ static void vol_init_once(void)
     const hu_policy *p = hu_policy_get();
     hu_rule_volume_defaults(&vol_defaults);
     set_errno_bits(&vol_defaults);
-    hu_vol_errnos[EIO / 64] |= 1ull << (EIO % 64);     /* vol_retries: soft NFS */
+    hu_vol_errnos[EIO / 64] |= 1ull << (EIO % 64);     /* hu_vol_retries: soft NFS */
     for (size_t i = 0; i < p->nrules; i++) {
         if (p->rules[i].sel.kind != HU_SEL_PATH)
             continue;
@@ -433,21 +432,6 @@ static void vol_log(hu_vol_try *t, const char *event, int err, long delay, const
 
 /* ---- recovery ------------------------------------------------------- */
 
-/* Whether err on this call is retried: the rule's errnos; and an EIO that a
- * soft NFS mount gives for a server that did not answer counts as the
- * ETIMEDOUT softerr would give, while the failed try lasted at least one
- * timeo (a server's own EIO comes back in a round trip: docs/nfs.md).  The
- * first failure is not timed (nothing is on the fast path): it gets one
- * retry, and a fast EIO after that is the program's. */
-static int vol_retries(const hu_vol_try *t, int err)
-{
-    if (hu_rule_retries_errno(t->rule, err))
-        return 1;
-    long timeo = err == EIO && t->mnt ? hu_mount_soft_nfs_timeo_ms(t->mnt->fstype, t->mnt->options) : -1;
-    return timeo >= 0 && (t->attempt <= 1 || hu_now_ms() - t->try_start >= timeo) &&
-           hu_rule_retries_errno(t->rule, ETIMEDOUT);
-}
-
 static void try_init(hu_vol_try *t, const char *op, const hu_rule *r)
 {
     t->op = op;
@@ -476,11 +460,10 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
             return 0;
         r = &vol_defaults;
     }
-    t->rule = r;
-    t->mnt = mnt;
-    if (!vol_retries(t, err))
+    if (!hu_vol_retries(r, mnt, 1, 0, err))
         return 0;
     t->path = t->pathbuf;
+    t->mnt = mnt;
     try_init(t, op, r);
     return 1;
 }
@@ -515,9 +498,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         hu_table_unlock();
         return 0;
     }
-    t->rule = f->rule;
-    t->mnt = f->mnt;
-    if (!vol_retries(t, err)) {
+    if (!hu_vol_retries(f->rule, f->mnt, 1, 0, err)) {
         hu_table_lock();
         file_unref_locked(f);
         hu_table_unlock();
@@ -615,13 +596,12 @@ done:
     return err;
 }
 
-
 int hu_vol_step(hu_vol_try *t, int err)
 {
     const hu_rule *r = t->rule;
     for (;;) {
         hu_vol_facts facts = {0};
-        if (!t->stale && !vol_retries(t, err)) {
+        if (!t->stale && !hu_vol_retries(r, t->mnt, t->attempt, hu_now_ms() - t->try_start, err)) {
             if (t->attempt > 1)
                 vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, NULL);
             errno = err;
