@@ -11,7 +11,6 @@
 # package versions and of this script>; a second run costs a few apt-cache
 # look-ups.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
 root=${HOSTUP_NFS_CACHE:-/var/tmp/hostup-nfs}
 
 # The programs, and the libraries they load (ldd checks the list below).
