@@ -29,7 +29,7 @@
 #include "core/environment.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 enum { PASS, FAIL, SKIP, INFO };
 static const char *const status_name[] = {"pass", "fail", "skip", "info"};
@@ -231,7 +231,7 @@ static int stat_bounded(const char *path, long timeout_ms, struct stat *st, int 
     pid_t pid = fork();
     if (pid == 0) {
         struct { int rc, err; struct stat st; } m;
-        m.rc = hu_raw_stat(path, &m.st);
+        m.rc = hu_sys_stat(path, &m.st);
         m.err = errno;
         ssize_t w = write(pfd[1], &m, sizeof m);
         _exit(w == (ssize_t)sizeof m ? 0 : 1);

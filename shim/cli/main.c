@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 int hu_cli_colour(FILE *f)
 {
@@ -193,7 +193,7 @@ static void warn_unreachable(const char *cmd, const char *path)
 {
     struct stat st;
     char interp[256];
-    if (!path[0] || hu_raw_stat(path, &st) != 0)
+    if (!path[0] || hu_sys_stat(path, &st) != 0)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);

@@ -55,7 +55,7 @@
 #include "cli.h"
 #include "hostup/hostup.h"
 #include "core/log.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 #define EX_IOERR 74
 
@@ -924,7 +924,7 @@ int cmd_report(int argc, char **argv)
         struct stat st;
         label = file;
         in = fopen(file, "r");
-        if (in && hu_raw_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (in && hu_sys_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
             fclose(in);
             in = NULL;
             errno = EISDIR;

@@ -30,10 +30,13 @@
 
 #include "fdtable.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "init.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 #include "core/mounts.h"
-#include "sys/rawstat.h"
+#include "sys/readfile.h"
+#include "sys/sysio.h"
 #include "volume.h"
 
 int hu_vol_gate = -1;
@@ -54,36 +57,22 @@ static hu_mountdesc *descs;
 static dev_t unknown_devs[UNKNOWN_DEVS];   /* not in the table even after a rescan */
 static unsigned n_unknown;
 
-/* Raw system calls: our own open/read wrappers must not see these. */
+/* The whole table: a buffer that grows until the file fits (each try a
+ * fresh read; the table is re-read at every change anyway). */
 static hu_mounts *read_mountinfo(void)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 16384, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t n = syscall(SYS_read, fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
+    for (size_t cap = 16384; cap <= ((size_t)64 << 20); cap *= 2) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        hu_readfile_info info;
+        ssize_t n = hu_read_file("/proc/self/mountinfo", 0, buf, cap, &info);
+        hu_mounts *t = n >= 0 && !info.truncated ? hu_mounts_parse(buf, (size_t)n) : NULL;
+        free(buf);
+        if (n < 0 || !info.truncated)
+            return t;
     }
-    syscall(SYS_close, fd);
-    hu_mounts *t = buf ? hu_mounts_parse(buf, len) : NULL;
-    free(buf);
-    return t;
+    return NULL;
 }
 
 static void rescan_locked(void)
@@ -327,7 +316,7 @@ void hu_vol_opened(int fd, int flags, int dirfd, const char *path)
     struct stat st;
     char canon[PATH_MAX], given[PATH_MAX];
     if (!__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) || (flags & O_PATH) ||
-        hu_raw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        hu_sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto out;
     const hu_mountdesc *mnt = mount_for_dev(st.st_dev);
     const hu_rule *r = NULL;
@@ -467,6 +456,24 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
     return 1;
 }
 
+/* 1 when fd is now some other file than f.  statx with
+ * AT_STATX_DONT_SYNC asks no server; without statx (musl before 1.2.5, a
+ * kernel before 4.11) fstat does. */
+static int fd_holds_other_file(int fd, const hu_file *f)
+{
+#if defined(STATX_INO) && defined(SYS_statx)
+    struct statx sx;
+    int saved = errno;
+    if (hu_sys_statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
+        return sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev;
+    if (errno != ENOSYS)
+        return 0;
+    errno = saved;
+#endif
+    struct stat st;
+    return hu_sys_fstat(fd, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev);
+}
+
 int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int err)
 {
     memset(t, 0, offsetof(hu_vol_try, pathbuf));
@@ -482,14 +489,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         return 0;
     /* the number may have been closed and reused behind our back (close_range,
      * a raw syscall): check it is still the file we opened */
-#ifdef STATX_INO
-    struct statx sx;
-    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0 &&
-        (sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev)) {
-#else   /* musl before 1.2.5: no statx */
-    struct stat sx;
-    if (hu_raw_fstat(fd, &sx) == 0 && (sx.st_ino != f->ino || sx.st_dev != f->dev)) {
-#endif
+    if (fd_holds_other_file(fd, f)) {
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);
@@ -537,15 +537,14 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         goto done;
     }
     int fl = hu_real.fcntl(t->fd, F_GETFL);
-    int nfd = (int)syscall(SYS_openat, AT_FDCWD, f->path,
-                           (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
+    int nfd = hu_real.openat(AT_FDCWD, f->path, (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
     if (nfd < 0) {
         err = errno;
         goto done;
     }
     struct stat st;
     static __thread char why[160];
-    if (hu_raw_fstat(nfd, &st) < 0) {
+    if (hu_sys_fstat(nfd, &st) < 0) {
         err = errno;
         goto close_new;
     }
@@ -589,7 +588,7 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         f->reopens++;
     t->offset = off;
 close_new:
-    syscall(SYS_close, nfd);
+    hu_real.close(nfd);
 done:
     pthread_mutex_unlock(&f->mu);
     return err;
