@@ -42,7 +42,8 @@ CORE_SRC := shim/sys/readfile.c \
               diag_volume.c shared.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c \
+              mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c doctor.c report.c status.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
