@@ -24,7 +24,7 @@
 #define HU_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct hu_real {
-#define HU_CALL(ret, name, params) ret (*name) params;
+#define HU_CALL(ret, name, params) ret (*name) params; /* NOLINT(bugprone-macro-parentheses): a declarator */
 #define HU_EXPORT(name)
 #include "calls.def"
 #undef HU_CALL
