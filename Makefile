@@ -37,22 +37,28 @@ endif
 # Core, with the part of sys it reads files with: shared by the library,
 # the CLI and the unit tests.
 CORE_SRC := shim/sys/readfile.c \
-            $(addprefix shim/core/,policy.c config.c errnames.c backoff.c log.c log_format.c \
-              log_otel.c diagnosis.c probe.c backtrace.c environment.c env_net.c mounts.c \
-              diag_volume.c shared.c)
+            $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
+              errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
+              environment.c env_net.c mounts.c diag_volume.c shared.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c \
               mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c doctor.c report.c status.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+# The supervisor (hostup run for static and Go programs): a layer beside
+# cli, on top of the engine's herd and clock, the core and sys.
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
-            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%)
+            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -134,13 +140,20 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
-$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+$(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $(TOOL_FLAGS) -o $@ $<
+
+# hu_connect linked statically: the supervisor's static C client
+# (test_supervise.sh); no sanitizer, whose runtimes are shared objects
+$(B)/tools/hu_connect_static: tests/tools/hu_connect.c
+	@mkdir -p $(dir $@)
+	@# ld warns that a static getaddrinfo needs the NSS modules at run time: the tests use addresses
+	$(CC) -O2 -g -Wall -Wextra -static -o $@ $< 2>$@.ld || { cat $@.ld; exit 1; }
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
@@ -244,7 +257,8 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: the layering (tests/lint/layering.sh: no
+# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
+# 600 lines, no function over 80), the layering (tests/lint/layering.sh: no
 # call from inside the library to a name it exports, includes only
 # downward), cppcheck (tests/cppcheck.supp), clang-tidy (.clang-tidy), and
 # gcc and clang with the warnings below as errors.
@@ -254,6 +268,7 @@ fuzz: $(FUZZ_BINS)
 LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion \
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
+	@bash tests/lint/sizes.sh
 	@$(MAKE) --no-print-directory lib
 	@bash tests/lint/layering.sh $(B)
 	@for cc in gcc clang; do for f in shim/*/*.c; do \

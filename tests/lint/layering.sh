@@ -6,10 +6,12 @@
 #     has one of them undefined (a wrapped call is made through hu_real,
 #     the kernel through sys/sysio.h).  The names: $B/exports.map, made
 #     from shim/sys/calls.def.
-#  2. includes go only downward: sys < core < engine < wrap; cli may
-#     include core and sys; nothing includes cli or wrap from another
-#     folder; sys/real.h (hu_real exists only in the library) is not for
-#     core or cli.  "hostup/..." is the public API, for everyone.
+#  2. includes go only downward: sys < core < engine < wrap; beside them
+#     the command: supervise (hostup run's supervisor) may include engine,
+#     core and sys, cli may include supervise, core and sys; nothing
+#     includes cli or wrap from another folder; sys/real.h (hu_real exists
+#     only in the library) is not for core or cli.  "hostup/..." is the
+#     public API, for everyone.
 # Usage: layering.sh [--nm | --includes] [BUILD_DIR]   (default: both, build)
 # Fails naming each object and symbol, or each file and include.
 set -u
@@ -43,7 +45,11 @@ allowed() {
 	[[ $inc != */* || $to == hostup || $to == "$from" ]] && return 0
 	[[ $inc == sys/real.h && ($from == core || $from == cli) ]] && return 1
 	[[ $to == cli || $to == wrap ]] && return 1
-	if [[ $from == cli ]]; then [[ $to == core || $to == sys ]]; return; fi
+	case $from in
+	cli) [[ $to == supervise || $to == core || $to == sys ]]; return ;;
+	supervise) [[ $to == engine || $to == core || $to == sys ]]; return ;;
+	esac
+	[[ $to == supervise ]] && return 1
 	local rf rt
 	rf=$(rank "$from") rt=$(rank "$to")
 	((rf >= 0 && rt >= 0 && rt < rf))
@@ -57,7 +63,7 @@ check_includes() {
 		inc=${inc#*\"}
 		inc=${inc%%\"*}
 		if ! allowed "$from" "$inc" "${inc%%/*}"; then
-			echo "layering: $f includes \"$inc\": $from may include only folders below it (sys < core < engine < wrap; cli: core, sys)"
+			echo "layering: $f includes \"$inc\": $from may include only folders below it (sys < core < engine < wrap; supervise: engine, core, sys; cli: supervise, core, sys)"
 			ok=0
 		fi
 	done < <(grep -H -o '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' shim/*/*.c shim/*/*.h shim/*/*.def shim/*/*.in 2>/dev/null |
