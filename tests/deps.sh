@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what `make check` / `make demo` need on Debian, or say in one line
-# what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint|musl
+# what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint|musl|deb
 set -u
 mode=${1:-check}
 build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
@@ -20,12 +20,13 @@ case "$mode" in
   # (Net::HTTP)
   # test_supervise.sh: Go (the Go client the supervisor holds; standard
   # library only, built offline)
+  # test_deb.sh: make deb (dpkg-shlibdeps), the man pages' lint, lintian
   # test_docker.sh: a private Docker engine (docker.io: dockerd, containerd,
   # runc), compose v1 (docker-compose), YAML checks of examples/ (python3-yaml)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
                debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
-               docker.io docker-compose python3-yaml golang-go) ;;
+               docker.io docker-compose python3-yaml golang-go mandoc lintian) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in
@@ -34,10 +35,12 @@ case "$mode" in
   # programs it times (curl against nginx, python3, node under wrk)
   bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
                python3 nodejs nginx golang-go bc) ;;
-  # make lint: the analysers and the second compiler
-  lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
+  # make lint: the analysers, the second compiler and the man pages' lint
+  lint)  want=("${build[@]}" cppcheck clang clang-tidy mandoc) ;;
+  # make deb: dpkg-shlibdeps (dpkg-dev) and strip (binutils)
+  deb)   want=("${build[@]}" dpkg-dev binutils) ;;
   musl)  want=("${build[@]}" "${musl[@]}") ;;
-  *) echo "usage: $0 build|check|demo|fresh|bench|lint|musl" >&2; exit 64 ;;
+  *) echo "usage: $0 build|check|demo|fresh|bench|lint|musl|deb" >&2; exit 64 ;;
 esac
 
 missing=()
