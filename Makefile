@@ -39,12 +39,12 @@ CORE_SRC := $(addprefix shim/core/,policy.c config.c errnames.c backoff.c log.c 
               log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
 # Library only: the engine and the wrapped calls.
 LIB_SRC  := shim/sys/jansson_link.c \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c sockid.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c doctor.c report.c status.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
-TOOL_SO  := hu_early hu_stack
+TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \

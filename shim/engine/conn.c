@@ -25,6 +25,7 @@
 #include "hostup/hostup.h"
 #include "hu.h"
 #include "core/log.h"
+#include "sockid.h"
 
 int hu_conns_active;
 static hu_conn *active_head;
@@ -116,7 +117,13 @@ void hu_conn_forget_fd(int fd)
     if (!e)
         return;
     e->epfd = -1;
-    if (e->conn) {
+    hu_conn_disown(fd);
+}
+
+void hu_conn_disown(int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    if (e && e->conn) {
         hu_conn *c = e->conn;
         e->conn = NULL;
         if (c->fd == fd)        /* a dup may still hold it, under another number */
@@ -402,12 +409,13 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     if (!e)
         return HU_PASS;
     if (e->conn)
-        hu_conn_forget_fd(fd);
+        hu_conn_disown(fd);
     hu_conn *c = conn_alloc();
     if (!c)
         return HU_PASS;
     c->refs = 1;
     c->fd = fd;
+    c->sock_id = hu_sock_id(fd);
     c->state = HU_CONN_DONE;    /* made active below */
     memcpy(&c->addr, sa, len < sizeof c->addr ? len : sizeof c->addr);
     c->addrlen = len;
@@ -502,6 +510,13 @@ static int64_t try_bound(const hu_conn *c)
             b = d;
     }
     return b;
+}
+
+int hu_conn_touches(const hu_conn *c, int64_t now)
+{
+    int64_t limit;
+    return c->state == HU_CONN_WAITING ||
+           (c->state == HU_CONN_CONNECTING && (limit = try_bound(c)) >= 0 && now >= limit);
 }
 
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
