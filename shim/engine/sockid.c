@@ -55,7 +55,7 @@ void hu_conn_sweep_maybe(void)
         return;
     hu_table_lock();
     if (now >= next_sweep) {
-        next_sweep = now + SWEEP_MS;
+        __atomic_store_n(&next_sweep, now + SWEEP_MS, __ATOMIC_RELAXED);
         for (hu_conn *c = hu_conn_active_head(), *next; c; c = next) {
             next = c->next_active;      /* dropping c takes it off the list */
             if (c->fd >= 0)

@@ -50,6 +50,11 @@ down() {
 	esac
 }
 
+# the connect to B met nothing of A's: it needed no retry (no record names B)
+clean_b() { # NAME MSG
+	hu_assert_eq 0 "$(grep -c "\"port\":$B[,}]" "$HU_TMP/$1.log")" "$2: no record for B's port"
+}
+
 # --- node (libuv closes with syscall(SYS_close)): abandon A after 300 ms, connect to B
 NODE_AB="const net = require('net');
 const a = net.connect($A, '$IP_S');
@@ -69,6 +74,7 @@ for how in drop reject; do
 	hu_assert_eq "reply: I am B" "$HU_OUT" "node, A $how, without hostup: B answers"
 	hu_run_shim "node_$how" "$POLICY" node -e "$NODE_AB"
 	hu_assert_eq "reply: I am B" "$HU_OUT" "node, A $how, with hostup: the new socket reaches B"
+	clean_b "node_$how" "node, A $how"
 done
 
 # --- C: the old socket closed behind the library's back, a new one at its number
@@ -79,6 +85,7 @@ for how in drop reject; do
 	for closer in syscall close_range closefrom deepbind exec; do
 		hu_run_shim "c_${how}_$closer" "$POLICY" "$T" $closer connect "$IP_S" $A $B
 		hu_assert_eq "connected: I am B" "$HU_OUT" "C, A $how, closed by $closer: the new socket reaches B"
+		clean_b "c_${how}_$closer" "C, A $how, closed by $closer"
 		[[ $HU_ERR == *"note: the new"* ]] && hu_fail "$closer: the number was not reused ($HU_ERR)"
 	done
 done
@@ -88,11 +95,15 @@ down reject
 for next in rawconnect epoll-idle; do
 	hu_run_shim "c_$next" "$POLICY" "$T" syscall $next "$IP_S" $A $B
 	hu_assert_eq "connected: I am B" "$HU_OUT" "C, A reject, then $next: reaches B"
+	clean_b "c_$next" "C, A reject, then $next"
 done
+hu_run_shim c_so_error "$POLICY" "$T" syscall so_error "$IP_S" $A $B
+hu_assert_eq "so_error 0" "$HU_OUT" "C, A reject, then SO_ERROR of a new socket: 0"
+# a backoff long enough that the old socket waits for its next try all along
 for next in pipe-poll pipe-epoll; do
 	hu_run "$T" syscall $next "$IP_S" $A $B
 	hu_assert_eq "readable" "$HU_OUT" "C, A reject, then $next without hostup: readable at once"
-	hu_run_shim "c_$next" "$POLICY" "$T" syscall $next "$IP_S" $A $B
+	hu_run_shim "c_$next" "* attempts=20 backoff=1s..1s jitter=none" "$T" syscall $next "$IP_S" $A $B
 	hu_assert_eq "readable" "$HU_OUT" "C, A reject, then $next with hostup: readable at once, no POLLERR"
 	[[ $HU_ERR == *"note: the pipe"* ]] && hu_fail "$next: the number was not reused ($HU_ERR)"
 done

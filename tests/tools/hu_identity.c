@@ -13,11 +13,14 @@
  *   NEXT:   connect      socket() at the same number, blocking connect to
  *                        PORT_B (SO_SNDTIMEO 2 s): "connected: LINE"
  *           rawconnect   the same with syscall(SYS_socket)
- *           epoll-idle   socket() at the same number, epoll_wait 700 ms on
- *                        the old socket's epoll instance, then connect
+ *           epoll-idle   socket() at the same number (non-blocking), epoll_wait
+ *                        700 ms on the old socket's epoll instance, then
+ *                        connect (blocking)
  *           pipe-poll    a pipe at the same number, one byte in it, poll:
- *                        "readable" (POLLIN alone, within 1 s)
+ *                        "readable" (POLLIN alone, within 100 ms)
  *           pipe-epoll   the same through the old socket's epoll instance
+ *           so_error     socket() at the same number: getsockopt(SO_ERROR)
+ *                        says "so_error 0"
  * Prints the outcome, or "error NAME"; notes go to stderr.  Exit 0 when it
  * reached PORT_B or the pipe was readable. */
 #define _GNU_SOURCE
@@ -135,7 +138,7 @@ static int ready_pipe(int old)
 static int readable(short revents, long t0)
 {
     long ms = now_ms() - t0;
-    if (revents == POLLIN && ms < 1000)
+    if (revents == POLLIN && ms < 100)
         printf("readable\n");
     else
         printf("revents 0x%x after %ld ms\n", (unsigned)revents, ms);
@@ -149,10 +152,11 @@ static int next(const char *what, int ep, int old, int port)
         return connect_b(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), old, port);
     if (!strcmp(what, "rawconnect"))
         return connect_b((int)syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), old, port);
-    if (!strcmp(what, "epoll-idle")) {
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!strcmp(what, "epoll-idle")) {     /* non-blocking while idle, as event loops make them */
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         struct epoll_event ev;
         epoll_wait(ep, &ev, 1, 700);
+        fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
         return connect_b(s, old, port);
     }
     if (!strcmp(what, "pipe-poll")) {
@@ -170,6 +174,16 @@ static int next(const char *what, int ep, int old, int port)
         if (n < 0)
             return fail("epoll_wait", errno);
         return readable(n == 1 && ev.data.u64 == (uint64_t)r ? (short)ev.events : 0, t0);
+    }
+    if (!strcmp(what, "so_error")) {
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = -1;
+        socklen_t l = sizeof err;
+        if (s != old)
+            fprintf(stderr, "note: the new socket is fd %d, not %d\n", s, old);
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+            return fail("getsockopt", errno);
+        printf("so_error %d\n", err);
+        return err != 0;
     }
     fprintf(stderr, "unknown next step %s\n", what);
     return 2;
