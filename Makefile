@@ -39,7 +39,7 @@ CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c polic
               log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
 # Library only: the engine and the wrapped calls.
 LIB_SRC  := shim/sys/jansson_link.c \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c sockid.c herd.c volume.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)

@@ -25,7 +25,6 @@
 #include "hostup/hostup.h"
 #include "hu.h"
 #include "core/log.h"
-#include "sockid.h"
 
 int hu_conns_active;
 static hu_conn *active_head;
@@ -116,14 +115,7 @@ void hu_conn_forget_fd(int fd)
     hu_fdent *e = hu_fd_get(fd);
     if (!e)
         return;
-    e->epfd = -1;
-    hu_conn_disown(fd);
-}
-
-void hu_conn_disown(int fd)
-{
-    hu_fdent *e = hu_fd_get(fd);
-    if (e && e->conn) {
+    if (e->conn) {
         hu_conn *c = e->conn;
         e->conn = NULL;
         if (c->fd == fd)        /* a dup may still hold it, under another number */
@@ -409,7 +401,7 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     if (!e)
         return HU_PASS;
     if (e->conn)
-        hu_conn_disown(fd);
+        hu_conn_forget_fd(fd);
     hu_conn *c = conn_alloc();
     if (!c)
         return HU_PASS;
@@ -500,7 +492,7 @@ static void readdress(hu_conn *c, int64_t now)
  * the deadline once some try has a real errno to hand over (before that
  * the try runs to the kernel's verdict, so the program never gets an
  * error the kernel did not give).  -1: none. */
-static int64_t try_bound(const hu_conn *c)
+int64_t hu_conn_try_bound(const hu_conn *c)
 {
     const hu_rule *r = c->rule;
     int64_t b = r->timeout_ms ? c->try_start + (int64_t)r->timeout_ms : -1;
@@ -510,13 +502,6 @@ static int64_t try_bound(const hu_conn *c)
             b = d;
     }
     return b;
-}
-
-int hu_conn_touches(const hu_conn *c, int64_t now)
-{
-    int64_t limit;
-    return c->state == HU_CONN_WAITING ||
-           (c->state == HU_CONN_CONNECTING && (limit = try_bound(c)) >= 0 && now >= limit);
 }
 
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
@@ -547,7 +532,7 @@ int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
         }
     }
     if (c->state == HU_CONN_CONNECTING) {
-        int64_t limit = try_bound(c);
+        int64_t limit = hu_conn_try_bound(c);
         if (limit < 0 || now < limit)
             return limit;
         if (failed(c, fd, ETIMEDOUT, 1, now) == HU_HIDE)

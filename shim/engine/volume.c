@@ -254,36 +254,12 @@ void hu_vol_forget_fd(int fd)
     file_unref_locked(f);
 }
 
-/* Is fd now another file than f?  The number may have been closed behind
- * our back (close_range, a raw syscall) and reused.  Cached attributes
- * only: a dead server must not block the check, and a file that cannot be
- * examined (a stale handle) counts as f; a closed fd does not. */
-static int fd_is_other(const hu_file *f, int fd)
-{
-    int saved = errno, other;
-#ifdef STATX_INO
-    struct statx sx;
-    if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
-        other = sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev;
-#else   /* musl before 1.2.5: no statx */
-    struct stat sx;
-    if (hu_raw_fstat(fd, &sx) == 0)
-        other = sx.st_ino != f->ino || sx.st_dev != f->dev;
-#endif
-    else if (errno == ENOSYS)   /* a kernel before 4.11: is it open at all? */
-        other = hu_real.fcntl(fd, F_GETFD) < 0 && errno == EBADF;
-    else
-        other = errno == EBADF;
-    errno = saved;
-    return other;
-}
-
 void hu_vol_dup(int fd, int fd2)
 {
     hu_fdent *e = hu_fd_get(fd), *e2;
     if (!e || !e->file || !(e2 = hu_fd_make(fd2)))
         return;
-    if (fd_is_other(e->file, fd)) {
+    if (hu_fd_other_file(fd, e->file->dev, e->file->ino)) {
         hu_vol_forget_fd(fd);
         return;
     }
@@ -508,7 +484,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
     hu_table_unlock();
     if (!f)
         return 0;
-    if (fd_is_other(f, fd)) {
+    if (hu_fd_other_file(fd, f->dev, f->ino)) {
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);
@@ -597,7 +573,7 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         hu_fdent *e = hu_fd_get(fd2);
         if (!e || e->file != f)
             continue;
-        if (fd_is_other(f, fd2)) {  /* never dup3 over another file */
+        if (hu_fd_other_file(fd2, f->dev, f->ino)) {  /* never dup3 over another file */
             hu_vol_forget_fd(fd2);
             i--;                    /* the last fd moved into slot i */
             continue;

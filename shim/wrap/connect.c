@@ -21,7 +21,7 @@
 #include "hostup/hostup.h"
 #include "engine/hu.h"
 #include "core/log.h"
-#include "engine/sockid.h"
+#include "engine/stale.h"
 
 static int errno_in(const uint64_t *bits, int e)
 {
@@ -359,13 +359,13 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (HU_UNLIKELY(hu_conn_of(fd) != NULL)) {
         /* the program calls connect again on a socket we are retrying, or
          * on a new socket that got the number of one closed behind our
-         * back: then the old one's state is dropped (sockid.h) */
+         * back: then the old one's state is dropped (stale.h) */
         hu_guard++;
         hu_table_lock();
         hu_conn *c = hu_conn_of_verified(fd);
         err = c ? hu_conn_reconnect(c, fd) : -1;
         if (err < 0)    /* finished with it: a fresh connect follows */
-            hu_conn_disown(fd);
+            hu_conn_forget_fd(fd);
         hu_table_unlock();
         hu_guard--;
         if (err >= 0) {

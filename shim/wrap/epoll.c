@@ -14,11 +14,11 @@
 #include "engine/conn.h"
 #include "engine/fdtable.h"
 #include "engine/hu.h"
-#include "engine/sockid.h"
+#include "engine/stale.h"
 
 /* The conn on fd that we took out of epfd for a backoff wait, with the
  * table lock taken; NULL (and no lock) when there is none, or when fd is
- * now another socket (sockid.h): that one's registration is the
+ * now another socket (stale.h): that one's registration is the
  * kernel's business. */
 static hu_conn *ep_removed_by_us(int fd, int epfd)
 {

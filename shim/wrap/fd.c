@@ -11,7 +11,7 @@
 #include "engine/conn.h"
 #include "engine/fdtable.h"
 #include "engine/hu.h"
-#include "engine/sockid.h"
+#include "engine/stale.h"
 #include "engine/volume.h"
 
 static inline int known(int fd)
@@ -20,19 +20,28 @@ static inline int known(int fd)
     return e && (e->conn || e->epfd >= 0 || e->file);
 }
 
+/* Whatever the number held is gone: its connection, its epoll
+ * registration, its file.  Call with the lock held. */
+static void forget_locked(int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    if (e)
+        e->epfd = -1;
+    hu_conn_forget_fd(fd);
+    hu_vol_forget_fd(fd);
+}
+
 static void forget(int fd)
 {
     hu_table_lock();
-    hu_conn_forget_fd(fd);
-    hu_vol_forget_fd(fd);
+    forget_locked(fd);
     hu_table_unlock();
 }
 
 static void duplicated(int fd, int fd2)
 {
     hu_table_lock();
-    hu_conn_forget_fd(fd2);             /* whatever fd2 was before is gone */
-    hu_vol_forget_fd(fd2);
+    forget_locked(fd2);                 /* whatever fd2 was before is gone */
     if (hu_conn_of_verified(fd))        /* fd's own state, if still its socket's */
         hu_conn_dup(fd, fd2);
     hu_vol_dup(fd, fd2);

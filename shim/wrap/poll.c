@@ -16,7 +16,7 @@
 #include "engine/conn.h"
 #include "engine/fdtable.h"
 #include "engine/hu.h"
-#include "engine/sockid.h"
+#include "engine/stale.h"
 
 #define HIDE_STACK 64
 
@@ -117,7 +117,7 @@ static int any_tracked(const struct pollfd *fds, nfds_t n)
     return 0;
 }
 
-/* The same, after dropping connections whose socket is gone (sockid.h). */
+/* The same, after dropping connections whose socket is gone (stale.h). */
 static int swept_any_tracked(const struct pollfd *fds, nfds_t n)
 {
     hu_conn_sweep_maybe();
