@@ -41,15 +41,20 @@ CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c polic
 LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
+# The supervisor (hostup run for static and Go programs): a layer beside
+# cli, on top of the engine's herd and clock, the core and sys.
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
-            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%)
+            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -103,9 +108,11 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl
+.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
 
-all: lib cli tools
+# The product only: the library and the command.  The test tools (some need
+# libfuse3-dev) build under `make tools`, which check and integration run.
+all: lib cli
 
 lib: $(B)/libhostup.so
 cli: $(B)/hostup
@@ -125,13 +132,21 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
-$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+$(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $(TOOL_FLAGS) -o $@ $<
+
+# hu_connect linked statically: the supervisor's static C client
+# (test_supervise.sh); no sanitizer, whose runtimes are shared objects
+$(B)/tools/hu_connect_static: tests/tools/hu_connect.c
+	@mkdir -p $(dir $@)
+	@# ld warns that a static getaddrinfo needs the NSS modules at run time: the tests use addresses
+	$(CC) -O2 -g -Wall -Wextra -static -o $@ $< 2>$@.ld || { cat $@.ld; exit 1; }
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
@@ -176,7 +191,7 @@ musl: deps-musl
 
 # The README's test command.
 check: deps-check
-	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
@@ -184,7 +199,7 @@ check: deps-check
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-integration: all
+integration: all tools
 	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
@@ -200,17 +215,40 @@ FRESH_TARGET ?= demo
 fresh: deps-fresh
 	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
+# What `make install` puts down, below $(DESTDIR)$(PREFIX); `make uninstall`
+# removes exactly these files, then the folders of hostup's own (lib/hostup,
+# include/hostup, share/hostup) once they are empty.  The man pages are
+# man/*.[157] (mdoc; make lint checks them), the bash completion
+# completion/hostup.bash.
+MAN_PAGES := man/hostup.1 man/hostup-policy.5 man/libhostup.7
+COMPLETION := share/bash-completion/completions/hostup
+CONFIGS   := $(wildcard config/*)
+INSTALLED := lib/hostup/libhostup.so bin/hostup \
+             $(wildcard include/hostup/*.h) \
+             $(CONFIGS:config/%=share/hostup/%) \
+             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(COMPLETION)
+OWN_DIRS  := lib/hostup include/hostup share/hostup
+D := $(DESTDIR)$(PREFIX)
+
 install: $(if $(filter 1,$(MUSL)),musl,lib cli)
-	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
-	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so
-	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
-	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
-	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+	install -d $(D)/lib/hostup $(D)/bin $(D)/include/hostup $(D)/share/hostup \
+	  $(D)/share/man/man1 $(D)/share/man/man5 $(D)/share/man/man7
+	install -m 0644 $(B)/libhostup.so $(D)/lib/hostup/libhostup.so
+	install -m 0755 $(B)/hostup $(D)/bin/hostup
+	install -m 0644 include/hostup/*.h $(D)/include/hostup/
+	install -m 0644 $(CONFIGS) $(D)/share/hostup/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 0644 $$m $(D)/share/man/man$$s/ || exit 1; done
+	install -D -m 0644 completion/hostup.bash $(D)/$(COMPLETION)
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	rm -f $(addprefix $(D)/,$(INSTALLED))
+	rmdir $(addprefix $(D)/,$(OWN_DIRS)) 2>/dev/null || true
+
+# hostup_VERSION_amd64.deb: the library, the command, the man pages and the
+# example configs, staged by `make install PREFIX=/usr` (packaging/deb.sh)
+deb: deps-deb lib cli
+	@bash packaging/deb.sh "$(B)"
 
 clean:
 	rm -rf $(B)
@@ -235,9 +273,10 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
+# Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
 # 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
-# (.clang-tidy), and gcc and clang with the warnings below as errors.
+# (.clang-tidy), gcc and clang with the warnings below as errors, and
+# mandoc -T lint -W warning and groff -ww on man/.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
 .PHONY: lint
@@ -245,6 +284,8 @@ LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
 	@bash tests/lint/sizes.sh
+	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1; groff -ww -z -mandoc $(MAN_PAGES) 2>&1); \
+	  [ -z "$$out" ] || { echo "$$out"; exit 1; }; echo "lint: man pages (mandoc -T lint, groff -ww): clean"
 	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done
