@@ -18,7 +18,15 @@ hu_counts() { # NAME [--op OP]
 	"$HU_PY" "$HU_RECORDS" "$f" "$@" || hu_fail "records in $f are not valid"
 }
 
-# Values of FIELD in records of EVENT, one per line.
+# Values of FIELD in records of EVENT, one per line.  Fails the test when
+# no record of EVENT has FIELD (never an empty answer): to assert that
+# there is no such record, use hu_nrecords.
 hu_field() { # NAME EVENT FIELD
-	"$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.log" --event "$2" --field "$3" || hu_fail "records in $1"
+	"$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.log" --event "$2" --field "$3" ||
+		hu_fail "hu_field $*: no $2 record with $3 in $1.log (or the records are not valid)"
+}
+
+# How many records of EVENT NAME.log holds (validating them all).
+hu_nrecords() { # NAME EVENT
+	"$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.log" --event "$2" --count || hu_fail "records in $1.log are not valid"
 }

@@ -15,8 +15,6 @@ set -u
 hu_need_lib
 hu_need_tools hu_connect
 hu_need_cmd timeout mkfifo
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$HU_TMP"' EXIT
 C=$HU_TOOLS/hu_connect
 HOSTUP=$HU_BUILD/hostup
 REC=$HU_ROOT/tests/integration/records.py
@@ -24,7 +22,9 @@ POL="* attempts=3 backoff=10ms..10ms retry_on=+ECONNREFUSED"
 unset HOSTUP_POLICY HOSTUP_CONFIG HOSTUP_LOG
 
 valid() { "$HU_PY" "$REC" "$1" >/dev/null || hu_fail "records in $1 are not valid"; }
-field() { "$HU_PY" "$REC" "$1" --event "$2" --field "$3"; } # FILE EVENT FIELD
+field() { # FILE EVENT FIELD: fails the test when no EVENT record has FIELD
+	"$HU_PY" "$REC" "$1" --event "$2" --field "$3" || hu_fail "no $2 record with $3 in $1"
+}
 
 # --- HOSTUP_CONFIG that is not a regular file of at most 256 KiB
 mkfifo "$HU_TMP/fifo"

@@ -36,20 +36,7 @@ start_clients() {
 	done
 }
 # waits for PIDS, failing (not hanging) after SECS
-wait_pids() { # SECS PID...
-	local t=$1 p
-	shift
-	for ((k = 0; k < t * 10; k++)); do
-		kill -0 "$@" 2>/dev/null || break
-		local alive=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in "$@"; do kill -0 "$p" 2>/dev/null && hu_fail "process $p still running after $t s"; done
-	for p in "$@"; do wait "$p" 2>/dev/null; done
-	return 0
-}
+wait_pids() { hu_wait "$1" "herd clients" "${@:2}"; } # SECS PID...
 # records of all clients NAME_*.log into NAME.log, for hu_counts/hu_field
 gather() { cat "$HU_TMP/$1"_*.log >"$HU_TMP/$1.log"; }
 ok_outputs() { cat "$HU_TMP/$1"_*.out | grep -cx "$HU_HELLO"; }
@@ -189,7 +176,7 @@ start_clients kill 6 $P3 "$KPOL"
 prober_of() { hu_c "$HOSTUP" status --json --file "$HU_TMP/kill.shm" | "$HU_PY" -c '
 import json, sys
 t = json.load(sys.stdin)["targets"]
-print(t[0]["prober_pid"] if t else 0)'; }
+print(t[0]["prober_pid"] if t else 0)' || hu_fail "hostup status --json of kill.shm"; }
 sleep 2.5
 p1=$(prober_of)
 hu_assert_contains " ${CLIENT_PIDS[*]} " " $p1 " "a client probes"

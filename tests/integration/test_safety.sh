@@ -6,8 +6,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 hu_need_lib
 hu_need_tools hu_errno
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$HU_TMP"' EXIT
 
 # --- exported symbols: exactly the wrapped calls listed in shim/exports.map
 syms=$(nm -D --defined-only "$HU_LIB" | awk '{print $3}' | sort | tr '\n' ' ')
@@ -18,7 +16,7 @@ hu_assert_contains "$syms" " connect " "connect is exported"
 hu_assert_contains "$syms" " getaddrinfo " "getaddrinfo is exported"
 [[ $syms == *json_* || $syms == *hu_* ]] && hu_fail "internal or jansson symbols exported"
 hu_ok "no jansson or internal symbol exported"
-deps=$(ldd "$HU_LIB")
+deps=$(ldd "$HU_LIB") || hu_fail "ldd $HU_LIB"
 [[ $deps == *jansson* || $deps == *unwind* ]] && hu_fail "ldd shows jansson or libunwind: $deps"
 hu_ok "ldd shows no jansson and no libunwind"
 # libdl and libpthread: glibc's own, needed for dlsym/pthread_once before 2.34

@@ -85,9 +85,7 @@ pg_stop() {
 	kill -KILL "$pid" 2>/dev/null
 	return 0
 }
-trap 'pg_stop; hu_cleanup' EXIT
-trap 'pg_stop; hu_cleanup; exit 130' INT
-trap 'pg_stop; hu_cleanup; exit 143' TERM
+hu_at_exit pg_stop
 chmod 0711 "$HU_TMP"
 
 # ---- the programs' inputs
