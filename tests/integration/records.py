@@ -129,4 +129,9 @@ def main():
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
-main()
+try:
+    main()
+    sys.stdout.flush()
+except BrokenPipeError:     # `| head -1`: the reader has what it wanted
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
