@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
 hu_need_root
-hu_need_cmd curl
+hu_need_cmd curl setpriv
 hu_need_lib
 hu_need_tools hu_connect hu_threads
 C=$HU_TOOLS/hu_connect

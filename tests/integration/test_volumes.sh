@@ -42,13 +42,13 @@ arm() { local m=$1; shift; printf '%s\n' clear "$@" >"$m/.hu_ctl" || hu_fail "ar
 # run NAME POLICY CMD...: with the library; stdout to $HU_TMP/NAME.out,
 # records to NAME.rec, stderr to NAME.err; sets RC and MS (and lib.sh's
 # HU_RC/HU_MS/HU_ERR, which a failure prints).  Fails the test when CMD
-# runs longer than HU_MAX seconds (default 60).
+# runs longer than HU_MAX seconds (default 90).
 run() {
 	local name=$1 policy=$2 t0 t1
 	shift 2
 	: >"$HU_TMP/$name.rec"
 	t0=${EPOCHREALTIME/[.,]/}
-	hu_bounded "${HU_MAX:-60}" "run $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
+	hu_bounded "${HU_MAX:-90}" "run $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
 		env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" UV_USE_IO_URING=0 "$@"
 	RC=$?
 	t1=${EPOCHREALTIME/[.,]/}
@@ -60,7 +60,7 @@ run() {
 run_bare() {
 	local name=$1
 	shift
-	hu_bounded "${HU_MAX:-60}" "run_bare $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
+	hu_bounded "${HU_MAX:-90}" "run_bare $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
 		env UV_USE_IO_URING=0 "$@"
 	RC=$?
 	echo "run $name (no hostup): rc=$RC: $*"
