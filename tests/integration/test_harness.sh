@@ -160,6 +160,9 @@ for sig in INT TERM; do
 	for ((i = 0; i < 100; i++)); do [[ -s $state ]] && break; sleep 0.1; done
 	[[ -s $state ]] || hu_fail "trap check: child did not start"
 	if [[ $sig == INT ]]; then kill -INT -- "-$child"; else kill -TERM "$child"; fi
+	for ((i = 0; i < 300; i++)); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+	hung=0
+	kill -0 "$child" 2>/dev/null && { hung=1; kill -KILL -- "-$child"; }
 	wait "$child"
 	rc=$?
 	read -ra left <"$state"
@@ -170,6 +173,7 @@ for sig in INT TERM; do
 			ip netns del "$ns" 2>/dev/null; rm -rf "/etc/netns/$ns"
 		done
 	fi
+	((hung == 0)) || hu_fail "trap check: the test still ran 30 s after SIG$sig"
 	hu_assert_eq "" "$what" "nothing left after SIG$sig"
 	hu_assert_eq $((128 + $(kill -l "$sig"))) "$rc" "exit status after SIG$sig"
 done
