@@ -15,7 +15,7 @@
 #                                     only test_cli.sh and test_report.sh
 # One script alone: bash tests/integration/test_X.sh (as root).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 B=${HU_BUILD:-build}
 passed=0 failed=0 skipped=0
 failures=()

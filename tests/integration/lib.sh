@@ -241,7 +241,7 @@ hu_cleanup() {
 	fi
 	return 0
 }
-HU__MAIN=$HU__PID HU__CLEANED=0
+HU__CLEANED=0
 
 # ---- network ---------------------------------------------------------------
 
@@ -409,7 +409,7 @@ hu_dns_stop() { [[ -s $HU_TMP/dns.pid ]] && hu__kill "$(<"$HU_TMP/dns.pid")"; : 
 # Redirect CMD's output with --out/--err, not around the call: the failure
 # message must reach the test's own stderr.
 hu_bounded() { # SECS WHAT [--out FILE] [--err FILE] CMD...
-	local secs=$1 what=$2 out= err= rc t0=${EPOCHREALTIME/[.,]/}
+	local secs=$1 what=$2 out='' err='' rc t0=${EPOCHREALTIME/[.,]/}
 	shift 2
 	while [[ $1 == --out || $1 == --err ]]; do
 		if [[ $1 == --out ]]; then out=$2; else err=$2; fi

@@ -81,9 +81,9 @@ hu_assert_contains "$table" "EHOSTUNREACH" "status table: last error"
 metrics=$(hu_c "$HOSTUP" metrics --file "$HU_TMP/herd.shm")
 hu_assert_contains "$metrics" "hostup_waiting{target=\"$IP_S:$P\"} $waiting" "metrics: waiting gauge"
 hu_assert_contains "$metrics" "hostup_target_failing{target=\"$IP_S:$P\"} 1" "metrics: failing gauge"
-down=$(syns $P) c0=($(client_syns))
+down=$(syns $P); read -ra c0 <<<"$(client_syns)"
 sleep 1.5
-down2=$(syns $P) c1=($(client_syns))
+down2=$(syns $P); read -ra c1 <<<"$(client_syns)"
 # while down, only the prober sends: the 9 others would send 2-10/s each.
 # The prober tries at its own moments (backoff at its cap, 500 ms with
 # equal jitter: 250..500 ms apart) and probes 250 ms after its last try

@@ -85,7 +85,7 @@ hu_net_setup
 PGDATA=$HU_TMP/pg
 pg_stop() {
 	local pid i
-	[[ ${HU__MAIN:-} == "$BASHPID" && -s $PGDATA/postmaster.pid ]] || return 0
+	[[ $HU__PID == "$BASHPID" && -s $PGDATA/postmaster.pid ]] || return 0
 	pid=$(head -n 1 "$PGDATA/postmaster.pid")
 	kill -INT "$pid" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
