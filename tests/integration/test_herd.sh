@@ -143,14 +143,14 @@ hu_assert_eq 0 "$(grep -c probe_wait "$HU_TMP/alone.log")" "HOSTUP_SHARED=off: n
 ip netns exec "$NS_C" "$HOSTUP" metrics --listen 127.0.0.1:9464 --file "$HU_TMP/herd.shm" 2>"$HU_TMP/listen.log" &
 hu__track $!
 hu__wait_line "$HU_TMP/listen.log" "serving metrics" "hostup metrics --listen"
-scrape=$(hu_c curl -sS --noproxy '*' -D "$HU_TMP/headers" http://127.0.0.1:9464/metrics) || hu_fail "scrape"
+scrape=$(hu_c curl -sS --max-time 10 --noproxy '*' -D "$HU_TMP/headers" http://127.0.0.1:9464/metrics) || hu_fail "scrape"
 hu_assert_contains "$(cat "$HU_TMP/headers")" "200 OK" "scrape: 200"
 hu_assert_contains "$(cat "$HU_TMP/headers")" "text/plain; version=0.0.4" "scrape: Prometheus content type"
 hu_assert_contains "$scrape" "# TYPE hostup_tries_total counter" "scrape: tries"
 hu_assert_contains "$scrape" "hostup_recovered_total{target=\"$IP_S:$P\"} 10" "scrape: recovered"
 hu_assert_contains "$scrape" "# TYPE hostup_time_to_recover_seconds histogram" "scrape: histogram"
 hu_assert_contains "$scrape" "hostup_gave_up_total{target=\"$IP_S:$P\",reason=\"budget\"} 0" "scrape: gave_up by reason"
-code=$(hu_c curl -s --noproxy '*' -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
+code=$(hu_c curl -s --max-time 10 --noproxy '*' -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
 hu_assert_eq 404 "$code" "scrape: other paths are 404"
 hu_c "$HOSTUP" metrics --textfile "$HU_TMP/hostup.prom" --file "$HU_TMP/herd.shm" || hu_fail "textfile"
 hu_assert_contains "$(cat "$HU_TMP/hostup.prom")" "hostup_recovered_total{target=\"$IP_S:$P\"} 10" "textfile written"
