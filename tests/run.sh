@@ -50,8 +50,10 @@ fi
 if [ "${1:-}" != "--integration-only" ]; then
   echo "== unit tests (Check)"
   # leaks of the core are ours: checked here (CK_FORK=no: in one process)
+  start=$(date +%s)
   out=$(CK_FORK=${HU_SANITIZE:+no} ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 "$B/unit_tests" 2>&1); rc=$?
   echo "$out" | grep -v '^Running suite' | tail -n 20
+  echo "unit tests: $(( $(date +%s) - start ))s"
   # "100%: Checks: 57, Failures: 0, Errors: 0"
   summary=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
   if [ -n "$summary" ]; then
