@@ -111,6 +111,7 @@ for t in tests/integration/test_*.sh; do
         echo "    --- last 60 lines of the log:"
         sed 's/^/    /' "$log" | tail -n 60 ;;
   esac
+  [ -n "${HU_KEEP_TMP:-}" ] && grep '^logs kept in ' "$log" | sed 's/^/    /'
   rm -f "$log"
 done
 
