@@ -112,7 +112,7 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
+.PHONY: all lib cli tools check check-quick unit integration demo fresh bench install uninstall clean deps-build musl deb
 
 # The product only: the library and the command.  The test tools (some need
 # libfuse3-dev) build under `make tools`, which check and integration run.
@@ -205,6 +205,14 @@ check: deps-check
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
+
+# The edit loop: the unit tests and the integration tests that take
+# seconds (no Docker, VM, root file systems, musl or sanitizer builds).
+QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno backoff report \
+               identity load_check
+check-quick: deps-check
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
+	@HU_TESTS="$(QUICK_TESTS)" bash tests/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests
