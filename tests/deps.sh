@@ -22,10 +22,14 @@ case "$mode" in
   # library only, built offline)
   # test_docker.sh: a private Docker engine (docker.io: dockerd, containerd,
   # runc), compose v1 (docker-compose), YAML checks of examples/ (python3-yaml)
+  # test_prometheus.sh: Prometheus and promtool, node_exporter (run directly,
+  # not as services)
+  # test_podman.sh: podman (kube play), catatonit (the pod's pause image)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
                debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
-               docker.io docker-compose python3-yaml golang-go) ;;
+               docker.io docker-compose python3-yaml golang-go
+               prometheus prometheus-node-exporter podman catatonit) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in
