@@ -139,13 +139,10 @@ static int component_marker(const char *c, size_t len)
     if ((memmem(c, len, "containerd", 10) && !word_is(c, len, "containerd.service")) ||
         has_prefix(c, len, "nerdctl-"))
         return HU_CONTAINER_CONTAINERD;
-    if (has_prefix(c, len, "libpod"))
-        return HU_CONTAINER_PODMAN;
-    return HU_CONTAINER_UNKNOWN;
+    return has_prefix(c, len, "libpod") ? HU_CONTAINER_PODMAN : HU_CONTAINER_UNKNOWN;
 }
 
-/* Strongest marker wins: kubernetes (pods run on docker or containerd),
- * then docker, then podman, then containerd. */
+/* Strongest marker wins: kubernetes (pods run on any), docker, podman, containerd. */
 static int stronger(int a, int b)
 {
     static const int rank[] = {
@@ -282,10 +279,8 @@ void hu_env_read(const char *root, char **envp, hu_env *out)
     if (read_small(root, "/proc/self/cgroup", buf, sizeof buf) >= 0)
         scan_cgroup(buf, &self);
     int c = stronger(init.marker, self.marker);
-    if (exists(root, "/.dockerenv"))
-        c = stronger(c, HU_CONTAINER_DOCKER);
-    if (exists(root, "/run/.containerenv"))     /* podman's (and buildah's) */
-        c = stronger(c, HU_CONTAINER_PODMAN);
+    c = stronger(c, exists(root, "/.dockerenv") ? HU_CONTAINER_DOCKER     /* podman's: .containerenv */
+                    : exists(root, "/run/.containerenv") ? HU_CONTAINER_PODMAN : HU_CONTAINER_UNKNOWN);
     const char *localdomain = NULL, *res_options = NULL;
     for (char **v = envp; v && *v; v++) {
         if (strncmp(*v, "KUBERNETES_SERVICE_HOST=", 24) == 0 && (*v)[24])

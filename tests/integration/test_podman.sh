@@ -23,8 +23,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
 hu_need_root
-command -v podman >/dev/null && { command -v catatonit >/dev/null || [[ -x /usr/libexec/podman/catatonit ]]; } ||
-	{ echo "skipped: needs podman (apt-get install podman catatonit)"; exit 77; }
+if ! command -v podman >/dev/null || { ! [[ -x /usr/libexec/podman/catatonit ]] && ! command -v catatonit >/dev/null; }; then
+	echo "skipped: needs podman (apt-get install podman catatonit)"
+	exit 77
+fi
 hu_need_cmd nsenter
 "$HU_PY" -c 'import yaml' 2>/dev/null || { echo "skipped: needs python3-yaml"; exit 77; }
 hu_need_lib

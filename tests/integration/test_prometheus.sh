@@ -15,9 +15,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
 hu_need_root
-command -v prometheus >/dev/null && command -v promtool >/dev/null &&
-	command -v prometheus-node-exporter >/dev/null ||
-	{ echo "skipped: needs prometheus (apt-get install prometheus prometheus-node-exporter)"; exit 77; }
+for c in prometheus promtool prometheus-node-exporter; do
+	command -v $c >/dev/null ||
+		{ echo "skipped: needs prometheus (apt-get install prometheus prometheus-node-exporter)"; exit 77; }
+done
 hu_need_cmd curl
 hu_need_lib
 hu_need_tools hu_connect hu_icmp_hostdown
