@@ -247,8 +247,10 @@ void hu_env_read(const char *root, char **envp, hu_env *out)
     if (read_small(root, "/proc/self/cgroup", buf, sizeof buf) >= 0)
         scan_cgroup(buf, &self);
     int c = stronger(init.marker, self.marker);
-    c = stronger(c, exists(root, "/.dockerenv") ? HU_CONTAINER_DOCKER     /* podman's: .containerenv */
-                    : exists(root, "/run/.containerenv") ? HU_CONTAINER_PODMAN : HU_CONTAINER_UNKNOWN);
+    if (exists(root, "/.dockerenv"))
+        c = stronger(c, HU_CONTAINER_DOCKER);
+    if (exists(root, "/run/.containerenv"))     /* podman's marker; it has no /.dockerenv */
+        c = stronger(c, HU_CONTAINER_PODMAN);
     const char *localdomain = NULL, *res_options = NULL;
     for (char **v = envp; v && *v; v++) {
         if (strncmp(*v, "KUBERNETES_SERVICE_HOST=", 24) == 0 && (*v)[24])
