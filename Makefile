@@ -36,12 +36,13 @@ endif
 # calls).  cli/ is the command, beside wrap, on top of core.
 # Core: shared by the library, the CLI and the unit tests.
 CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c errnames.c backoff.c log.c log_format.c \
-              log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
+              log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c \
+              netinfo.c diag_overlap.c)
 # Library only: the engine and the wrapped calls.
 LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
