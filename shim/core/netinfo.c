@@ -138,8 +138,6 @@ static void route_attrs(const struct nlmsghdr *h, const struct rtmsg *rt, hu_net
         else if (ra->rta_type == RTA_PRIORITY && pl == 4)
             memcpy(&r->metric, RTA_DATA(ra), 4);
     }
-    if (r->oif && !if_indextoname((unsigned)r->oif, r->dev))
-        snprintf(r->dev, sizeof r->dev, "if%d", r->oif);
 }
 
 /* Most specific first, then by metric: the order the kernel tries them in
@@ -186,6 +184,9 @@ static void on_route(const struct nlmsghdr *h, struct walk *w)
         return;
     if (r.family == AF_INET6 && r.dst_len == 0 && !r.has_gateway && r.type != RTN_UNICAST)
         return;                     /* the kernel's own "unreachable default" of IPv6 */
+    /* named only when kept: a name costs a socket and an ioctl */
+    if (r.oif && !if_indextoname((unsigned)r.oif, r.dev))
+        snprintf(r.dev, sizeof r.dev, "if%d", r.oif);
     insert_route(w->n, &r);
 }
 
