@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "netinfo.h"
+#include "sys/sysio.h"
 
 /* What a dump callback gets: the result, and the target being covered. */
 struct walk {
@@ -70,7 +71,7 @@ static int dump(int type, void (*cb)(const struct nlmsghdr *, struct walk *), st
                 cb(h, w);
         }
     }
-    close(fd);
+    hu_sys_close(fd);
     return done;
 }
 

@@ -19,7 +19,11 @@
 #include "engine/fdtable.h"
 #include "engine/herd.h"
 #include "hostup/hostup.h"
-#include "engine/hu.h"
+#include "engine/init.h"
+#include "engine/lookup.h"
+#include "engine/names.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 
 static int errno_in(const uint64_t *bits, int e)
@@ -31,10 +35,10 @@ static int is_tcp(int fd)
 {
     int type = 0, proto = 0;
     socklen_t l = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
         return 0;
     l = sizeof proto;
-    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
 }
@@ -43,7 +47,7 @@ static unsigned sndtimeo_ms(int fd)
 {
     struct timeval tv = {0, 0};
     socklen_t l = sizeof tv;
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
         return 0;
     return (unsigned)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
@@ -52,9 +56,9 @@ static unsigned sndtimeo_ms(int fd)
  * interrupted blocking connect does. */
 static int interrupted(int fd, const struct sockaddr *sa, socklen_t len, int flags)
 {
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    hu_real.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     hu_real.connect(fd, sa, len);
-    fcntl(fd, F_SETFL, flags);
+    hu_real.fcntl(fd, F_SETFL, flags);
     return EINTR;
 }
 
@@ -70,7 +74,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
     if ((flags & O_NONBLOCK) || limit_ms <= 0) {
         return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     }
-    if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    if (hu_real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     int err = hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
@@ -79,10 +83,10 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
         for (;;) {
             struct pollfd pfd = {fd, POLLOUT, 0};
             int64_t left = end - hu_now_ms();
-            int n = left > 0 ? poll(&pfd, 1, (int)(left > 86400000 ? 86400000 : left)) : 0;
+            int n = left > 0 ? hu_real.poll(&pfd, 1, (int)(left > 86400000 ? 86400000 : left)) : 0;
             if (n > 0) {
                 socklen_t l = sizeof err;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+                if (hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
                     err = errno;
                 if (err)
                     break;
@@ -100,18 +104,18 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 break;
             }
             if (n == 0) {
-                fcntl(fd, F_SETFL, flags);
+                hu_real.fcntl(fd, F_SETFL, flags);
                 return CUT;
             }
             if (errno == EINTR && hu_signal_wants_eintr()) {
-                fcntl(fd, F_SETFL, flags);
+                hu_real.fcntl(fd, F_SETFL, flags);
                 return EINTR;   /* the SYN is still in flight, as POSIX wants */
             }
         }
         if (err)
             hu_sock_reset(fd);
     }
-    fcntl(fd, F_SETFL, flags);
+    hu_real.fcntl(fd, F_SETFL, flags);
     return err;
 }
 
@@ -162,7 +166,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     int have_host = hu_names_lookup(sa, host, sizeof host);
     unsigned port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
     const hu_rule *r = hu_policy_match(hu_policy_get(), have_host ? host : NULL, sa, port);
-    int flags = fcntl(fd, F_GETFL);
+    int flags = hu_real.fcntl(fd, F_GETFL);
     if (flags < 0)
         flags = 0;
 
