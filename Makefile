@@ -42,7 +42,7 @@ CORE_SRC := shim/sys/readfile.c \
               environment.c env_net.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c \
               mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
@@ -53,7 +53,7 @@ SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c 
               record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
-TOOL_SO  := hu_early hu_stack
+TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \

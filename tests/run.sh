@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Runs every test: the Check unit tests, then each integration script.
-# A script exits 0 (pass), 1 (fail) or 77 (skipped).  The last line is the
-# plain summary "check: N passed, N failed, N skipped".
+# A script exits 0 (pass), 1 (fail) or 77 (skipped); a pass must end in its
+# "PASS:" line (tests/integration/lib.sh, hu_done).  A passing script's
+# "skip: WHY" lines are parts that could not run here: each one counts as
+# skipped.  Every test's time is printed; a failed test's FAIL: lines, then
+# the tail of its log.  The last line is the plain summary
+# "check: N passed, N failed, N skipped".
+#
+#   HU_KEEP_TMP=1 bash tests/run.sh   keep each test's temp dir ($HU_TMP:
+#                                     records, servers' logs); the test
+#                                     prints "logs kept in DIR"
+#   bash tests/run.sh --integration-only    no unit tests, no ASan part
+#   HU_TESTS="cli report" bash tests/run.sh --integration-only
+#                                     only test_cli.sh and test_report.sh
+#                                     (HU_TESTS: never the ASan part)
+# One script alone: bash tests/integration/test_X.sh (as root).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 B=${HU_BUILD:-build}
 passed=0 failed=0 skipped=0
 failures=()
@@ -38,8 +51,10 @@ fi
 if [ "${1:-}" != "--integration-only" ]; then
   echo "== unit tests (Check)"
   # leaks of the core are ours: checked here (CK_FORK=no: in one process)
+  start=$(date +%s)
   out=$(CK_FORK=${HU_SANITIZE:+no} ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 "$B/unit_tests" 2>&1); rc=$?
   echo "$out" | grep -v '^Running suite' | tail -n 20
+  echo "unit tests: $(( $(date +%s) - start ))s"
   # "100%: Checks: 57, Failures: 0, Errors: 0"
   summary=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
   if [ -n "$summary" ]; then
@@ -55,6 +70,10 @@ fi
 echo "== integration tests"
 for t in tests/integration/test_*.sh; do
   name=${t##*/}
+  if [ -n "${HU_TESTS:-}" ]; then
+    short=${name#test_}
+    [[ " $HU_TESTS " == *" ${short%.sh} "* || " $HU_TESTS " == *" $name "* ]] || continue
+  fi
   # curl (Debian 12) hangs in setlocale under the ASan runtime alone, with
   # or without hostup: its scripts would only time out
   if [[ ${HU_SANITIZE:-} == *address* ]] && grep -q 'curl ' "$t"; then
@@ -68,14 +87,31 @@ for t in tests/integration/test_*.sh; do
   HOSTUP_SHARED=$shared/hostup-shared timeout -k 10 600 bash "$t" >"$log" 2>&1; rc=$?
   rm -rf "$shared"
   secs=$(( $(date +%s) - start ))
+  # a pass must say so: a script that ends early without hu_done has not
+  # run its checks
+  [ $rc -eq 0 ] && ! grep -q "^PASS: $name" "$log" && rc=0x
   case $rc in
-    0)  passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;
-    77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 '^skipped' "$log")" ;;
-    *)  failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name (exit $rc, ${secs}s)"
-        # the failed assertion first: the log tails after it can push it out
-        grep -m3 '^FAIL:' "$log" | sed 's/^/    /'
-        sed 's/^/    /' "$log" | tail -n 40 ;;
+    0)  passed=$((passed + 1))
+        nskip=$(grep -c '^skip: ' "$log")
+        if [ "$nskip" -gt 0 ]; then
+          skipped=$((skipped + nskip)); echo "PASS $name (${secs}s; $nskip part(s) skipped)"
+          grep '^skip: ' "$log" | sed 's/^skip: /    skipped: /'
+        else
+          echo "PASS $name (${secs}s)"
+        fi ;;
+    77) skipped=$((skipped + 1)); echo "SKIP $name (${secs}s): $(grep -m1 '^skipped' "$log")" ;;
+    *)  failed=$((failed + 1)); failures+=("$name")
+        case $rc in
+          0x)      echo "FAIL $name (exit 0 without its PASS: line, ${secs}s)" ;;
+          124|137) echo "FAIL $name (killed: still running after 600 s, ${secs}s)" ;;
+          *)       echo "FAIL $name (exit $rc, ${secs}s)" ;;
+        esac
+        # the failed assertions first: the log tail after them can push them out
+        grep '^FAIL:' "$log" | head -n 10 | sed 's/^/    /'
+        echo "    --- last 60 lines of the log:"
+        sed 's/^/    /' "$log" | tail -n 60 ;;
   esac
+  [ -n "${HU_KEEP_TMP:-}" ] && grep '^logs kept in ' "$log" | sed 's/^/    /'
   rm -f "$log"
 done
 
@@ -85,7 +121,11 @@ done
 # build-asan): the unit tests with leak checking, and test_safety.sh (libc
 # results and errno, records, config errors) with the sanitized library.
 A=${HU_BUILD_ASAN:-build-asan}
-if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -x "$A/unit_tests" ]; then
+if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -z "${HU_TESTS:-}" ] &&
+   [ ! -x "$A/unit_tests" ]; then
+  # not built (make check builds it): said and counted, not silently left out
+  skipped=$((skipped + 1)); echo "SKIP ASan/UBSan part: no $A/unit_tests (make check builds $A)"
+elif [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -z "${HU_TESTS:-}" ]; then
   echo "== ASan/UBSan: unit tests and test_safety.sh ($A)"
   d=$(mktemp -d /tmp/hostup-san.XXXXXX)
   ( san_env "$d"
@@ -104,6 +144,7 @@ if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -x "$A
     passed=$((passed + 1)); echo "PASS test_safety.sh under ASan/UBSan"
   else
     failed=$((failed + 1)); failures+=("test_safety.sh under ASan/UBSan"); echo "FAIL test_safety.sh under ASan/UBSan (exit $rc)"
+    grep '^FAIL:' "$d/safety.out" | head -n 10 | sed 's/^/    /'
     tail -n 30 "$d/safety.out" | sed 's/^/    /'
   fi
   rm -f "$d/safety.out"

@@ -117,7 +117,6 @@ void hu_conn_forget_fd(int fd)
     hu_fdent *e = hu_fd_get(fd);
     if (!e)
         return;
-    e->epfd = -1;
     if (e->conn) {
         hu_conn *c = e->conn;
         e->conn = NULL;
@@ -410,6 +409,7 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
         return HU_PASS;
     c->refs = 1;
     c->fd = fd;
+    c->sock_id = hu_sock_id(fd);
     c->state = HU_CONN_DONE;    /* made active below */
     memcpy(&c->addr, sa, len < sizeof c->addr ? len : sizeof c->addr);
     c->addrlen = len;
@@ -494,7 +494,7 @@ static void readdress(hu_conn *c, int64_t now)
  * the deadline once some try has a real errno to hand over (before that
  * the try runs to the kernel's verdict, so the program never gets an
  * error the kernel did not give).  -1: none. */
-static int64_t try_bound(const hu_conn *c)
+int64_t hu_conn_try_bound(const hu_conn *c)
 {
     const hu_rule *r = c->rule;
     int64_t b = r->timeout_ms ? c->try_start + (int64_t)r->timeout_ms : -1;
@@ -534,7 +534,7 @@ int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)
         }
     }
     if (c->state == HU_CONN_CONNECTING) {
-        int64_t limit = try_bound(c);
+        int64_t limit = hu_conn_try_bound(c);
         if (limit < 0 || now < limit)
             return limit;
         if (failed(c, fd, ETIMEDOUT, 1, now) == HU_HIDE)

@@ -13,8 +13,6 @@ hu_need_lib
 hu_need_cmd sh head
 MUSL_LIB=$HU_ROOT/build-musl/libhostup.so
 [[ -f $MUSL_LIB ]] || hu_fail "missing $MUSL_LIB (make musl)"
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail mktemp
-trap 'rm -rf "$HU_TMP"' EXIT
 unset HOSTUP_POLICY HOSTUP_CONFIG LD_PRELOAD
 
 # the README's line, the one place it is written for users
