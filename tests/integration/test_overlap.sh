@@ -28,7 +28,9 @@ DB=198.18.200.10 PEER=198.18.0.3
 
 hu_net_setup
 NS_D=hu-d-$$
-trap 'hu_cleanup; ip netns del "$NS_D" 2>/dev/null' EXIT
+# shellcheck disable=SC2016
+hu_at_exit 'hu__kill $(ip netns pids "$NS_D" 2>/dev/null); ip netns del "$NS_D" 2>/dev/null'
+
 hu_d() { ip netns exec "$NS_D" "$@"; }
 {
 	ip netns add "$NS_D" &&
@@ -53,6 +55,7 @@ while True:
 ' $P "$HU_HELLO" >>"$HU_TMP/db.log" 2>&1 &
 hu__track $!
 for ((i = 0; i < 50; i++)); do [[ -n $(hu_d ss -Hlnt "sport = :$P") ]] && break; sleep 0.1; done
+[[ -n $(hu_d ss -Hlnt "sport = :$P") ]] || hu_fail "the db did not listen on port $P (see $HU_TMP/db.log)"
 
 # "Docker's embedded DNS": a stub on 127.0.0.11 inside the app namespace
 printf 'nameserver 127.0.0.11\noptions timeout:1 attempts:1\n' >"/etc/netns/$NS_C/resolv.conf"
