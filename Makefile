@@ -49,7 +49,7 @@ CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
-SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c recv.c hold.c decide.c answer.c \
               record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.

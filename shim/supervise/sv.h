@@ -43,8 +43,9 @@ struct sv {
     int killable;               /* the filter has WAIT_KILLABLE_RECV */
     size_t notif_size, resp_size;
     unsigned holding;           /* held connects (threads) now */
+    /* the receiver thread's own (recv.c) */
     struct sv_hold *inflight[SV_INFLIGHT];
-    unsigned ninflight;
+    unsigned ninflight, inflight_max;
 };
 
 /* ---- filter.c: the child's side ---- */
@@ -102,6 +103,8 @@ struct sv_hold {
     pid_t tid;
     int pfd;                    /* the program's fd number */
     int fd;                     /* its socket (taken) or ours (ADDFD way) */
+    int addfd;                  /* ours, to be installed with ADDFD */
+    int tcp;                    /* known to be a TCP socket */
     int flags;                  /* the program's file status flags */
     int cloexec;
     struct sockaddr_storage ss;
@@ -116,7 +119,9 @@ struct sv_hold {
 };
 /* Runs on its own thread: the retry loop; answers and frees h. */
 void *sv_hold_run(void *h);
-/* The connect is over, one way or another: answer and let go. */
+/* The connect is over, one way or another: answer and let go of the
+ * socket; _finish also frees h. */
+void sv_hold_reply(struct sv_hold *h, int err);
 void sv_hold_finish(struct sv_hold *h, int err);
 
 /* ---- record.c ---- */
@@ -127,13 +132,19 @@ void sv_record(const char *event, const struct sv_hold *h, int err, unsigned att
 void sv_record_unsupervised(const char *prog, const char *why);
 
 /* ---- notify.c ---- */
-/* A notification is waiting on the listener: handle it. */
-void sv_on_notification(struct sv *s);
 int sv_notify_init(struct sv *s);
-/* The main loop's part in first tries in flight: their pollfds from p
- * (at most SV_INFLIGHT), and the poll timeout (-1: none); then what the
- * poll said of them. */
-int sv_inflight_fill(const struct sv *s, struct pollfd *p, int64_t now);
-void sv_inflight_events(struct sv *s, const struct pollfd *p, int64_t now);
+/* Receive one notification (n: notif_size bytes) and handle it.  Blocks
+ * until one comes.  -1: the listener is unusable. */
+int sv_recv_one(struct sv *s, struct seccomp_notif *n);
+/* Where a try stands: 0 connected, an errno, or EINPROGRESS (SYN in
+ * flight); *tcp set when the socket showed itself TCP (tcp may be NULL). */
+int sv_where(int fd, int *tcp);
+/* A first try's outcome is known (or out of the receiver's hands): answer,
+ * or hold the connect on a thread.  h is on the heap. */
+void sv_settled(struct sv *s, struct sv_hold *h);
+
+/* ---- recv.c ---- */
+/* Start the receiver thread.  -1: none (then the main loop receives). */
+int sv_receiver_start(struct sv *s);
 
 #endif
