@@ -14,12 +14,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine/retry.h"
@@ -68,8 +68,12 @@ static int prepare(struct sv *s, struct sv_hold *h)
 {
     if (!s->addfd) {
         h->fd = sv_take_fd(h->tid, h->pfd);
-        if (h->fd < 0 && errno == EPERM)
+        if (h->fd < 0 && errno == EPERM) {
             s->addfd = 1;       /* refused for good: Docker's default profile */
+            if (s->verbose)
+                fprintf(stderr, "hostup: pidfd_getfd is refused here (no CAP_SYS_PTRACE): connects "
+                                "made on sockets of ours, installed with SECCOMP_IOCTL_NOTIF_ADDFD\n");
+        }
         if (h->fd < 0 && !s->addfd)
             return 0;
     }
@@ -169,14 +173,12 @@ void sv_settled(struct sv *s, struct sv_hold *h)
 }
 
 /* The address the program passes: read from its memory.  0: let it through. */
-static int read_target(const struct seccomp_notif *n, struct sv_hold *h)
+static int read_target(struct sv *s, const struct seccomp_notif *n, struct sv_hold *h)
 {
     size_t len = (size_t)n->data.args[2];
     if (len < sizeof(struct sockaddr_in) || len > sizeof h->ss)
         return 0;
-    struct iovec local = {&h->ss, len};
-    struct iovec remote = {(void *)(uintptr_t)n->data.args[1], len};
-    if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+    if (!sv_read_mem(s, (pid_t)n->pid, &h->ss, len, n->data.args[1]))
         return 0;   /* the kernel will say EFAULT itself */
     sa_family_t fam = h->ss.ss_family;
     if (fam != AF_INET && !(fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)))
@@ -250,7 +252,7 @@ static void handle(struct sv *s, const struct seccomp_notif *n, struct sv_hold *
     h->pfd = (int)n->data.args[0];
     h->fd = -1;
     h->flags = -1;
-    if (n->data.nr != __NR_connect || !read_target(n, h))
+    if (n->data.nr != __NR_connect || !read_target(s, n, h))
         goto through;
     const struct sockaddr *sa = (const struct sockaddr *)&h->ss;
     h->r = hu_policy_match(s->policy, NULL, sa, h->port);

@@ -134,7 +134,7 @@ static void say(const struct hu_sv_opts *o, const char *prog, const char *what)
 
 int hu_sv_run(char **argv, const struct hu_sv_opts *o)
 {
-    struct sv s = {.listener = -1};
+    struct sv s = {.listener = -1, .verbose = o->verbose};
     char why[256] = "";
     int supervise = o->supervise && sv_kernel_ok(why, sizeof why) == 0;
     sigset_t set, old;

@@ -41,6 +41,8 @@ struct sv {
     const hu_policy *policy;
     int addfd;                  /* pidfd_getfd refused: own sockets + ADDFD */
     int killable;               /* the filter has WAIT_KILLABLE_RECV */
+    int verbose;                /* say on stderr when a fallback is taken */
+    int vm_refused;             /* process_vm_readv refused: /proc/PID/mem */
     size_t notif_size, resp_size;
     unsigned holding;           /* held connects (threads) now */
     /* the receiver thread's own (recv.c) */
@@ -67,6 +69,10 @@ void sv_continue(const struct sv *s, uint64_t id);
 /* The program's socket fd (of thread tid) as a file of ours, or -1 with
  * errno (EPERM: pidfd_getfd refused, as under Docker's default profile). */
 int sv_take_fd(pid_t tid, int fd);
+/* len bytes at addr in thread tid's memory into buf: 1 if all were read.
+ * process_vm_readv, or where it is refused (Docker 20.10's default
+ * profile), /proc/TID/mem.  The caller checks ID_VALID afterwards. */
+int sv_read_mem(struct sv *s, pid_t tid, void *buf, size_t len, uint64_t addr);
 /* Install our socket at the program's fd number (the ADDFD way). */
 int sv_install_fd(const struct sv *s, uint64_t id, int ours, int at, int cloexec);
 /* ADDFD way: what the program's fd is.  Returns 1 for a TCP socket (with
