@@ -166,8 +166,10 @@ $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
-$(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+# the supervisor's pure parts (ELF detection, retry decision) are tested too
+UNIT_SV  := shim/supervise/elf.c shim/supervise/decide.c
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_SV) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_SV) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a

@@ -14,8 +14,7 @@ PORT=${PORT:-18999}
 GO_CACHE=${HU_GO_CACHE:-/var/tmp/hostup-go}
 mkdir -p "$B/bench" bench/results
 gcc -O2 -static -o "$B/bench/connects" bench/connects.c || exit 1
-(cd tests/tools/go && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$GO_CACHE/build" \
-	GOPATH="$GO_CACHE/path" HOME="$GO_CACHE" go build -o "$GO_CACHE/hu_goclient" ./hu_goclient) || exit 1
+HU_GO_CACHE=$GO_CACHE bash tests/tools/go/build.sh "$GO_CACHE/hu_goclient" || exit 1
 C=$B/bench/connects GOC=$GO_CACHE/hu_goclient
 "$C" serve "$PORT" >/dev/null &
 srv=$!

@@ -16,5 +16,7 @@ Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *overlap_suite(void);
+Suite *sv_elf_suite(void);
+Suite *sv_decide_suite(void);
 
 #endif
