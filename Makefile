@@ -40,7 +40,7 @@ CORE_SRC := $(addprefix shim/core/,policy.c config.c errnames.c backoff.c log.c 
 # Library only: the engine and the wrapped calls.
 LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
-              herd.c volume.c) \
+              herd.c volume.c volume_retry.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c doctor.c report.c status.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)

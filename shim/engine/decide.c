@@ -221,6 +221,13 @@ void hu_decide_tried(hu_attempt *a, const hu_decide_ops *o, int err, int cut, in
     hu_decide_failed(a, o, err, cut, 0, now, out);
 }
 
+void hu_decide_again(hu_attempt *a, int64_t now)
+{
+    a->failed = 1;
+    a->attempt++;
+    a->try_start = a->next_try = now;
+}
+
 void hu_decide_moved(hu_attempt *a, const hu_decide_ops *o, int64_t now, hu_decide_rec *r)
 {
     *r = (hu_decide_rec){.event = HOSTUP_EV_READDRESSED, .attempt = a->attempt, .delay_ms = -1,

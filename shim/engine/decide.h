@@ -112,6 +112,9 @@ int64_t hu_decide_start(hu_attempt *a, int64_t now) HU_DECIDE_HIDDEN;
  * hu_decide_failed.  DONE, WAIT or GIVE_UP. */
 void hu_decide_tried(hu_attempt *a, const hu_decide_ops *o, int err, int cut, int64_t now,
                      hu_action *out) HU_DECIDE_HIDDEN;
+/* The failure was repaired on the spot (a stale handle reopened): the
+ * next try is now, and counts as one. */
+void hu_decide_again(hu_attempt *a, int64_t now) HU_DECIDE_HIDDEN;
 /* Before a try the look-up said the name moved: the readdressed record;
  * the old address's herd is left (the new one is joined at a failure). */
 void hu_decide_moved(hu_attempt *a, const hu_decide_ops *o, int64_t now,
