@@ -127,7 +127,7 @@ void hu_decide_failed(hu_attempt *a, const hu_decide_ops *o, int err, int cut, i
         give_up(a, o, out, HU_GU_ATTEMPTS, 1, now, 1);
         return;
     }
-    unsigned delay = hu_backoff_next(r, &a->bo, o->rng);
+    unsigned delay = hu_backoff_next(r, &a->bo, o->rng());
     int64_t end = end_of(a);
     if (end && now + delay >= end) {
         give_up(a, o, out, HU_GU_DEADLINE, 1, now, 1);

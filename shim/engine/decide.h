@@ -23,10 +23,12 @@
 #define HU_DECIDE_HIDDEN __attribute__((visibility("hidden")))
 
 /* The side effects a decision needs.  Any function may be NULL: no herd
- * (volumes, a process without the shared file); rng NULL: no jitter. */
+ * (volumes, a process without the shared file).  rng: the generator for
+ * the backoff's jitter, asked for only when a delay is drawn (the healthy
+ * path never pays for it). */
 typedef struct hu_decide_ops {
     void *ctx;
-    hu_rng *rng;
+    hu_rng *(*rng)(void);
     /* join the target's herd (after a failure the rule retries) */
     void (*herd_join)(void *ctx);
     /* a try ended: err 0 = connected; retry: it followed a failure */

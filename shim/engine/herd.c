@@ -517,6 +517,6 @@ static int op_budget(void *ctx, const hu_rule *r, int64_t now)
 
 void hu_herd_ops(hu_decide_ops *o, hu_herd_ref *ref)
 {
-    *o = (hu_decide_ops){.ctx = ref, .rng = hu_thread_rng(), .herd_join = op_join,
+    *o = (hu_decide_ops){.ctx = ref, .rng = hu_thread_rng, .herd_join = op_join,
                          .herd_result = op_result, .herd_done = op_done, .herd_budget = op_budget};
 }

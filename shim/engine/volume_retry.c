@@ -168,7 +168,7 @@ static int repair(hu_vol_try *t, int *err, hu_vol_facts *facts)
 
 int hu_vol_step(hu_vol_try *t, int err)
 {
-    hu_decide_ops o = {.rng = hu_thread_rng()};     /* volumes have no herd */
+    hu_decide_ops o = {.rng = hu_thread_rng};     /* volumes have no herd */
     for (;;) {
         hu_vol_facts facts = {0};
         if (t->file && (err == ESTALE || t->stale) && hu_rule_retries_errno(t->rule, err)) {
@@ -199,7 +199,7 @@ int hu_vol_step(hu_vol_try *t, int err)
 
 void hu_vol_success(hu_vol_try *t)
 {
-    hu_decide_ops o = {.rng = NULL};
+    hu_decide_ops o = {.rng = hu_thread_rng};
     hu_action x;
     hu_decide_tried(&t->a, &o, 0, 0, hu_now_ms(), &x);
     if (x.rec.event)

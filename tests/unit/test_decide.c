@@ -45,6 +45,7 @@ static int f_budget(void *c, const hu_rule *r, int64_t now)
 }
 
 static hu_rng rng;
+static hu_rng *test_rng(void) { return &rng; }
 static struct fake fk;
 static hu_decide_ops ops;
 
@@ -54,7 +55,7 @@ static void setup(void)
     fk.budget_left = 1000;
     fk.last_done = -2;
     hu_rng_seed(&rng, 7);
-    ops = (hu_decide_ops){.ctx = &fk, .rng = &rng, .herd_join = f_join, .herd_result = f_result,
+    ops = (hu_decide_ops){.ctx = &fk, .rng = test_rng, .herd_join = f_join, .herd_result = f_result,
                           .herd_done = f_done, .herd_budget = f_budget};
 }
 
@@ -498,7 +499,7 @@ END_TEST
 START_TEST(no_herd_ops)
 {
     hu_rule r = rule(3, 0, 0);
-    hu_decide_ops bare = {.rng = &rng};
+    hu_decide_ops bare = {.rng = test_rng};
     hu_attempt a;
     hu_action x;
     hu_decide_init(&a, &r, T0, 0, 1, 0, 1000);
