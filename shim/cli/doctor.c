@@ -1,35 +1,34 @@
 /* hostup doctor TARGET: the troubleshooting checklist, run live from where
  * it stands (inside the container, usually).  One line per checklist item
  * with pass/fail and evidence, then the likely cause and the next command.
- * The verdict comes from the same classifier the library's records use. */
+ * The verdict comes from the same classifier the library's records use;
+ * the probes themselves are in doctor_probe.c. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/ip_icmp.h>
-#include <netinet/icmp6.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "common.h"
+#include "doctor_probe.h"
+#include "library.h"
 #include "core/diagnosis.h"
 #include "core/environment.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
-#include "sys/rawstat.h"
+
 
 enum { PASS, FAIL, SKIP, INFO };
 static const char *const status_name[] = {"pass", "fail", "skip", "info"};
@@ -38,13 +37,6 @@ struct doc {
     json_t *steps;
     int json;
 };
-
-static long ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 static void step(struct doc *d, int item, const char *name, int status, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -118,179 +110,13 @@ static int parse_target(const char *t, char *host, size_t hlen, unsigned *port)
     return 0;
 }
 
-/* ICMP echo through a ping socket (no privilege needed where
- * net.ipv4.ping_group_range allows), else a raw one (root). */
-static int icmp_echo(const struct sockaddr *sa, long *ms, const char **why)
-{
-    int v6 = sa->sa_family == AF_INET6;
-    int proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-    int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, proto), raw = 0;
-    if (fd < 0 && !v6) {
-        fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-        raw = 1;
-    }
-    if (fd < 0) {
-        *why = "no privilege for ICMP (not root, ping_group_range closed)";
-        return -1;
-    }
-    unsigned char pkt[64] = {0};
-    if (v6)
-        pkt[0] = ICMP6_ECHO_REQUEST;
-    else
-        pkt[0] = ICMP_ECHO;
-    pkt[7] = 1;     /* sequence 1; id and checksum: the kernel fills them on ping sockets */
-    if (raw) {
-        pkt[4] = 0x68, pkt[5] = 0x75;   /* an id for matching */
-        uint32_t sum = 0;
-        for (int i = 0; i < 64; i += 2)
-            sum += (uint32_t)(pkt[i] << 8 | pkt[i + 1]);
-        while (sum >> 16)
-            sum = (sum & 0xffff) + (sum >> 16);
-        pkt[2] = (unsigned char)(~sum >> 8), pkt[3] = (unsigned char)~sum;
-    }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    socklen_t sl = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    struct sockaddr_storage to;
-    memcpy(&to, sa, sl);
-    ((struct sockaddr_in *)&to)->sin_port = 0;
-    if (sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sl) < 0) {
-        *why = strerror(errno);
-        close(fd);
-        return -1;
-    }
-    for (;;) {
-        long left = 1000 - ms_since(&t0);
-        struct pollfd p = {fd, POLLIN, 0};
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
-            *why = "no echo reply within 1 s";
-            close(fd);
-            return 1;
-        }
-        unsigned char in[1500];
-        ssize_t n = recv(fd, in, sizeof in, 0);
-        if (n <= 0)
-            continue;
-        unsigned char *icmp = in;
-        if (raw) {
-            size_t ihl = (size_t)(in[0] & 0x0f) * 4;
-            if ((size_t)n < ihl + 8)
-                continue;
-            icmp = in + ihl;
-        }
-        int reply = v6 ? icmp[0] == ICMP6_ECHO_REPLY : icmp[0] == ICMP_ECHOREPLY;
-        if (reply) {
-            *ms = ms_since(&t0);
-            close(fd);
-            return 0;
-        }
-    }
-}
-
-struct tcp_result {
-    int err;        /* 0 connected */
-    long ms;
-    hu_icmp icmp;
-};
-
-static void tcp_try(const struct sockaddr *sa, socklen_t len, long timeout_ms, struct tcp_result *r)
-{
-    struct timespec t0;
-    memset(r, 0, sizeof *r);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        r->err = errno;
-        return;
-    }
-    if (connect(fd, sa, len) == 0)
-        r->err = 0;
-    else if (errno != EINPROGRESS)
-        r->err = errno;
-    else {
-        struct pollfd p = {fd, POLLOUT, 0};
-        int n = poll(&p, 1, (int)timeout_ms);
-        if (n == 0)
-            r->err = ETIMEDOUT;
-        else {
-            socklen_t l = sizeof r->err;
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &r->err, &l);
-        }
-    }
-    r->ms = ms_since(&t0);
-    hu_drain_errqueue(fd, &r->icmp);
-    close(fd);
-}
-
-/* stat in a child, so a hard mount that blocks in the kernel cannot hang us */
-static int stat_bounded(const char *path, long timeout_ms, struct stat *st, int *err)
-{
-    int pfd[2];
-    if (pipe(pfd) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct { int rc, err; struct stat st; } m;
-        m.rc = hu_raw_stat(path, &m.st);
-        m.err = errno;
-        ssize_t w = write(pfd[1], &m, sizeof m);
-        _exit(w == (ssize_t)sizeof m ? 0 : 1);
-    }
-    close(pfd[1]);
-    struct pollfd p = {pfd[0], POLLIN, 0};
-    int rc = -2;
-    if (poll(&p, 1, (int)timeout_ms) > 0) {
-        struct { int rc, err; struct stat st; } m;
-        if (read(pfd[0], &m, sizeof m) == (ssize_t)sizeof m) {
-            rc = m.rc;
-            *err = m.err;
-            *st = m.st;
-        }
-    } else
-        kill(pid, SIGKILL);     /* blocked: the verdict says why */
-    close(pfd[0]);
-    waitpid(pid, NULL, 0);
-    return rc;
-}
-
-/* The mount holding path: longest mount point that prefixes it. */
-static int find_mount(const char *path, char *mnt, char *fstype, char *source, char *opts, size_t len)
-{
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
-        return -1;
-    char line[4096];
-    size_t best = 0;
-    while (fgets(line, sizeof line, f)) {
-        char mp[1024], fs[128], src[1024], o1[1024], o2[1024];
-        /* id parent major:minor root mountpoint options [optional...] - fstype source superopts */
-        char *dash = strstr(line, " - ");
-        if (!dash || sscanf(line, "%*s %*s %*s %*s %1023s %1023s", mp, o1) != 2 ||
-            sscanf(dash + 3, "%127s %1023s %1023s", fs, src, o2) != 3)
-            continue;
-        /* mountinfo escapes spaces as \040 */
-        for (char *q; (q = strstr(mp, "\\040"));)
-            memmove(q + 1, q + 4, strlen(q + 4) + 1), *q = ' ';
-        size_t n = strlen(mp);
-        if (strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1) && n >= best) {
-            best = n;
-            snprintf(mnt, len, "%s", mp);
-            snprintf(fstype, len, "%s", fs);
-            snprintf(source, len, "%s", src);
-            snprintf(opts, len, "%.500s,%.500s", o1, o2);
-        }
-    }
-    fclose(f);
-    return best ? 0 : -1;
-}
-
 static int doctor_path(struct doc *d, const char *path, long timeout_ms, json_t *verdict)
 {
     char mnt[1024] = "", fs[1024] = "", src[1024] = "", opts[1024] = "";
     static const char *const netfs[] = {"nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs",
                                         "fuse.sshfs", "9p", "fuse.glusterfs", "fuse.ceph"};
     int network = 0;
-    if (find_mount(path, mnt, fs, src, opts, sizeof mnt) == 0) {
+    if (hu_doc_find_mount(path, mnt, fs, src, opts, sizeof mnt) == 0) {
         for (size_t i = 0; i < sizeof netfs / sizeof netfs[0]; i++)
             network |= strcmp(fs, netfs[i]) == 0;
         network |= strncmp(fs, "fuse", 4) == 0;
@@ -301,7 +127,7 @@ static int doctor_path(struct doc *d, const char *path, long timeout_ms, json_t 
         step(d, 8, "mount", SKIP, "no mount found for %s", path);
     struct stat st;
     int err = 0;
-    int rc = stat_bounded(path, timeout_ms, &st, &err);
+    int rc = hu_doc_stat_bounded(path, timeout_ms, &st, &err);
     char next[1200];
     snprintf(next, sizeof next, "showmount -e %.*s", (int)strcspn(src, ":"), src[0] ? src : "SERVER");
     if (rc == 0) {
@@ -354,15 +180,19 @@ static void library_step(struct doc *d)
         step(d, 3, "library", PASS, "%s loads in this system", lib);
 }
 
-static int doctor_host(struct doc *d, const char *host, unsigned port, long timeout_ms, json_t *verdict)
+/* Step 4 "resolve": host's first address, with port, into *ss and its text
+ * into a (INET6_ADDRSTRLEN bytes); 1 when the lookup failed (the verdict
+ * says why). */
+static int resolve_step(struct doc *d, const char *host, unsigned port, struct sockaddr_storage *ss,
+                        socklen_t *sl, char *a, json_t *verdict)
 {
-    char ns[512] = "", a[INET6_ADDRSTRLEN];
+    char ns[512] = "";
     struct timespec t0;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     hu_probe_nameservers("/etc/resolv.conf", ns, sizeof ns);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = getaddrinfo(host, NULL, &hints, &res);
-    long rms = ms_since(&t0);
+    long rms = hu_doc_ms_since(&t0);
     if (rc != 0) {
         step(d, 4, "resolve", FAIL, "%s: %s (%s) after %ld ms; nameservers %s", host, hu_eai_name(rc),
              gai_strerror(rc), rms, ns[0] ? ns : "none");
@@ -370,103 +200,133 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
         json_object_update(verdict, dg);
         json_decref(dg);
         json_object_set_new(verdict, "reachable", json_false());
-        env_step(d);
         return 1;
     }
     char list[512] = "";
     size_t o = 0;
     int count = 0;
     for (struct addrinfo *ai = res; ai && count < 4; ai = ai->ai_next, count++) {
-        hu_addr_text(ai->ai_addr, a, sizeof a);
+        hu_addr_text(ai->ai_addr, a, INET6_ADDRSTRLEN);
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", count ? " " : "", a);
     }
     step(d, 4, "resolve", PASS, "%s -> %s in %ld ms (nameservers %s)", host, list, rms, ns[0] ? ns : "none");
 
-    struct sockaddr_storage ss;
-    memcpy(&ss, res->ai_addr, res->ai_addrlen);  /* NOLINT(clang-analyzer-core.NullDereference): getaddrinfo returned 0 */
-    socklen_t sl = res->ai_addrlen;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);  /* NOLINT(clang-analyzer-core.NullDereference): getaddrinfo returned 0 */
+    *sl = res->ai_addrlen;
     freeaddrinfo(res);
-    struct sockaddr *sa = (struct sockaddr *)&ss;
-    ((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
-    hu_addr_text(sa, a, sizeof a);
+    ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    hu_addr_text((struct sockaddr *)ss, a, INET6_ADDRSTRLEN);
+    return 0;
+}
 
-    hu_facts f = {.addr = sa, .port = port};
-    if (hu_probe_route(sa, &f.route) == 0 && f.route.found) {
-        f.have_route = 1;
+/* Step 4 "route": the kernel's route to f->addr, into f. */
+static void route_step(struct doc *d, hu_facts *f, const char *a)
+{
+    if (hu_probe_route(f->addr, &f->route) == 0 && f->route.found) {
+        f->have_route = 1;
         char gw[INET6_ADDRSTRLEN] = "";
-        if (f.route.has_gateway)
-            inet_ntop(f.route.family, f.route.gateway, gw, sizeof gw);
-        if (f.route.no_route)
+        if (f->route.has_gateway)
+            inet_ntop(f->route.family, f->route.gateway, gw, sizeof gw);
+        if (f->route.no_route)
             step(d, 4, "route", FAIL, "no route to %s", a);
-        else if (f.route.type != RTN_UNICAST && f.route.type != RTN_LOCAL)
-            step(d, 4, "route", FAIL, "%s route for %s", hu_route_type_name(f.route.type), a);
+        else if (f->route.type != RTN_UNICAST && f->route.type != RTN_LOCAL)
+            step(d, 4, "route", FAIL, "%s route for %s", hu_route_type_name(f->route.type), a);
         else
-            step(d, 4, "route", PASS, "%s %s%s dev %s", a, gw[0] ? "via " : "on-link", gw, f.route.dev);
+            step(d, 4, "route", PASS, "%s %s%s dev %s", a, gw[0] ? "via " : "on-link", gw, f->route.dev);
     } else
         step(d, 4, "route", SKIP, "netlink route lookup failed");
+}
 
-    struct tcp_result tr;
-    if (port) {
-        tcp_try(sa, sl, timeout_ms, &tr);
-        f.err = tr.err;
-        f.try_ms = tr.ms;
-        f.icmp = tr.icmp;
-        if (!tr.err)
-            step(d, 5, "tcp connect", PASS, "%s port %u accepts connections (%ld ms)", a, port, tr.ms);
-        else
-            step(d, 5, "tcp connect", FAIL, "%s port %u: %s (%s) after %ld ms%s%s", a, port,
-                 hu_errno_name(tr.err), strerror(tr.err), tr.ms,
-                 tr.icmp.have && tr.icmp.offender[0] ? "; ICMP from " : "",
-                 tr.icmp.have ? tr.icmp.offender : "");
-    } else
+/* Step 5 "tcp connect": one try at f->addr, its outcome into f. */
+static void tcp_step(struct doc *d, hu_facts *f, socklen_t sl, long timeout_ms, const char *a)
+{
+    if (!f->port) {
         step(d, 5, "tcp connect", SKIP, "no port given (use host:port or a URL)");
-
-    /* after the connect: it is what makes the kernel resolve the neighbour */
-    if (f.have_route && !f.route.no_route && f.route.type == RTN_UNICAST) {
-        unsigned char target[16];
-        const unsigned char *who = f.route.gateway;
-        if (!f.route.has_gateway) {
-            memcpy(target, sa->sa_family == AF_INET ? (void *)&((struct sockaddr_in *)sa)->sin_addr
-                                                    : (void *)&((struct sockaddr_in6 *)sa)->sin6_addr,
-                   sa->sa_family == AF_INET ? 4 : 16);
-            who = target;
-        }
-        f.neigh_state = hu_probe_neigh(sa->sa_family, who, f.route.oif);
-        f.have_neigh = 1;
-        char w[INET6_ADDRSTRLEN];
-        inet_ntop(sa->sa_family, who, w, sizeof w);
-        int bad = f.neigh_state == NUD_FAILED || f.neigh_state == NUD_INCOMPLETE;
-        /* a try that timed out with ARP/ND still unanswered is an ARP
-         * failure cut short: the verdict says link, as the records do */
-        step(d, 2, "neighbour", bad ? FAIL : f.neigh_state < 0 ? SKIP : PASS, "%s %s (%s)%s", w,
-             hu_neigh_state_name(f.neigh_state), f.route.has_gateway ? "gateway" : "target, on-link",
-             bad && port && tr.err == ETIMEDOUT ? "; no ARP/ND answer: the TCP try timed out before ARP gave up" : "");
+        return;
     }
+    struct hu_doc_tcp tr;
+    hu_doc_tcp_try(f->addr, sl, timeout_ms, &tr);
+    f->err = tr.err;
+    f->try_ms = tr.ms;
+    f->icmp = tr.icmp;
+    if (!tr.err)
+        step(d, 5, "tcp connect", PASS, "%s port %u accepts connections (%ld ms)", a, f->port, tr.ms);
+    else
+        step(d, 5, "tcp connect", FAIL, "%s port %u: %s (%s) after %ld ms%s%s", a, f->port,
+             hu_errno_name(tr.err), strerror(tr.err), tr.ms,
+             tr.icmp.have && tr.icmp.offender[0] ? "; ICMP from " : "",
+             tr.icmp.have ? tr.icmp.offender : "");
+}
 
+/* Step 2 "neighbour", after the connect: it is what makes the kernel
+ * resolve the neighbour (the target on-link, else the gateway). */
+static void neighbour_step(struct doc *d, hu_facts *f)
+{
+    if (!f->have_route || f->route.no_route || f->route.type != RTN_UNICAST)
+        return;
+    unsigned char target[16];
+    const unsigned char *who = hu_neigh_target(f, target);
+    f->neigh_state = hu_probe_neigh(f->addr->sa_family, who, f->route.oif);
+    f->have_neigh = 1;
+    char w[INET6_ADDRSTRLEN];
+    inet_ntop(f->addr->sa_family, who, w, sizeof w);
+    int bad = f->neigh_state == NUD_FAILED || f->neigh_state == NUD_INCOMPLETE;
+    /* a try that timed out with ARP/ND still unanswered is an ARP
+     * failure cut short: the verdict says link, as the records do */
+    step(d, 2, "neighbour", bad ? FAIL : f->neigh_state < 0 ? SKIP : PASS, "%s %s (%s)%s", w,
+         hu_neigh_state_name(f->neigh_state), f->route.has_gateway ? "gateway" : "target, on-link",
+         bad && f->port && f->err == ETIMEDOUT ? "; no ARP/ND answer: the TCP try timed out before ARP gave up" : "");
+}
+
+/* Step 2 "icmp echo": 0 when the address answers ping. */
+static int icmp_step(struct doc *d, const struct sockaddr *sa, const char *a)
+{
     long ems = 0;
     const char *why = "";
-    int e = icmp_echo(sa, &ems, &why);
+    int e = hu_doc_icmp_echo(sa, &ems, &why);
     if (e == 0)
         step(d, 2, "icmp echo", PASS, "%s answers ping in %ld ms", a, ems);
     else
         step(d, 2, "icmp echo", e < 0 ? SKIP : FAIL, "%s", why);
-    env_step(d);
+    return e;
+}
 
-    if (port && !tr.err) {
+/* The verdict from the facts: 0 reachable, 1 not. */
+static int host_verdict(const hu_facts *f, int echo, json_t *verdict)
+{
+    if (f->port && !f->err) {
         json_object_set_new(verdict, "reachable", json_true());
         json_object_set_new(verdict, "cause", json_string("the target accepts connections from here"));
         return 0;
     }
     json_object_set_new(verdict, "reachable", json_false());
-    if (!port) {
-        json_object_set_new(verdict, "cause", json_string(e == 0 ? "the host answers ping; give a port to test the service"
-                                                                 : "the host does not answer ping; give a port to test the service"));
-        return e == 0 ? 0 : 1;
+    if (!f->port) {
+        json_object_set_new(verdict, "cause", json_string(echo == 0 ? "the host answers ping; give a port to test the service"
+                                                                    : "the host does not answer ping; give a port to test the service"));
+        return echo == 0 ? 0 : 1;
     }
-    json_t *dg = hu_classify_connect(&f);
+    json_t *dg = hu_classify_connect(f);
     json_object_update(verdict, dg);
     json_decref(dg);
     return 1;
+}
+
+static int doctor_host(struct doc *d, const char *host, unsigned port, long timeout_ms, json_t *verdict)
+{
+    char a[INET6_ADDRSTRLEN];
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (resolve_step(d, host, port, &ss, &sl, a, verdict)) {
+        env_step(d);
+        return 1;
+    }
+    hu_facts f = {.addr = (struct sockaddr *)&ss, .port = port};
+    route_step(d, &f, a);
+    tcp_step(d, &f, sl, timeout_ms, a);
+    neighbour_step(d, &f);
+    int echo = icmp_step(d, f.addr, a);
+    env_step(d);
+    return host_verdict(&f, echo, verdict);
 }
 
 /* Running under our own library would retry the doctor's probes. */
@@ -489,25 +349,21 @@ static void leave_preload(char **argv)
     execv("/proc/self/exe", argv);
 }
 
-int cmd_doctor(int argc, char **argv)
+/* The options into d, *timeout_ms and *target: -1 to go on, else the exit
+ * status (--help, or a usage error). */
+static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, const char **target)
 {
-    struct doc d = {json_array(), 0};
-    /* longer than an ARP failure (3 probes 1 s apart, then EHOSTUNREACH at
-     * about 3.05 s), so an on-link host that is gone shows as such */
-    long timeout_ms = 5000;
-    const char *target = NULL;
-    leave_preload(argv);
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
-            d.json = 1;
+            d->json = 1;
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-            unsigned ms;
-            const char *why;
+            unsigned ms = 0;
+            const char *why = "must be > 0";
             if (hu_parse_duration(argv[++i], &ms, &why) < 0 || !ms) {
-                fprintf(stderr, "hostup: doctor: --timeout %s: %s\n", argv[i], ms ? why : "must be > 0");
+                fprintf(stderr, "hostup: doctor: --timeout %s: %s\n", argv[i], why);
                 return EX_USAGE;
             }
-            timeout_ms = ms;
+            *timeout_ms = ms;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: hostup doctor [--json] [--timeout DUR] TARGET\n"
                    "TARGET is host[:port], [ipv6]:port, a URL (scheme://host[:port]/...) or a /path.\n"
@@ -520,18 +376,45 @@ int cmd_doctor(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "hostup: doctor: unknown option '%s'\n", argv[i]);
             return EX_USAGE;
-        } else if (target) {
+        } else if (*target) {
             fprintf(stderr, "hostup: doctor: one TARGET only\n");
             return EX_USAGE;
         } else
-            target = argv[i];
+            *target = argv[i];
     }
-    if (!target) {
+    if (!*target) {
         fprintf(stderr, "usage: hostup doctor [--json] [--timeout DUR] TARGET\n");
         return EX_USAGE;
     }
+    return -1;
+}
+
+/* The verdict's last lines, for people. */
+static void print_verdict(const json_t *verdict, int rc)
+{
+    const char *layer = json_string_value(json_object_get(verdict, "layer"));
+    const char *cause = json_string_value(json_object_get(verdict, "cause"));
+    const char *next = json_string_value(json_object_get(verdict, "next"));
+    printf("%s%s%s%s%s: %s\n", hu_cli_paint(stdout, "\033[1m"), rc ? "likely cause" : "verdict",
+           layer ? " (" : "", layer ? layer : "", layer ? ")" : "", cause ? cause : "?");
+    if (next)
+        printf("next: %s%s\n", next, hu_cli_paint(stdout, "\033[0m"));
+    else
+        printf("%s", hu_cli_paint(stdout, "\033[0m"));
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+    struct doc d = {json_array(), 0};
+    /* longer than an ARP failure (3 probes 1 s apart, then EHOSTUNREACH at
+     * about 3.05 s), so an on-link host that is gone shows as such */
+    long timeout_ms = 5000;
+    const char *target = NULL;
+    leave_preload(argv);
+    int rc = parse_args(argc, argv, &d, &timeout_ms, &target);
+    if (rc >= 0)
+        return rc;
     json_t *verdict = json_object();
-    int rc;
     if (!d.json)
         printf("hostup doctor %s\n", target);
     if (target[0] == '/') {
@@ -551,22 +434,10 @@ int cmd_doctor(int argc, char **argv)
         rc = doctor_host(&d, host, port, timeout_ms, verdict);
     }
     if (d.json) {
-        json_t *out = json_pack("{s:s, s:o, s:o}", "target", target, "steps", d.steps, "verdict", verdict);
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(s ? s : "{}");
-        free(s);
-        json_decref(out);
+        hu_cli_put_json(json_pack("{s:s, s:o, s:o}", "target", target, "steps", d.steps, "verdict", verdict));
         return rc;
     }
-    const char *layer = json_string_value(json_object_get(verdict, "layer"));
-    const char *cause = json_string_value(json_object_get(verdict, "cause"));
-    const char *next = json_string_value(json_object_get(verdict, "next"));
-    printf("%s%s%s%s%s: %s\n", hu_cli_paint(stdout, "\033[1m"), rc ? "likely cause" : "verdict",
-           layer ? " (" : "", layer ? layer : "", layer ? ")" : "", cause ? cause : "?");
-    if (next)
-        printf("next: %s%s\n", next, hu_cli_paint(stdout, "\033[0m"));
-    else
-        printf("%s", hu_cli_paint(stdout, "\033[0m"));
+    print_verdict(verdict, rc);
     json_decref(d.steps);
     json_decref(verdict);
     return rc;

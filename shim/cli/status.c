@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "common.h"
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
 #include "core/shared.h"
@@ -169,13 +170,9 @@ static int show_status(const struct sopts *o, const hu_policy *p)
                (unsigned long long)gave, budget, v.s.last_errno > 0 ? hu_errno_name(v.s.last_errno) : "-");
     }
     if (o->json) {
-        json_t *out = json_pack("{s:s, s:i, s:{s:I, s:I, s:I}, s:o}", "file", path, "window_s", HU_SHM_WINDOW,
-                                "budget", "first_tries", (json_int_t)first, "retries", (json_int_t)retries,
-                                "refused", (json_int_t)m->budget_refused, "targets", arr);
-        char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(s ? s : "{}");
-        free(s);
-        json_decref(out);
+        hu_cli_put_json(json_pack("{s:s, s:i, s:{s:I, s:I, s:I}, s:o}", "file", path, "window_s", HU_SHM_WINDOW,
+                                  "budget", "first_tries", (json_int_t)first, "retries", (json_int_t)retries,
+                                  "refused", (json_int_t)m->budget_refused, "targets", arr));
     } else if (!n) {
         printf("(no target has failed)\n");
     }
@@ -185,33 +182,38 @@ static int show_status(const struct sopts *o, const hu_policy *p)
 }
 
 /* Options, and the policy whose budget numbers apply to each target (the
- * environment's, as the library would read it); NULL with *rc on error. */
-static hu_policy *begin(int argc, char **argv, struct sopts *o, int metrics, int *rc)
+ * environment's, as the library would read it), for body; its exit status. */
+static int with_policy(int argc, char **argv, int metrics,
+                       int (*body)(const struct sopts *o, const hu_policy *p))
 {
-    *rc = EX_USAGE;
-    if (parse(argc, argv, o, metrics) < 0)
-        return NULL;
-    *rc = EX_SOFTWARE;
-    return hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+    struct sopts o = {0};
+    if (parse(argc, argv, &o, metrics) < 0)
+        return EX_USAGE;
+    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+    if (!p)
+        return EX_SOFTWARE;
+    int rc = body(&o, p);
+    hu_policy_free(p);
+    return rc;
+}
+
+static int status_body(const struct sopts *o, const hu_policy *p)
+{
+    int rc;
+    for (;;) {
+        if (o->watch && !o->json && isatty(1))
+            fputs("\033[H\033[2J", stdout);
+        rc = show_status(o, p);
+        if (!o->watch)
+            break;
+        usleep((useconds_t)(o->every * 1e6));
+    }
+    return rc;
 }
 
 int cmd_status(int argc, char **argv)
 {
-    struct sopts o = {0};
-    int rc;
-    hu_policy *p = begin(argc, argv, &o, 0, &rc);
-    if (!p)
-        return rc;
-    for (;;) {
-        if (o.watch && !o.json && isatty(1))
-            fputs("\033[H\033[2J", stdout);
-        rc = show_status(&o, p);
-        if (!o.watch)
-            break;
-        usleep((useconds_t)(o.every * 1e6));
-    }
-    hu_policy_free(p);
-    return rc;
+    return with_policy(argc, argv, 0, status_body);
 }
 
 /* ---- metrics ----------------------------------------------------------- */
@@ -383,25 +385,22 @@ static int serve(const char *addr, const struct sopts *o, const hu_policy *p)
     }
 }
 
+static int metrics_body(const struct sopts *o, const hu_policy *p)
+{
+    if (o->listen)
+        return serve(o->listen, o, p);
+    int rc = 0;
+    struct buf b = {0};
+    render(&b, o, p);
+    if (o->textfile)
+        rc = write_textfile(o->textfile, &b);
+    else if (b.n)
+        fwrite(b.p, 1, b.n, stdout);
+    free(b.p);
+    return rc;
+}
+
 int cmd_metrics(int argc, char **argv)
 {
-    struct sopts o = {0};
-    int rc;
-    hu_policy *p = begin(argc, argv, &o, 1, &rc);
-    if (!p)
-        return rc;
-    rc = 0;
-    if (o.listen) {
-        rc = serve(o.listen, &o, p);
-    } else {
-        struct buf b = {0};
-        render(&b, &o, p);
-        if (o.textfile)
-            rc = write_textfile(o.textfile, &b);
-        else if (b.n)
-            fwrite(b.p, 1, b.n, stdout);
-        free(b.p);
-    }
-    hu_policy_free(p);
-    return rc;
+    return with_policy(argc, argv, 1, metrics_body);
 }

@@ -134,15 +134,20 @@ static void syntax_error(hu_policy *p, const char *origin, const json_error_t *e
                         strnlen(err->source, sizeof err->source), err->text);
 }
 
-void hu_policy_add_json(hu_policy *p, const char *json, const char *origin)
+/* The rules of a parsed document, or its syntax error (root NULL). */
+static void add_parsed(hu_policy *p, json_t *root, const json_error_t *err, const char *origin)
 {
-    json_error_t err;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &err);
     if (!root)
-        syntax_error(p, origin, &err);
+        syntax_error(p, origin, err);
     else
         add_root(p, root, origin);
     json_decref(root);
+}
+
+void hu_policy_add_json(hu_policy *p, const char *json, const char *origin)
+{
+    json_error_t err;
+    add_parsed(p, json_loads(json, JSON_REJECT_DUPLICATES, &err), &err, origin);
     hu_policy_finish(p);
 }
 
@@ -231,11 +236,7 @@ void hu_policy_add_json_file(hu_policy *p, const char *path)
         json_error_t err;
         json_t *root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
         free(buf);
-        if (!root)
-            syntax_error(p, path, &err);
-        else
-            add_root(p, root, path);
-        json_decref(root);
+        add_parsed(p, root, &err, path);
     }
     hu_policy_finish(p);
 }

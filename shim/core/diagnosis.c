@@ -82,6 +82,17 @@ void hu_gather_connect(hu_facts *f)
     pthread_mutex_unlock(&cache_lock);
 }
 
+const unsigned char *hu_neigh_target(const hu_facts *f, unsigned char buf[16])
+{
+    if (f->route.has_gateway)
+        return f->route.gateway;
+    if (f->addr->sa_family == AF_INET)
+        memcpy(buf, &((const struct sockaddr_in *)f->addr)->sin_addr, 4);
+    else
+        memcpy(buf, &((const struct sockaddr_in6 *)f->addr)->sin6_addr, 16);
+    return buf;
+}
+
 static void probe_uncached(hu_facts *f)
 {
     if (hu_probe_route(f->addr, &f->route) == 0)
@@ -89,15 +100,7 @@ static void probe_uncached(hu_facts *f)
     if (!f->have_route || !f->route.found || f->route.no_route || f->route.type != RTN_UNICAST)
         return;
     unsigned char target[16];
-    const unsigned char *who = f->route.gateway;
-    if (!f->route.has_gateway) {
-        if (f->addr->sa_family == AF_INET)
-            memcpy(target, &((const struct sockaddr_in *)f->addr)->sin_addr, 4);
-        else
-            memcpy(target, &((const struct sockaddr_in6 *)f->addr)->sin6_addr, 16);
-        who = target;
-    }
-    f->neigh_state = hu_probe_neigh(f->addr->sa_family, who, f->route.oif);
+    f->neigh_state = hu_probe_neigh(f->addr->sa_family, hu_neigh_target(f, target), f->route.oif);
     f->have_neigh = 1;
 }
 
@@ -121,119 +124,166 @@ static json_t *verdict(const char *layer, const char *cause, json_t *evidence,
     return d;
 }
 
-json_t *hu_classify_connect(const hu_facts *f)
+/* An ICMP "from" our own address is the kernel reporting its own ARP/ND
+ * failure, not a remote router speaking. */
+static int icmp_is_local(const hu_facts *f)
 {
-    char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN] = "", buf[256], cause[256], next[160];
-    json_t *ev = json_object();
-    hu_addr_text(f->addr, a, sizeof a);
-    const hu_route *r = &f->route;
-    int on_link = 0, nstate = f->have_neigh ? f->neigh_state : -2;
+    return f->icmp.origin == SO_EE_ORIGIN_LOCAL ||
+           (f->route.prefsrc[0] && strcmp(f->icmp.offender, f->route.prefsrc) == 0);
+}
 
+/* What a connect failure's classification goes by. */
+struct clues {
+    const hu_facts *f;
+    json_t *ev;                     /* the evidence, handed to the verdict */
+    char a[INET6_ADDRSTRLEN];       /* the target address */
+    char gw[INET6_ADDRSTRLEN];      /* the gateway, "" if none or on-link */
+    int on_link, neigh_dead;
+    int icmp_remote;                /* an ICMP error from another host */
+    int from_target;                /* ... from the target itself */
+};
+
+/* The evidence: the route, the neighbour, the ICMP error, the try's time. */
+static void gather_evidence(struct clues *c)
+{
+    const hu_facts *f = c->f;
+    const hu_route *r = &f->route;
+    char buf[256];
+    int nstate = f->have_neigh ? f->neigh_state : -2;
     if (f->have_route && r->found) {
         if (r->no_route)
-            json_object_set_new(ev, "route", json_string("none"));
+            json_object_set_new(c->ev, "route", json_string("none"));
         else {
-            json_object_set_new(ev, "route", json_string(hu_route_type_name(r->type)));
+            json_object_set_new(c->ev, "route", json_string(hu_route_type_name(r->type)));
             if (r->has_gateway) {
-                inet_ntop(r->family, r->gateway, gw, sizeof gw);
-                json_object_set_new(ev, "gateway", json_string(gw));
+                inet_ntop(r->family, r->gateway, c->gw, sizeof c->gw);
+                json_object_set_new(c->ev, "gateway", json_string(c->gw));
             } else if (r->type == RTN_UNICAST)
-                on_link = 1;
+                c->on_link = 1;
             if (r->dev[0])
-                json_object_set_new(ev, "dev", json_string(r->dev));
+                json_object_set_new(c->ev, "dev", json_string(r->dev));
             if (r->type == RTN_UNICAST)
-                json_object_set_new(ev, "on_link", json_boolean(on_link));
+                json_object_set_new(c->ev, "on_link", json_boolean(c->on_link));
         }
     }
     if (f->have_neigh) {
-        snprintf(buf, sizeof buf, "%s %s", on_link ? a : gw, hu_neigh_state_name(nstate));
-        json_object_set_new(ev, "neighbour", json_string(buf));
+        snprintf(buf, sizeof buf, "%s %s", c->on_link ? c->a : c->gw, hu_neigh_state_name(nstate));
+        json_object_set_new(c->ev, "neighbour", json_string(buf));
     }
     if (f->icmp.have) {
-        int local = f->icmp.origin == SO_EE_ORIGIN_LOCAL ||
-                    (r->prefsrc[0] && strcmp(f->icmp.offender, r->prefsrc) == 0);
         snprintf(buf, sizeof buf, "type %d code %d%s%s%s", f->icmp.type, f->icmp.code,
-                 f->icmp.offender[0] ? " from " : "", f->icmp.offender, local ? " (ourselves)" : "");
-        json_object_set_new(ev, "icmp", json_string(buf));
+                 f->icmp.offender[0] ? " from " : "", f->icmp.offender, icmp_is_local(f) ? " (ourselves)" : "");
+        json_object_set_new(c->ev, "icmp", json_string(buf));
     }
-    json_object_set_new(ev, "try_ms", json_integer(f->try_ms));
+    json_object_set_new(c->ev, "try_ms", json_integer(f->try_ms));
+    c->neigh_dead = nstate == NUD_FAILED || nstate == NUD_INCOMPLETE;
+    c->icmp_remote = f->icmp.have && !icmp_is_local(f) && f->icmp.offender[0];
+    c->from_target = c->icmp_remote && strcmp(f->icmp.offender, c->a) == 0;
+}
 
-    static const int route_items[] = {1, 4, 0}, link_items[] = {1, 2, 3, 4, 0},
-                     host_items[] = {1, 2, 5, 0}, service_items[] = {5, 0},
-                     fw_items[] = {6, 0};
-    int neigh_dead = nstate == NUD_FAILED || nstate == NUD_INCOMPLETE;
-    /* an ICMP "from" our own address is the kernel reporting its own ARP/ND
-     * failure, not a remote router speaking */
-    int icmp_local = f->icmp.have && (f->icmp.origin == SO_EE_ORIGIN_LOCAL ||
-                                      (r->prefsrc[0] && strcmp(f->icmp.offender, r->prefsrc) == 0));
-    int icmp_remote = f->icmp.have && !icmp_local && f->icmp.offender[0];
-    int from_target = icmp_remote && strcmp(f->icmp.offender, a) == 0;
+static const int route_items[] = {1, 4, 0}, link_items[] = {1, 2, 3, 4, 0},
+                 host_items[] = {1, 2, 5, 0}, service_items[] = {5, 0},
+                 fw_items[] = {6, 0};
 
-    snprintf(next, sizeof next, "ip route get %s", a);
+/* A route that rules the address out, whatever the errno; else NULL. */
+static json_t *route_verdict(struct clues *c)
+{
+    const hu_facts *f = c->f;
+    const hu_route *r = &f->route;
+    char next[160];
+    snprintf(next, sizeof next, "ip route get %s", c->a);
     if (f->have_route && r->found && r->no_route)
-        return verdict("route", "no route to the address", ev, route_items, next);
+        return verdict("route", "no route to the address", c->ev, route_items, next);
     if (f->have_route && r->found && r->type == RTN_UNREACHABLE)
-        return verdict("route", "the routing table has an unreachable route for the address", ev, route_items, next);
+        return verdict("route", "the routing table has an unreachable route for the address", c->ev, route_items, next);
     if (f->have_route && r->found && (r->type == RTN_PROHIBIT || r->type == RTN_BLACKHOLE))
         return verdict("route", r->type == RTN_PROHIBIT ? "a prohibit route refuses the address"
                                                         : "a blackhole route discards the address",
-                       ev, route_items, next);
+                       c->ev, route_items, next);
+    return NULL;
+}
 
-    snprintf(next, sizeof next, "nc -vz %s %u", a, f->port);
+/* Our own ARP/ND unanswered: the on-link host or the gateway; else NULL.
+ * slow: the try took as long as ARP takes to give up. */
+static json_t *link_verdict(struct clues *c, int slow, const char *next)
+{
+    char cause[256];
+    if (c->on_link && (c->neigh_dead || slow))
+        return verdict("link", "on-link host does not answer ARP/ND", c->ev, link_items, next);
+    if (!c->on_link && c->gw[0] && c->neigh_dead) {
+        snprintf(cause, sizeof cause, "the gateway %s does not answer ARP/ND", c->gw);
+        return verdict("link", cause, c->ev, link_items, next);
+    }
+    return NULL;
+}
+
+static json_t *unreachable_verdict(struct clues *c)
+{
+    const hu_facts *f = c->f;
+    char cause[256], next[160];
+    snprintf(next, sizeof next, "ping -c 3 %s", c->a);
+    if (c->icmp_remote && (f->icmp.code == 9 || f->icmp.code == 10 || f->icmp.code == 13)) {
+        snprintf(cause, sizeof cause, "ICMP administratively prohibited (code %d) from %s",
+                 f->icmp.code, f->icmp.offender);
+        return verdict("firewall", cause, c->ev, fw_items, next);
+    }
+    if (c->from_target) {
+        snprintf(cause, sizeof cause, "the target itself answered ICMP host unreachable: "
+                 "a firewall on it rejects the port, or the service's host is stopping");
+        return verdict("firewall", cause, c->ev, fw_items, next);
+    }
+    if (c->icmp_remote) {
+        snprintf(cause, sizeof cause, "ICMP host unreachable from a router (%s)", f->icmp.offender);
+        return verdict("host", cause, c->ev, host_items, next);
+    }
+    json_t *d = link_verdict(c, f->try_ms >= ARP_GIVE_UP_MS, next);
+    return d ? d : verdict("host", "host unreachable", c->ev, host_items, next);
+}
+
+static json_t *errno_verdict(struct clues *c)
+{
+    const hu_facts *f = c->f;
+    char cause[256], next[160];
+    json_t *d;
+    snprintf(next, sizeof next, "nc -vz %s %u", c->a, f->port);
     switch (f->err) {
     case ECONNREFUSED:
         snprintf(cause, sizeof cause, "the host is up but nothing listens on port %u", f->port);
-        return verdict("service", cause, ev, service_items, next);
+        return verdict("service", cause, c->ev, service_items, next);
     case ETIMEDOUT:
         /* a timeout while our own ARP/ND is still unanswered is the link */
-        if (on_link && neigh_dead)
-            return verdict("link", "on-link host does not answer ARP/ND", ev, link_items, next);
-        if (!on_link && gw[0] && neigh_dead) {
-            snprintf(cause, sizeof cause, "the gateway %s does not answer ARP/ND", gw);
-            return verdict("link", cause, ev, link_items, next);
-        }
+        if ((d = link_verdict(c, 0, next)))
+            return d;
         return verdict("firewall", "no answer to the connection request: a firewall drops it, or the host is gone",
-                       ev, fw_items, next);
+                       c->ev, fw_items, next);
     case EACCES:
     case EPERM:
-        return verdict("firewall", "a local firewall or policy refused the connection", ev, fw_items, next);
+        return verdict("firewall", "a local firewall or policy refused the connection", c->ev, fw_items, next);
     case EHOSTDOWN:
         snprintf(cause, sizeof cause, "ICMP host unknown%s%s: the host is down",
-                 icmp_remote ? " from " : "", icmp_remote ? f->icmp.offender : "");
-        snprintf(next, sizeof next, "ping -c 3 %s", a);
-        return verdict("host", cause, ev, host_items, next);
+                 c->icmp_remote ? " from " : "", c->icmp_remote ? f->icmp.offender : "");
+        snprintf(next, sizeof next, "ping -c 3 %s", c->a);
+        return verdict("host", cause, c->ev, host_items, next);
     case ENETUNREACH:
-        snprintf(cause, sizeof cause, "network unreachable%s%s", icmp_remote ? ": router " : "",
-                 icmp_remote ? f->icmp.offender : "");
-        snprintf(next, sizeof next, "ip route get %s", a);
-        return verdict("route", cause, ev, route_items, next);
+        snprintf(cause, sizeof cause, "network unreachable%s%s", c->icmp_remote ? ": router " : "",
+                 c->icmp_remote ? f->icmp.offender : "");
+        snprintf(next, sizeof next, "ip route get %s", c->a);
+        return verdict("route", cause, c->ev, route_items, next);
     case EHOSTUNREACH:
-        snprintf(next, sizeof next, "ping -c 3 %s", a);
-        if (icmp_remote && (f->icmp.code == 9 || f->icmp.code == 10 || f->icmp.code == 13)) {
-            snprintf(cause, sizeof cause, "ICMP administratively prohibited (code %d) from %s",
-                     f->icmp.code, f->icmp.offender);
-            return verdict("firewall", cause, ev, fw_items, next);
-        }
-        if (from_target) {
-            snprintf(cause, sizeof cause, "the target itself answered ICMP host unreachable: "
-                     "a firewall on it rejects the port, or the service's host is stopping");
-            return verdict("firewall", cause, ev, fw_items, next);
-        }
-        if (icmp_remote) {
-            snprintf(cause, sizeof cause, "ICMP host unreachable from a router (%s)", f->icmp.offender);
-            return verdict("host", cause, ev, host_items, next);
-        }
-        if (on_link && (neigh_dead || f->try_ms >= ARP_GIVE_UP_MS))
-            return verdict("link", "on-link host does not answer ARP/ND", ev, link_items, next);
-        if (!on_link && gw[0] && neigh_dead) {
-            snprintf(cause, sizeof cause, "the gateway %s does not answer ARP/ND", gw);
-            return verdict("link", cause, ev, link_items, next);
-        }
-        return verdict("host", "host unreachable", ev, host_items, next);
+        return unreachable_verdict(c);
     default:
         snprintf(cause, sizeof cause, "%s", hu_errno_desc(f->err));
-        return verdict("host", cause, ev, host_items, next);
+        return verdict("host", cause, c->ev, host_items, next);
     }
+}
+
+json_t *hu_classify_connect(const hu_facts *f)
+{
+    struct clues c = { .f = f, .ev = json_object() };
+    hu_addr_text(f->addr, c.a, sizeof c.a);
+    gather_evidence(&c);
+    json_t *d = route_verdict(&c);
+    return d ? d : errno_verdict(&c);
 }
 
 json_t *hu_diagnose_lookup(const char *host, int eai, long try_ms, const char *resolv_path)

@@ -22,6 +22,9 @@ typedef struct hu_facts {
 } hu_facts;
 
 void hu_gather_connect(hu_facts *f);
+/* The neighbour whose ARP/ND state tells about f->addr: the gateway of
+ * f->route, or the address itself on-link (copied into buf). */
+const unsigned char *hu_neigh_target(const hu_facts *f, unsigned char buf[16]);
 /* Pure classification (unit-tested). */
 json_t *hu_classify_connect(const hu_facts *f);
 /* Add the environment (container, platform, resolver, own networks, and

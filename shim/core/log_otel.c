@@ -175,16 +175,10 @@ static json_t *body_of(json_t *rec)
     return str_value(b);
 }
 
-json_t *hu_record_otel(json_t *rec)
+/* The resource's attributes: the service, the process. */
+static json_t *resource_attrs(json_t *rec)
 {
-    const char *ev = json_string_value(json_object_get(rec, "event"));
     const char *prog = json_string_value(json_object_get(rec, "program"));
-    const char *host = json_string_value(json_object_get(rec, "host"));
-    const char *addr = json_string_value(json_object_get(rec, "addr"));
-    json_t *port = json_object_get(rec, "port");
-    const char *sev_text;
-    int sev = hu_otel_severity(ev, &sev_text);
-
     json_t *res = json_array();
     char svc[300];
     if (service_name[0])
@@ -196,7 +190,35 @@ json_t *hu_record_otel(json_t *rec)
         json_array_append_new(res, kv("process.pid", int_value(json_integer_value(json_object_get(rec, "pid")))));
     if (prog)
         json_array_append_new(res, kv("process.executable.name", str_value(prog)));
+    return res;
+}
 
+/* exception.stacktrace: the backtrace's frames joined by "\n". */
+static void add_stacktrace(json_t *attrs, json_t *bt)
+{
+    size_t n = 0, i;
+    json_t *f;
+    json_array_foreach(bt, i, f)
+        n += json_string_length(f) + 1;
+    char *s = calloc(1, n + 1);
+    if (!s)
+        return;
+    json_array_foreach(bt, i, f) {
+        if (i)
+            strcat(s, "\n");
+        strcat(s, json_string_value(f) ? json_string_value(f) : "");
+    }
+    json_array_append_new(attrs, kv("exception.stacktrace", str_value(s)));
+    free(s);
+}
+
+/* The log record's attributes: semantic-convention names where there are
+ * some, hostup.<name> for the rest. */
+static json_t *record_attrs(json_t *rec)
+{
+    const char *host = json_string_value(json_object_get(rec, "host"));
+    const char *addr = json_string_value(json_object_get(rec, "addr"));
+    json_t *port = json_object_get(rec, "port");
     json_t *attrs = json_array();
     if (host || addr)
         json_array_append_new(attrs, kv("server.address", str_value(host ? host : addr)));
@@ -216,22 +238,8 @@ json_t *hu_record_otel(json_t *rec)
             json_array_append_new(attrs, kv(named[i].to, any_value(v)));
     }
     json_t *bt = json_object_get(rec, "backtrace");
-    if (json_is_array(bt)) {
-        size_t n = 0, i;
-        json_t *f;
-        json_array_foreach(bt, i, f)
-            n += json_string_length(f) + 1;
-        char *s = calloc(1, n + 1);
-        if (s) {
-            json_array_foreach(bt, i, f) {
-                if (i)
-                    strcat(s, "\n");
-                strcat(s, json_string_value(f) ? json_string_value(f) : "");
-            }
-            json_array_append_new(attrs, kv("exception.stacktrace", str_value(s)));
-            free(s);
-        }
-    }
+    if (json_is_array(bt))
+        add_stacktrace(attrs, bt);
     static const char *const mapped[] = {"time", "pid", "program", "host", "addr", "port", "path",
                                          "errno", "error", "backtrace"};
     const char *k;
@@ -246,6 +254,15 @@ json_t *hu_record_otel(json_t *rec)
         snprintf(name, sizeof name, "hostup.%s", k);
         add_flat(attrs, name, v);
     }
+    return attrs;
+}
+
+json_t *hu_record_otel(json_t *rec)
+{
+    const char *ev = json_string_value(json_object_get(rec, "event"));
+    const char *sev_text;
+    int sev = hu_otel_severity(ev, &sev_text);
+    json_t *res = resource_attrs(rec), *attrs = record_attrs(rec);
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);

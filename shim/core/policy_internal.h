@@ -1,7 +1,17 @@
-/* Pieces of the policy module shared with the JSON config loader. */
+/* Pieces of the policy module (policy*.c) shared among its files and with
+ * the JSON config loader (config.c). */
 #ifndef HOSTUP_POLICY_INTERNAL_H
 #define HOSTUP_POLICY_INTERNAL_H
+#include <stdint.h>
+
 #include "hostup/policy.h"
+
+/* The retry bitmaps: bit n of a uint64_t array. */
+static inline void set_bit64(uint64_t *bits, int n) { bits[n / 64] |= 1ull << (n % 64); }
+static inline int get_bit64(const uint64_t *bits, int n) { return (bits[n / 64] >> (n % 64)) & 1; }
+
+/* A whole decimal number up to max, nothing else (policy_parse.c). */
+int hu_parse_uint(const char *s, unsigned long max, unsigned long *out);
 
 hu_policy *hu_policy_new(void);
 void hu_rule_default_retry_on(hu_rule *r);

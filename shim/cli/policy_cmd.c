@@ -1,0 +1,150 @@
+/* hostup policy TARGET and hostup check-config: explain and validate
+ * policies with the very parser and matcher the library uses. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hostup/hostup.h"
+#include "hostup/policy.h"
+#include "cli.h"
+#include "common.h"
+
+static void print_errors(const hu_policy *p)
+{
+    for (size_t i = 0; i < p->nerrors; i++) {
+        const hu_policy_error *e = &p->errors[i];
+        fprintf(stderr, "%s", e->source);
+        if (e->line)
+            fprintf(stderr, ":%d:%d", e->line, e->column);
+        if (e->rule)
+            fprintf(stderr, ": rule %d", e->rule);
+        if (e->column && !e->line)
+            fprintf(stderr, ", column %d", e->column);
+        fprintf(stderr, ": %s", e->reason);
+        if (e->text && *e->text)
+            fprintf(stderr, " (in \"%s\")", e->text);
+        fputc('\n', stderr);
+    }
+    if (p->nerrors_more)
+        fprintf(stderr, "... and %zu more errors (at most %d are shown)\n", p->nerrors_more,
+                HU_MAX_ERRORS);
+}
+
+int cmd_check_config(int argc, char **argv)
+{
+    struct hu_cli_opts o = {0};
+    int i = hu_cli_parse_opts(argc, argv, 2, &o);
+    if (i < 0)
+        return EX_USAGE;
+    if (i < argc) {
+        fprintf(stderr, "hostup: check-config takes no arguments\n");
+        return EX_USAGE;
+    }
+    hu_policy *p = hu_cli_load_policy(&o);
+    int bad = p->nerrors != 0;     /* nerrors_more is never set without it */
+    if (o.json) {
+        json_t *errs = json_array();
+        for (size_t k = 0; k < p->nerrors; k++) {
+            const hu_policy_error *e = &p->errors[k];
+            json_array_append_new(errs, json_pack("{s:s, s:i, s:i, s:i, s:s, s:s}", "source", e->source,
+                                                  "rule", e->rule, "line", e->line, "column", e->column,
+                                                  "text", e->text ? e->text : "", "reason", e->reason));
+        }
+        hu_cli_put_json(json_pack("{s:b, s:i, s:o, s:i}", "ok", !bad, "rules", (int)p->nrules,
+                                  "errors", errs, "more_errors", (int)p->nerrors_more));
+    } else {
+        print_errors(p);
+        if (!bad)
+            printf("ok: %zu rule%s\n", p->nrules, p->nrules == 1 ? "" : "s");
+    }
+    hu_policy_free(p);
+    return bad ? 1 : 0;
+}
+
+/* The rule for a host[:port] or address[:port] TARGET; NULL after printing
+ * why it is no such target. */
+static const hu_rule *rule_for_host(const hu_policy *p, const char *target)
+{
+    hu_selector sel;
+    const char *why;
+    if (hu_parse_selector(target, &sel, &why) < 0 || sel.kind == HU_SEL_CIDR ||
+        sel.port_lo != sel.port_hi) {
+        fprintf(stderr, "hostup: %s: %s\n", target, sel.kind == HU_SEL_CIDR ? "give one address, not a CIDR" : why);
+        return NULL;
+    }
+    struct sockaddr_storage ss = {0};
+    const struct sockaddr *sa = NULL;
+    if (sel.kind == HU_SEL_ADDR) {
+        ss.ss_family = (sa_family_t)sel.family;
+        if (sel.family == AF_INET)
+            memcpy(&((struct sockaddr_in *)&ss)->sin_addr, sel.addr, 4);
+        else
+            memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, sel.addr, 16);
+        sa = (struct sockaddr *)&ss;
+    }
+    const hu_rule *r = hu_policy_match(p, sel.kind == HU_SEL_HOST ? sel.pattern : NULL, sa, sel.port_lo);
+    free(sel.pattern);
+    return r;
+}
+
+/* --json: the rule and its values, read back from its description (it is
+ * key=value pairs: reuse it rather than restate it). */
+static void put_rule_json(const char *target, const hu_rule *r, const char *desc)
+{
+    json_t *vals = json_object();
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", desc);
+    for (char *save = NULL, *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(t, '=');
+        if (eq) {
+            *eq = '\0';
+            json_object_set_new(vals, t, json_string(eq + 1));
+        } else
+            json_object_set_new(vals, t, json_true());
+    }
+    hu_cli_put_json(json_pack("{s:s, s:s?, s:i, s:s, s:o}", "target", target,
+                              "source", r->number ? (r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY) : NULL,
+                              "rule_number", r->number, "rule", r->text, "values", vals));
+}
+
+int cmd_policy(int argc, char **argv)
+{
+    struct hu_cli_opts o = {0};
+    int i = hu_cli_parse_opts(argc, argv, 2, &o);
+    if (i < 0)
+        return EX_USAGE;
+    if (i + 1 != argc) {
+        fprintf(stderr, "hostup: policy needs one TARGET: host[:port], address[:port] or /path\n");
+        return EX_USAGE;
+    }
+    const char *target = argv[i];
+    hu_policy *p = hu_cli_load_policy(&o);
+    print_errors(p);
+    const hu_rule *r;
+    if (target[0] == '/') {
+        r = hu_policy_match_path(p, target);
+        if (!r)
+            r = &p->defaults;
+    } else if (!(r = rule_for_host(p, target))) {
+        hu_policy_free(p);
+        return EX_USAGE;
+    }
+    char desc[1024];
+    hu_rule_describe(r, desc, sizeof desc);
+    if (o.json)
+        put_rule_json(target, r, desc);
+    else {
+        if (r->number)
+            printf("%s: %s rule %d: %s\n", target, r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY,
+                   r->number, r->text);
+        else
+            printf("%s: no rule matches; the defaults apply\n", target);
+        printf("  %s\n", desc);
+    }
+    hu_policy_free(p);
+    return 0;
+}
