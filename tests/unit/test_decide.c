@@ -514,6 +514,13 @@ END_TEST
 
 /* ---- the two connect paths, driven the same way -------------------------- */
 
+/* The herd's verdict at each try moment, the same for both paths: the
+ * script's, then HU_HERD_TRY (a process without a shared file). */
+static const int *herd_script;
+static int herd_len, herd_at;
+
+static int herd_next(void) { return herd_at < herd_len ? herd_script[herd_at++] : HU_HERD_TRY; }
+
 /* A scripted try: the kernel's verdict err after ms (0 = connected). */
 struct step { int err, ms; };
 struct logline { const char *event; int err, reason; unsigned attempt; long delay; };
@@ -558,7 +565,7 @@ static void blocking(const hu_rule *r, const struct step *s, int n, struct run *
         }
         if (x.kind == HU_DO_WAIT) {
             now = x.until;
-            hu_decide_due(&a, &ops, HU_HERD_TRY, now, &x);
+            hu_decide_due(&a, &ops, herd_next(), now, &x);
             continue;
         }
         int err, cut;
@@ -596,7 +603,7 @@ static void eventloop(const hu_rule *r, const struct step *s, int n, struct run 
                 break;
             while (now < a.next_try)    /* the loop's own wake-ups */
                 now = now + 50 < a.next_try ? now + 50 : a.next_try;
-            hu_decide_due(&a, &ops, HU_HERD_TRY, now, &x);
+            hu_decide_due(&a, &ops, herd_next(), now, &x);
         }
         cut_at = hu_decide_start(&a, now);
         verdict = play(&s[i < n ? i : n - 1], now, cut_at, &err, &cut);
@@ -609,7 +616,9 @@ static void same_on_both(const hu_rule *r, const struct step *s, int n, int want
     struct run b, e;
     memset(&b, 0, sizeof b);
     memset(&e, 0, sizeof e);
+    herd_at = 0;
     blocking(r, s, n, &b);
+    herd_at = 0;
     eventloop(r, s, n, &e);
     ck_assert_int_eq(b.final, want_final);
     ck_assert_int_eq(e.final, want_final);
@@ -678,6 +687,59 @@ START_TEST(same_timeout_cuts)
 }
 END_TEST
 
+START_TEST(same_with_a_prober)
+{
+    /* another process probes: two moments skipped, then the target
+     * answers it and this connect tries at once */
+    static const int acts[] = {HU_HERD_SKIP, HU_HERD_SKIP, HU_HERD_GO};
+    herd_script = acts;
+    herd_len = 3;
+    hu_rule r = rule(10, 30000, 0);
+    struct step s[] = {{EHOSTUNREACH, 3}, {0, 1}};
+    same_on_both(&r, s, 2, 0, HOSTUP_EV_RECOVERED);
+    struct run b;
+    memset(&b, 0, sizeof b);
+    herd_at = 0;
+    blocking(&r, s, 2, &b);
+    ck_assert_int_eq(b.n, 4);
+    ck_assert_str_eq(b.lines[1].event, HOSTUP_EV_PROBE_WAIT);
+    ck_assert_uint_eq(b.lines[2].attempt, 3);
+    ck_assert_uint_eq(b.lines[3].attempt, 4);
+    herd_len = 0;
+}
+END_TEST
+
+START_TEST(same_skipped_to_the_end)
+{
+    static const int acts[] = {HU_HERD_SKIP, HU_HERD_SKIP, HU_HERD_SKIP, HU_HERD_SKIP};
+    herd_script = acts;
+    herd_len = 4;
+    hu_rule r = rule(3, 30000, 0);
+    struct step s[] = {{EHOSTDOWN, 3}};
+    same_on_both(&r, s, 1, EHOSTDOWN, HOSTUP_EV_GAVE_UP);
+    herd_len = 0;
+}
+END_TEST
+
+START_TEST(again_counts_a_try)
+{
+    hu_rule r = rule(2, 0, 0);
+    hu_attempt a;
+    hu_action x;
+    hu_decide_init(&a, &r, T0, 0, 1, 0, 0);
+    hu_decide_again(&a, T0 + 5);                /* a stale handle reopened */
+    ck_assert_uint_eq(a.attempt, 2);
+    ck_assert_int_eq(a.try_start, T0 + 5);
+    hu_decide_failed(&a, &ops, EHOSTDOWN, 0, 0, T0 + 6, &x);
+    ck_assert_int_eq(x.kind, HU_DO_GIVE_UP);   /* it counted */
+    ck_assert_int_eq(x.rec.reason, HU_GU_ATTEMPTS);
+    hu_decide_init(&a, &r, T0, 0, 1, 0, 0);
+    hu_decide_again(&a, T0 + 5);
+    hu_decide_tried(&a, &ops, 0, 0, T0 + 6, &x);
+    ck_assert_str_eq(x.rec.event, HOSTUP_EV_RECOVERED);
+}
+END_TEST
+
 Suite *decide_suite(void)
 {
     Suite *s = suite_create("decide");
@@ -704,6 +766,7 @@ Suite *decide_suite(void)
     tcase_add_test(t, relook_lifecycle);
     tcase_add_test(t, relook_wait_bounded_by_end);
     tcase_add_test(t, no_herd_ops);
+    tcase_add_test(t, again_counts_a_try);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("paths");
     tcase_add_test(p, same_recovery);
@@ -712,6 +775,8 @@ Suite *decide_suite(void)
     tcase_add_test(p, same_not_retried);
     tcase_add_test(p, same_deadline_cut);
     tcase_add_test(p, same_timeout_cuts);
+    tcase_add_test(p, same_with_a_prober);
+    tcase_add_test(p, same_skipped_to_the_end);
     suite_add_tcase(s, p);
     return s;
 }
