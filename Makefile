@@ -42,15 +42,20 @@ LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
               herd.c volume.c volume_retry.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
+# The supervisor (hostup run for static and Go programs): a layer beside
+# cli, on top of the engine's herd and clock, the core and sys.
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
 TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
-            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%)
+            $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
@@ -126,13 +131,20 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
-$(B)/hostup: $(CLI_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -o $@ $(CLI_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+$(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $(TOOL_FLAGS) -o $@ $<
+
+# hu_connect linked statically: the supervisor's static C client
+# (test_supervise.sh); no sanitizer, whose runtimes are shared objects
+$(B)/tools/hu_connect_static: tests/tools/hu_connect.c
+	@mkdir -p $(dir $@)
+	@# ld warns that a static getaddrinfo needs the NSS modules at run time: the tests use addresses
+	$(CC) -O2 -g -Wall -Wextra -static -o $@ $< 2>$@.ld || { cat $@.ld; exit 1; }
 
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
@@ -211,10 +223,12 @@ install: $(if $(filter 1,$(MUSL)),musl,lib cli)
 	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
 	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
 	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+	install -D -m 0644 completion/hostup.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
 
 clean:
 	rm -rf $(B)

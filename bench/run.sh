@@ -8,6 +8,7 @@
 #   3. bench/herd.sh             recovery in netns           -> (raw data)
 #      bench/herd_report.py      tables and plots            -> recovery.md, *.png
 #      HERD_SET=shared herd.sh   herd control, N processes   -> shared.md, shared_*.png
+#   4. bench/supervise.sh        the supervisor's CPU per connect -> supervise.md
 # As root (network namespaces).  About 12 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
@@ -30,5 +31,7 @@ HERD_SET=shared HERD_N="50 200" HERD_REPS=2 HERD_RAW="$B/bench/herd-shared-raw" 
 	{ echo "bench: herd.sh (shared) failed" >&2; exit 1; }
 python3 bench/herd_report.py "$B/bench/herd-shared-raw" bench/results shared ||
 	{ echo "bench: herd_report.py (shared) failed" >&2; exit 1; }
+step "4/4 the supervisor (hostup run for static and Go programs): CPU per connect"
+bash bench/supervise.sh >/dev/null || { echo "bench: supervise.sh failed" >&2; exit 1; }
 step "done; results:"
 ls -1 bench/results/*.md bench/results/*.png | sed 's/^/  /'

@@ -18,12 +18,14 @@ case "$mode" in
   # test_clients.sh: wget, perl (IO::Socket::INET), openssl s_client, git
   # (clone over git:// from git daemon), redis-server and redis-cli, ruby
   # (Net::HTTP)
+  # test_supervise.sh: Go (the Go client the supervisor holds; standard
+  # library only, built offline)
   # test_docker.sh: a private Docker engine (docker.io: dockerd, containerd,
   # runc), compose v1 (docker-compose), YAML checks of examples/ (python3-yaml)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
                debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
-               docker.io docker-compose python3-yaml) ;;
+               docker.io docker-compose python3-yaml golang-go) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in
@@ -31,7 +33,7 @@ case "$mode" in
   # make bench: callgrind, the plots, a load generator and the real
   # programs it times (curl against nginx, python3, node under wrk)
   bench) want=("${build[@]}" valgrind gnuplot-nox wrk nftables iproute2 curl
-               python3 nodejs nginx) ;;
+               python3 nodejs nginx golang-go bc) ;;
   # make lint: the analysers and the second compiler
   lint)  want=("${build[@]}" cppcheck clang clang-tidy) ;;
   musl)  want=("${build[@]}" "${musl[@]}") ;;

@@ -21,5 +21,8 @@
 #define HOSTUP_EV_LOG_ERROR    "log_error"    /* HOSTUP_LOG failed: stderr from now on */
 /* a try skipped because another process probes the target (herd.h) */
 #define HOSTUP_EV_PROBE_WAIT   "probe_wait"
+/* hostup run could not supervise a static or Go program (no kernel
+ * support, seccomp refused): it runs without hostup */
+#define HOSTUP_EV_UNSUPERVISED "unsupervised"
 
 #endif

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "common.h"
 #include "doctor_probe.h"
+#include "help.h"
 #include "library.h"
 #include "core/diagnosis.h"
 #include "core/environment.h"
@@ -356,8 +357,12 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             d->json = 1;
-        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--timeout")) {
             unsigned ms = 0;
+            if (i + 1 >= argc) {
+                fprintf(stderr, "hostup: doctor: --timeout needs a duration, as in 5s or 500ms\n");
+                return EX_USAGE;
+            }
             const char *why = "must be > 0";
             if (hu_parse_duration(argv[++i], &ms, &why) < 0 || !ms) {
                 fprintf(stderr, "hostup: doctor: --timeout %s: %s\n", argv[i], why);
@@ -365,16 +370,11 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
             }
             *timeout_ms = ms;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: hostup doctor [--json] [--timeout DUR] TARGET\n"
-                   "TARGET is host[:port], [ipv6]:port, a URL (scheme://host[:port]/...) or a /path.\n"
-                   "--timeout bounds the TCP try and the path's stat (default 5s: longer than\n"
-                   "ARP's 3 s, so a host that does not answer ARP shows EHOSTUNREACH).\n"
-                   "Runs the checklist from here: resolve, route, TCP connect, neighbour, ICMP echo,\n"
-                   "environment; for a path: the mount and a bounded stat.  Exit 0 when the target\n"
-                   "is reachable, 1 when it is not, 64 on usage errors.\n");
+            hu_cli_help("doctor", stdout);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "hostup: doctor: unknown option '%s'\n", argv[i]);
+            hu_cli_synopsis("doctor", stderr);
             return EX_USAGE;
         } else if (*target) {
             fprintf(stderr, "hostup: doctor: one TARGET only\n");
@@ -383,7 +383,7 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
             *target = argv[i];
     }
     if (!*target) {
-        fprintf(stderr, "usage: hostup doctor [--json] [--timeout DUR] TARGET\n");
+        hu_cli_synopsis("doctor", stderr);
         return EX_USAGE;
     }
     return -1;

@@ -2,7 +2,6 @@
  * program, and tried under this system's loader before anything is run
  * with it. */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 
 #include "hostup/hostup.h"
 #include "library.h"
+#include "supervise/supervise.h"
 
 /* The library next to us: <prefix>/bin/hostup -> <prefix>/lib/hostup/,
  * or the build tree where both sit in one folder. */
@@ -44,29 +44,7 @@ int hu_cli_find_library(char *out, size_t len)
 
 int hu_cli_elf_interp(const char *path, char *interp, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-    Elf64_Ehdr eh;
-    interp[0] = '\0';
-    if (fd < 0)
-        return -1;
-    if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-        eh.e_ident[EI_CLASS] == ELFCLASS64) {
-        rc = 0;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
-                break;
-            if (ph.p_type != PT_INTERP)
-                continue;
-            size_t n = ph.p_filesz < len ? (size_t)ph.p_filesz : len - 1;
-            ssize_t r = pread(fd, interp, n, (off_t)ph.p_offset);
-            interp[r > 0 ? (size_t)r : 0] = '\0';
-            rc = 1;
-            break;
-        }
-    }
-    close(fd);
-    return rc;
+    return hu_sv_elf_interp(path, interp, len);
 }
 
 /* true, with LIB preloaded and stderr into the pipe; its pid, or -1. */

@@ -1,0 +1,3 @@
+module hostup.test/gotools
+
+go 1.19
