@@ -47,7 +47,7 @@ CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
-              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack

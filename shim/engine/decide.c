@@ -50,10 +50,11 @@ static void give_up(hu_attempt *a, const hu_decide_ops *o, hu_action *out, int w
 {
     out->kind = HU_DO_GIVE_UP;
     out->err = a->shown;
+    out->reason = log ? why : -1;
     if (log)
         rec(out, a, HOSTUP_EV_GAVE_UP, a->shown, -1, now, why, icmp);
     if (o->herd_done)
-        o->herd_done(o->ctx, log ? why : -1);
+        o->herd_done(o->ctx, out->reason);
     a->probing = 0;
 }
 
@@ -209,6 +210,7 @@ void hu_decide_tried(hu_attempt *a, const hu_decide_ops *o, int err, int cut, in
          * still in flight */
         out->kind = HU_DO_GIVE_UP;
         out->err = EINPROGRESS;
+        out->reason = -1;
         return;
     }
     if (cut && a->cut_by_end) { /* the deadline came during this try */

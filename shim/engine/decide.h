@@ -88,6 +88,8 @@ typedef struct hu_decide_rec {
 typedef struct hu_action {
     enum hu_do kind;
     int err;                    /* GIVE_UP: the errno for the program */
+    int reason;                 /* GIVE_UP: enum hu_giveup, -1 for a first
+                                 * failure no rule retries (not counted) */
     int64_t until;              /* WAIT: the next try's moment */
     int reset;                  /* WAIT: reset the socket (leave epoll) first */
     int drop_relook;            /* WAIT: abandon the look-up that is out */
