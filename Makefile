@@ -109,9 +109,11 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl
+.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
 
-all: lib cli tools
+# The product only: the library and the command.  The test tools (some need
+# libfuse3-dev) build under `make tools`, which check and integration run.
+all: lib cli
 
 lib: $(B)/libhostup.so
 cli: $(B)/hostup
@@ -132,7 +134,8 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
 	$(glibc_guard)
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
@@ -192,7 +195,7 @@ musl: deps-musl
 
 # The README's test command.
 check: deps-check
-	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
@@ -200,7 +203,7 @@ check: deps-check
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-integration: all
+integration: all tools
 	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
@@ -216,19 +219,40 @@ FRESH_TARGET ?= demo
 fresh: deps-fresh
 	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
+# What `make install` puts down, below $(DESTDIR)$(PREFIX); `make uninstall`
+# removes exactly these files, then the folders of hostup's own (lib/hostup,
+# include/hostup, share/hostup) once they are empty.  The man pages are
+# man/*.[157] (mdoc; make lint checks them), the bash completion
+# completion/hostup.bash.
+MAN_PAGES := man/hostup.1 man/hostup-policy.5 man/libhostup.7
+COMPLETION := share/bash-completion/completions/hostup
+CONFIGS   := $(wildcard config/*)
+INSTALLED := lib/hostup/libhostup.so bin/hostup \
+             $(wildcard include/hostup/*.h) \
+             $(CONFIGS:config/%=share/hostup/%) \
+             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(COMPLETION)
+OWN_DIRS  := lib/hostup include/hostup share/hostup
+D := $(DESTDIR)$(PREFIX)
+
 install: $(if $(filter 1,$(MUSL)),musl,lib cli)
-	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
-	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so
-	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
-	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
-	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
-	install -D -m 0644 completion/hostup.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
+	install -d $(D)/lib/hostup $(D)/bin $(D)/include/hostup $(D)/share/hostup \
+	  $(D)/share/man/man1 $(D)/share/man/man5 $(D)/share/man/man7
+	install -m 0644 $(B)/libhostup.so $(D)/lib/hostup/libhostup.so
+	install -m 0755 $(B)/hostup $(D)/bin/hostup
+	install -m 0644 include/hostup/*.h $(D)/include/hostup/
+	install -m 0644 $(CONFIGS) $(D)/share/hostup/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 0644 $$m $(D)/share/man/man$$s/ || exit 1; done
+	install -D -m 0644 completion/hostup.bash $(D)/$(COMPLETION)
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hostup
+	rm -f $(addprefix $(D)/,$(INSTALLED))
+	rmdir $(addprefix $(D)/,$(OWN_DIRS)) 2>/dev/null || true
+
+# hostup_VERSION_amd64.deb: the library, the command, the man pages and the
+# example configs, staged by `make install PREFIX=/usr` (packaging/deb.sh)
+deb: deps-deb lib cli
+	@bash packaging/deb.sh "$(B)"
 
 clean:
 	rm -rf $(B)
@@ -253,9 +277,10 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
+# Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
 # 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
-# (.clang-tidy), and gcc and clang with the warnings below as errors.
+# (.clang-tidy), gcc and clang with the warnings below as errors, and
+# mandoc -T lint -W warning and groff -ww on man/.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
 .PHONY: lint
@@ -263,6 +288,8 @@ LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
 	@bash tests/lint/sizes.sh
+	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1; groff -ww -z -mandoc $(MAN_PAGES) 2>&1); \
+	  [ -z "$$out" ] || { echo "$$out"; exit 1; }; echo "lint: man pages (mandoc -T lint, groff -ww): clean"
 	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done

@@ -110,7 +110,7 @@ void hu_decide_failed(hu_attempt *a, const hu_decide_ops *o, int err, int cut, i
         join(a, o, err);
     a->failed = 1;
     a->shown = cut && a->last_real ? a->last_real : err;
-    int retried = hu_rule_retries_errno(r, err);
+    int retried = o->retries ? o->retries(o->ctx, r, err) : hu_rule_retries_errno(r, err);
     if (a->probing) {           /* the prober's extra try: its own schedule goes on */
         a->probing = 0;
         if (retried) {

@@ -37,6 +37,9 @@ typedef struct hu_decide_ops {
     void (*herd_done)(void *ctx, int reason);
     /* may a retry go now under the rule's budget?  Charges it when yes. */
     int (*herd_budget)(void *ctx, const hu_rule *r, int64_t now);
+    /* does the rule retry err on this call?  NULL: its retry_on alone
+     * (volumes add a soft NFS mount's slow EIO, volume.h) */
+    int (*retries)(void *ctx, const hu_rule *r, int err);
 } hu_decide_ops;
 
 /* One call's retry state (all times hu_now_ms() milliseconds). */

@@ -9,8 +9,8 @@
  * second).  A process with no network mount and no path rule pays one flag
  * test per open.
  *
- * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN (and whatever a rule adds)
- * wait the backoff delay and try again on the same fd.  ESTALE reopens the
+ * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN, what a rule adds, a soft NFS
+ * mount's slow EIO (volume.h): wait, retry on the same fd.  ESTALE reopens the
  * path with the original flags minus O_CREAT/O_TRUNC/O_EXCL, checks that
  * it is the same file (inode; size and mtime when opened read-only),
  * seeks to the offset the old description had reached, and dup3()s the
@@ -173,6 +173,7 @@ static void vol_init_once(void)
     const hu_policy *p = hu_policy_get();
     hu_rule_volume_defaults(&vol_defaults);
     set_errno_bits(&vol_defaults);
+    hu_vol_errnos[EIO / 64] |= 1ull << (EIO % 64);     /* hu_vol_retries: soft NFS */
     for (size_t i = 0; i < p->nrules; i++) {
         if (p->rules[i].sel.kind != HU_SEL_PATH)
             continue;
@@ -422,7 +423,7 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
             return 0;
         r = &vol_defaults;
     }
-    if (!hu_rule_retries_errno(r, err))
+    if (!hu_vol_retries(r, mnt, 1, 0, err))
         return 0;
     t->path = t->pathbuf;
     t->mnt = mnt;
@@ -460,7 +461,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         hu_table_unlock();
         return 0;
     }
-    if (!hu_rule_retries_errno(f->rule, err)) {
+    if (!hu_vol_retries(f->rule, f->mnt, 1, 0, err)) {
         hu_table_lock();
         file_unref_locked(f);
         hu_table_unlock();

@@ -4,12 +4,14 @@
 #ifndef HOSTUP_VOLUME_H
 #define HOSTUP_VOLUME_H
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/mounts.h"
 #include "hostup/backoff.h"
 #include "decide.h"
 #include "hostup/policy.h"
@@ -72,6 +74,21 @@ static inline int hu_vol_errno_maybe(int err)
 /* After a successful open of fd: track it when it is on a network volume.
  * Call only when hu_vol_gate != 0; preserves errno. */
 void hu_vol_opened(int fd, int flags, int dirfd, const char *path) __attribute__((visibility("hidden")));
+
+/* Whether err on a volume call is retried: the rule's errnos; and an EIO
+ * that a soft NFS mount gives for a server that did not answer counts as
+ * the ETIMEDOUT softerr would give, while the failed try lasted at least
+ * one timeo: a server's own EIO (its disk) comes back within a round trip
+ * (docs/nfs.md).  The first failure is not timed (nothing is on the fast
+ * path): attempt 1 always gets its retry; a fast EIO after that is the
+ * program's. */
+static inline int hu_vol_retries(const hu_rule *r, const hu_mountdesc *m, unsigned attempt,
+                                 int64_t try_ms, int err)
+{
+    long timeo = err == EIO && m ? hu_mount_soft_nfs_timeo_ms(m->fstype, m->options) : -1;
+    return hu_rule_retries_errno(r, err) ||
+           (timeo >= 0 && (attempt <= 1 || try_ms >= timeo) && hu_rule_retries_errno(r, ETIMEDOUT));
+}
 
 /* Start a recovery.  Path calls (open, stat): 1 when the path is on a
  * network volume or under a path rule that retries err.  fd calls: 1 when

@@ -166,9 +166,17 @@ static int repair(hu_vol_try *t, int *err, hu_vol_facts *facts)
     return 1;
 }
 
+/* The rule's errnos, and a soft NFS mount's EIO after a slow try (volume.h). */
+static int vol_retries(void *ctx, const hu_rule *r, int err)
+{
+    const hu_vol_try *t = ctx;
+    return hu_vol_retries(r, t->mnt, t->a.attempt, hu_now_ms() - t->a.try_start, err);
+}
+
 int hu_vol_step(hu_vol_try *t, int err)
 {
-    hu_decide_ops o = {.rng = hu_thread_rng};     /* volumes have no herd */
+    /* volumes have no herd */
+    hu_decide_ops o = {.ctx = t, .rng = hu_thread_rng, .retries = vol_retries};
     for (;;) {
         hu_vol_facts facts = {0};
         if (t->file && (err == ESTALE || t->stale) && hu_rule_retries_errno(t->rule, err)) {

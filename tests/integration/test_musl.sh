@@ -188,7 +188,7 @@ hu_assert_contains "$(hu_counts run)" "recovered=1" "static hostup run: records"
 # ---- network volumes: read(), pread() and musl's stdio ---------------------------
 [[ -c /dev/fuse ]] || { echo "note: no /dev/fuse, volume checks left out"; hu_done; }
 command -v fusermount3 >/dev/null || hu_fail "missing fusermount3 (tests/deps.sh check)"
-[[ -x $GLIBC_BUILD/tools/hu_flakyfs ]] || hu_fail "missing $GLIBC_BUILD/tools/hu_flakyfs (make all)"
+[[ -x $GLIBC_BUILD/tools/hu_flakyfs ]] || hu_fail "missing $GLIBC_BUILD/tools/hu_flakyfs (make tools)"
 V=$HU_TMP/nfs
 FSPID=
 musl_cleanup() {

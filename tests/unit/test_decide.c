@@ -721,6 +721,35 @@ START_TEST(same_skipped_to_the_end)
 }
 END_TEST
 
+static int eio_too(void *ctx, const hu_rule *r, int err)
+{
+    (void)ctx;
+    (void)r;
+    return err == EIO || err == EHOSTDOWN;
+}
+
+START_TEST(caller_says_what_is_retried)
+{
+    /* volumes: a soft NFS mount's slow EIO is retried (volume.h) */
+    hu_rule r = rule(3, 0, 0);
+    hu_decide_ops v = {.rng = test_rng, .retries = eio_too};
+    hu_attempt a;
+    hu_action x;
+    hu_decide_init(&a, &r, T0, 0, 1, 0, 0);
+    hu_decide_failed(&a, &ops, EIO, 0, 0, T0, &x);
+    ck_assert_int_eq(x.kind, HU_DO_GIVE_UP);
+    hu_decide_init(&a, &r, T0, 0, 1, 0, 0);
+    hu_decide_failed(&a, &v, EIO, 0, 0, T0, &x);
+    ck_assert_int_eq(x.kind, HU_DO_WAIT);
+    ck_assert_int_eq(x.rec.err, EIO);
+    hu_decide_due(&a, &v, HU_HERD_TRY, x.until, &x);
+    hu_decide_failed(&a, &v, ENOENT, 0, 0, T0 + 200, &x);
+    ck_assert_int_eq(x.kind, HU_DO_GIVE_UP);
+    ck_assert_int_eq(x.err, ENOENT);
+    ck_assert_int_eq(x.rec.reason, HU_GU_ERROR);
+}
+END_TEST
+
 START_TEST(again_counts_a_try)
 {
     hu_rule r = rule(2, 0, 0);
@@ -767,6 +796,7 @@ Suite *decide_suite(void)
     tcase_add_test(t, relook_wait_bounded_by_end);
     tcase_add_test(t, no_herd_ops);
     tcase_add_test(t, again_counts_a_try);
+    tcase_add_test(t, caller_says_what_is_retried);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("paths");
     tcase_add_test(p, same_recovery);
