@@ -34,13 +34,16 @@ endif
 # below it: sys (real calls) < core (policy, records, diagnosis) < engine
 # (connections, herd, volumes, the retry decision) < wrap (the exported
 # calls).  cli/ is the command, beside wrap, on top of core.
-# Core: shared by the library, the CLI and the unit tests.
-CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c errnames.c backoff.c log.c log_format.c \
-              log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
-# Library only: the engine and the wrapped calls.
-LIB_SRC  := shim/sys/jansson_link.c \
+# Core, with the part of sys it reads files with: shared by the library,
+# the CLI and the unit tests.
+CORE_SRC := shim/sys/readfile.c \
+            $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
+              errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
+              environment.c env_net.c mounts.c diag_volume.c shared.c)
+# Library only: the real calls, the engine and the wrapped calls.
+LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
-              herd.c volume.c volume_retry.c) \
+              herd.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
@@ -59,7 +62,7 @@ TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tes
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
-HEADERS  := $(wildcard include/hostup/*.h shim/*/*.h)
+HEADERS  := $(wildcard include/hostup/*.h shim/*/*.h) shim/sys/calls.def
 
 # jansson is linked in statically and kept local, so ldd shows libc only.
 STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
@@ -127,9 +130,15 @@ $(B)/libhostup-core.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
+# The version script: the names of shim/sys/calls.def (tests/integration/
+# test_safety.sh checks nm -D against it).
+$(B)/exports.map: shim/sys/exports.map.in shim/sys/calls.def
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -undef -x c -o $@ $<
+
+$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
-	  -Wl,--version-script=shim/wrap/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
+	  -Wl,--version-script=$(B)/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
@@ -278,9 +287,11 @@ fuzz: $(FUZZ_BINS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
-# 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
-# (.clang-tidy), gcc and clang with the warnings below as errors, and
-# mandoc -T lint -W warning and groff -ww on man/.
+# 600 lines, no function over 80), the layering (tests/lint/layering.sh: no
+# call from inside the library to a name it exports, includes only
+# downward), cppcheck (tests/cppcheck.supp), clang-tidy (.clang-tidy), gcc
+# and clang with the warnings below as errors, and mandoc -T lint -W
+# warning and groff -ww on man/.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
 .PHONY: lint
@@ -288,6 +299,8 @@ LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
 	@bash tests/lint/sizes.sh
+	@$(MAKE) --no-print-directory lib
+	@bash tests/lint/layering.sh $(B)
 	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1; groff -ww -z -mandoc $(MAN_PAGES) 2>&1); \
 	  [ -z "$$out" ] || { echo "$$out"; exit 1; }; echo "lint: man pages (mandoc -T lint, groff -ww): clean"
 	@for cc in gcc clang; do for f in shim/*/*.c; do \

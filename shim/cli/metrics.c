@@ -16,7 +16,7 @@
 
 #include "cli.h"
 #include "metrics.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 void hu_buf_printf(struct hu_buf *b, const char *fmt, ...)
 {
@@ -130,7 +130,7 @@ static int textfile_target(const char *path, char *real, size_t len)
     }
     char refuse[PATH_MAX + 64] = "", resolved[PATH_MAX];
     if (S_ISLNK(st.st_mode)) {
-        if (hu_raw_stat(path, &st) != 0)
+        if (hu_sys_stat(path, &st) != 0)
             snprintf(refuse, sizeof refuse, "is a symbolic link that leads nowhere");
         else if (!S_ISREG(st.st_mode))
             snprintf(refuse, sizeof refuse, "is a symbolic link to %s", kind_of(st.st_mode));

@@ -15,7 +15,7 @@
 #include "hostup/policy.h"
 #include "cli.h"
 #include "common.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 /* The config file check-config was given (or the environment names) when
  * it cannot be opened for reading, or is no regular file: sysexits'
@@ -28,7 +28,7 @@ static int config_unreadable(const struct hu_cli_opts *o)
         return 0;
     int fd = open(cfg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
-    int bad = fd < 0 || hu_raw_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
+    int bad = fd < 0 || hu_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
     if (fd >= 0)
         close(fd);
     return bad;

@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "help.h"
 #include "report.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 /* The options: -1 to go on, else the exit status (--help, usage errors). */
 static int parse_args(int argc, char **argv, int *json, const char **file)
@@ -56,7 +56,7 @@ static FILE *open_input(const char *file)
     }
     struct stat st;
     FILE *in = fopen(file, "r");
-    if (in && hu_raw_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (in && hu_sys_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(in);
         in = NULL;
         errno = EISDIR;

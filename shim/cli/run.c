@@ -15,7 +15,7 @@
 #include "common.h"
 #include "library.h"
 #include "supervise/supervise.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 /* CMD as execvp would find it, in path; "" if not found. */
 static void resolve_cmd(const char *cmd, char *path, size_t len)
@@ -41,7 +41,7 @@ static void warn_unreachable(const char *cmd, const char *path)
 {
     struct stat st;
     char interp[256];
-    if (!path[0] || hu_raw_stat(path, &st) != 0)
+    if (!path[0] || hu_sys_stat(path, &st) != 0)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
@@ -71,7 +71,7 @@ static int run_supervised(const struct hu_cli_opts *o, char **argv, const char *
     struct hu_sv_opts so = {.supervise = 1, .verbose = o->verbose,
                             .why = o->supervise ? "--supervise" : hu_sv_kind_name(kind)};
     struct stat st;
-    if (path[0] && hu_raw_stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+    if (path[0] && hu_sys_stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
         fprintf(stderr, "hostup: %s is setuid/setgid: not supervised, since the supervisor's "
                         "NO_NEW_PRIVS would drop its privileges; it runs without hostup\n", argv[0]);
         so.supervise = 0;

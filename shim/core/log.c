@@ -18,7 +18,7 @@
 
 #include "hostup/hostup.h"
 #include "log.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
 static int log_mode = LOG_STDERR;
@@ -146,7 +146,7 @@ static int destination(int *err)
     /* The program may have closed our descriptor (close_range at start-up)
      * or dup2'ed its own file over the number: then the number is not ours
      * any more, and a record written there would land in its data. */
-    if (log_fd >= 0 && (hu_raw_fstat(log_fd, &st) != 0 ||
+    if (log_fd >= 0 && (hu_sys_fstat(log_fd, &st) != 0 ||
                         st.st_dev != log_dev || st.st_ino != log_ino))
         log_fd = -1;
     if (log_fd < 0) {   /* raw syscall: our own open wrappers must not see it */
@@ -154,7 +154,7 @@ static int destination(int *err)
                               O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
         if (log_fd < 0)
             *err = errno;
-        else if (hu_raw_fstat(log_fd, &st) == 0) {
+        else if (hu_sys_fstat(log_fd, &st) == 0) {
             log_dev = st.st_dev;
             log_ino = st.st_ino;
         }

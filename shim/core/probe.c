@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "sys/readfile.h"
+#include "sys/sysio.h"
 
 static int nl_open(void)
 {
@@ -105,7 +107,7 @@ int hu_probe_route(const struct sockaddr *sa, hu_route *out)
     }
     rc = 0;
 done:
-    close(fd);
+    hu_sys_close(fd);
     return rc;
 }
 
@@ -151,7 +153,7 @@ int hu_probe_neigh(int family, const unsigned char *addr, int ifindex)
         }
     }
 done:
-    close(fd);
+    hu_sys_close(fd);
     return state;
 }
 
@@ -239,14 +241,8 @@ void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 int hu_probe_nameservers(const char *path, char *buf, size_t len)
 {
     char data[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (hu_read_file(path, 0, data, sizeof data, NULL) < 0)
         return -1;
-    ssize_t n = read(fd, data, sizeof data - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    data[n] = '\0';
     size_t o = 0;
     buf[0] = '\0';
     char *save = NULL;

@@ -23,7 +23,9 @@
 #include "core/diagnosis.h"
 #include "fdtable.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "lookup.h"
+#include "names.h"
+#include "retry.h"
 #include "core/log.h"
 
 int hu_conns_active;

@@ -15,6 +15,7 @@
 #include "herd.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
+#include "sys/real.h"
 
 enum hu_conn_state {
     HU_CONN_CONNECTING,     /* a SYN is in flight */
@@ -51,8 +52,17 @@ typedef struct hu_conn {
 /* How a wait wrapper should treat an event on a tracked fd. */
 enum hu_verdict { HU_PASS, HU_HIDE };
 
-/* hu_conns_active (hu.h) counts conns in CONNECTING or WAITING, or owing
- * an error: the wait wrappers' fast path reads only that. */
+/* hu_conns_active counts conns in CONNECTING or WAITING, or owing an
+ * error: the wait wrappers' fast path reads only that. */
+extern int hu_conns_active HU_HIDDEN;
+
+/* Bound, and no connection being retried anywhere: the wait wrappers'
+ * whole fast path. */
+static inline int hu_ready_and_idle(void)
+{
+    return __atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&hu_conns_active, __ATOMIC_RELAXED);
+}
 
 /* All calls below need hu_table_lock held. */
 

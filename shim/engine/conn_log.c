@@ -11,7 +11,8 @@
 #include "conn.h"
 #include "core/diagnosis.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 
 void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "fdtable.h"
-#include "hu.h"
+#include "sys/real.h"
 
 #define CHUNK_BITS HU_FD_CHUNK_BITS
 #define CHUNK HU_FD_CHUNK

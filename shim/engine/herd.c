@@ -19,9 +19,9 @@
 
 #include "herd.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "retry.h"
 #include "core/log.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 struct hu_shm *hu_shm_map;
 int hu_shm_tried;
@@ -60,7 +60,7 @@ void hu_herd_map(void)
         char path[4096];
         const char *why = NULL;
         struct stat st;
-        if (hu_raw_stat("/proc/self/ns/pid", &st) == 0)
+        if (hu_sys_stat("/proc/self/ns/pid", &st) == 0)
             my_pidns = (uint64_t)st.st_ino;
         if (hu_shm_path(path, sizeof path, getauxval(AT_SECURE) != 0) == 0) {
             struct hu_shm *m = hu_shm_open(path, 0, &why);

@@ -33,10 +33,13 @@
 
 #include "fdtable.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "init.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 #include "core/mounts.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
+#include "mount_cache.h"
 #include "volume.h"
 
 int hu_vol_gate = -1;
@@ -46,119 +49,6 @@ static hu_rule vol_defaults;
 static int have_path_rules;         /* some path rule that is not off */
 static int any_path_rules;          /* some path rule, off ones included */
 static pthread_once_t vol_once = PTHREAD_ONCE_INIT;
-
-/* ---- the mount cache ------------------------------------------------ */
-
-static pthread_mutex_t mnt_lock = PTHREAD_MUTEX_INITIALIZER;
-static hu_mounts *snap;
-static int64_t snap_ms;
-static hu_mountdesc *descs;
-#define UNKNOWN_DEVS 32
-static dev_t unknown_devs[UNKNOWN_DEVS];   /* not in the table even after a rescan */
-static unsigned n_unknown;
-
-/* Raw system calls: our own open/read wrappers must not see these. */
-static hu_mounts *read_mountinfo(void)
-{
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 16384, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t n = syscall(SYS_read, fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    syscall(SYS_close, fd);
-    hu_mounts *t = buf ? hu_mounts_parse(buf, len) : NULL;
-    free(buf);
-    return t;
-}
-
-static void rescan_locked(void)
-{
-    hu_mounts *t = read_mountinfo();
-    if (!t)
-        return;
-    hu_mounts_free(snap);
-    snap = t;
-    snap_ms = hu_now_ms();
-    if (t->any_network && __atomic_load_n(&hu_vol_gate, __ATOMIC_RELAXED) == 0)
-        __atomic_store_n(&hu_vol_gate, 1, __ATOMIC_RELEASE);
-}
-
-static const hu_mountdesc *intern_locked(const hu_mount *m)
-{
-    for (hu_mountdesc *d = descs; d; d = d->next)
-        if (d->major == m->major && d->minor == m->minor && !strcmp(d->point, m->point) &&
-            !strcmp(d->fstype, m->fstype) && !strcmp(d->source, m->source) &&
-            !strcmp(d->options, m->options))
-            return d;
-    size_t lp = strlen(m->point) + 1, lf = strlen(m->fstype) + 1, ls = strlen(m->source) + 1,
-           lo = strlen(m->options) + 1;
-    hu_mountdesc *d = malloc(sizeof *d + lp + lf + ls + lo);
-    if (!d)
-        return NULL;
-    char *s = (char *)(d + 1);
-    d->major = m->major;
-    d->minor = m->minor;
-    d->network = m->network;
-    d->point = memcpy(s, m->point, lp);
-    d->fstype = memcpy(s + lp, m->fstype, lf);
-    d->source = memcpy(s + lp + lf, m->source, ls);
-    d->options = memcpy(s + lp + lf + ls, m->options, lo);
-    d->next = descs;
-    descs = d;
-    return d;
-}
-
-static const hu_mountdesc *mount_for_dev(dev_t dev)
-{
-    unsigned ma = major(dev), mi = minor(dev);
-    pthread_mutex_lock(&mnt_lock);
-    if (!snap)
-        rescan_locked();
-    const hu_mount *m = snap ? hu_mounts_by_dev(snap, ma, mi) : NULL;
-    if (!m) {
-        int seen = 0;
-        for (unsigned i = 0; i < n_unknown && i < UNKNOWN_DEVS; i++)
-            seen |= unknown_devs[i] == dev;
-        if (!seen) {        /* a device we never saw: the table changed */
-            rescan_locked();
-            m = snap ? hu_mounts_by_dev(snap, ma, mi) : NULL;
-            if (!m)         /* btrfs subvolumes, overlay files: not listed */
-                unknown_devs[n_unknown++ % UNKNOWN_DEVS] = dev;
-        }
-    }
-    const hu_mountdesc *d = m ? intern_locked(m) : NULL;
-    pthread_mutex_unlock(&mnt_lock);
-    return d;
-}
-
-static const hu_mountdesc *mount_for_path(const char *abs)
-{
-    pthread_mutex_lock(&mnt_lock);
-    if (!snap || hu_now_ms() - snap_ms >= 1000)   /* failure path only */
-        rescan_locked();
-    const hu_mount *m = snap ? hu_mounts_by_path(snap, abs) : NULL;
-    const hu_mountdesc *d = m ? intern_locked(m) : NULL;
-    pthread_mutex_unlock(&mnt_lock);
-    return d;
-}
 
 static void set_errno_bits(const hu_rule *r)
 {
@@ -183,10 +73,7 @@ static void vol_init_once(void)
             set_errno_bits(&p->rules[i]);
         }
     }
-    pthread_mutex_lock(&mnt_lock);
-    __atomic_store_n(&hu_vol_gate, have_path_rules, __ATOMIC_RELAXED);
-    rescan_locked();        /* the one read at start; raises the gate */
-    pthread_mutex_unlock(&mnt_lock);
+    hu_mnt_first_scan(have_path_rules);
     hu_guard--;
     errno = saved;
 }
@@ -331,9 +218,9 @@ void hu_vol_opened(int fd, int flags, int dirfd, const char *path)
     struct stat st;
     char canon[PATH_MAX], given[PATH_MAX];
     if (!__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) || (flags & O_PATH) ||
-        hu_raw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        hu_sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto out;
-    const hu_mountdesc *mnt = mount_for_dev(st.st_dev);
+    const hu_mountdesc *mnt = hu_mnt_for_dev(st.st_dev);
     const hu_rule *r = NULL;
     int have_canon = 0;
     if (any_path_rules) {
@@ -417,7 +304,7 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
     const hu_rule *r = path_rule(t->pathbuf);
     if (r && r->off)
         return 0;
-    const hu_mountdesc *mnt = mount_for_path(t->pathbuf);
+    const hu_mountdesc *mnt = hu_mnt_for_path(t->pathbuf);
     if (!r) {
         if (!mnt || !mnt->network)
             return 0;
@@ -429,6 +316,24 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
     t->mnt = mnt;
     try_init(t, op, r);
     return 1;
+}
+
+/* 1 when fd is now some other file than f.  statx with
+ * AT_STATX_DONT_SYNC asks no server; without statx (musl before 1.2.5, a
+ * kernel before 4.11) fstat does. */
+static int fd_holds_other_file(int fd, const hu_file *f)
+{
+#if defined(STATX_INO) && defined(SYS_statx)
+    struct statx sx;
+    int saved = errno;
+    if (hu_sys_statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
+        return sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev;
+    if (errno != ENOSYS)
+        return 0;
+    errno = saved;
+#endif
+    struct stat st;
+    return hu_sys_fstat(fd, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev);
 }
 
 int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int err)
@@ -446,14 +351,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         return 0;
     /* the number may have been closed and reused behind our back (close_range,
      * a raw syscall): check it is still the file we opened */
-#ifdef STATX_INO
-    struct statx sx;
-    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0 &&
-        (sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev)) {
-#else   /* musl before 1.2.5: no statx */
-    struct stat sx;
-    if (hu_raw_fstat(fd, &sx) == 0 && (sx.st_ino != f->ino || sx.st_dev != f->dev)) {
-#endif
+    if (fd_holds_other_file(fd, f)) {
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);
@@ -488,12 +386,12 @@ void hu_vol_end(hu_vol_try *t)
 
 /* ---- fork ------------------------------------------------------------ */
 
-void hu_vol_atfork_prepare(void) { pthread_mutex_lock(&mnt_lock); }
-void hu_vol_atfork_parent(void) { pthread_mutex_unlock(&mnt_lock); }
+void hu_vol_atfork_prepare(void) { hu_mnt_atfork_prepare(); }
+void hu_vol_atfork_parent(void) { hu_mnt_atfork_parent(); }
 /* Called with the table lock re-initialised: no other thread exists. */
 void hu_vol_atfork_child(void)
 {
-    pthread_mutex_init(&mnt_lock, NULL);
+    hu_mnt_atfork_child();
     for (hu_file *f = all_files; f; f = f->next)
         pthread_mutex_init(&f->mu, NULL);
 }

@@ -1,6 +1,6 @@
-/* Network volumes inside the library: which opens are tracked, the mount
- * cache, reopening after a stale handle, and the retry loop shared by the
- * open, stat, read and stdio wrappers. */
+/* Network volumes inside the library: which opens are tracked (their
+ * mounts: mount_cache.c), reopening after a stale handle, and the retry
+ * loop shared by the open, stat, read and stdio wrappers. */
 #ifndef HOSTUP_VOLUME_H
 #define HOSTUP_VOLUME_H
 

@@ -8,17 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "decide.h"
 #include "fdtable.h"
 #include "herd.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/mounts.h"
 #include "core/log.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 #include "volume.h"
 
 /* ---- records -------------------------------------------------------- */
@@ -77,15 +77,14 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         goto done;
     }
     int fl = hu_real.fcntl(t->fd, F_GETFL);
-    int nfd = (int)syscall(SYS_openat, AT_FDCWD, f->path,
-                           (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
+    int nfd = hu_real.openat(AT_FDCWD, f->path, (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
     if (nfd < 0) {
         err = errno;
         goto done;
     }
     struct stat st;
     static __thread char why[160];
-    if (hu_raw_fstat(nfd, &st) < 0) {
+    if (hu_sys_fstat(nfd, &st) < 0) {
         err = errno;
         goto close_new;
     }
@@ -129,7 +128,7 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         f->reopens++;
     t->offset = off;
 close_new:
-    syscall(SYS_close, nfd);
+    hu_real.close(nfd);
 done:
     pthread_mutex_unlock(&f->mu);
     return err;

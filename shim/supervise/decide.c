@@ -8,7 +8,7 @@
  * The loop (hold.c) keeps its own herd and bounds; this adapter hands the
  * decision no herd and no name to look up again. */
 #define _GNU_SOURCE
-#include "engine/hu.h"
+#include "engine/retry.h"
 #include "sv.h"
 
 void sv_retry_init(sv_retry *t, const hu_rule *r, int64_t t0, int64_t end)

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/hu.h"
+#include "engine/retry.h"
 #include "hostup/hostup.h"
 #include "sv.h"
 

@@ -19,7 +19,11 @@
 #include "engine/fdtable.h"
 #include "engine/herd.h"
 #include "hostup/hostup.h"
-#include "engine/hu.h"
+#include "engine/init.h"
+#include "engine/lookup.h"
+#include "engine/names.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 
 static int errno_in(const uint64_t *bits, int e)

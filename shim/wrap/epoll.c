@@ -13,7 +13,8 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 
 __attribute__((visibility("default")))
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

@@ -10,7 +10,7 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 static inline int known(int fd)

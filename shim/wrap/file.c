@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 enum okind {

@@ -15,7 +15,8 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 
 #define HIDE_STACK 64
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 enum kind { K_READ, K_PREAD, K_PREAD64, K_READV, K_PREADV, K_PREADV64, K_PREADV2, K_PREADV64V2 };
