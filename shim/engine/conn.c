@@ -20,7 +20,7 @@
 #include <poll.h>
 
 #include "conn.h"
-#include "core/diagnosis.h"
+#include "core/diag_overlap.h"
 #include "fdtable.h"
 #include "hostup/hostup.h"
 #include "lookup.h"
@@ -117,7 +117,6 @@ void hu_conn_forget_fd(int fd)
     hu_fdent *e = hu_fd_get(fd);
     if (!e)
         return;
-    e->epfd = -1;
     if (e->conn) {
         hu_conn *c = e->conn;
         e->conn = NULL;
@@ -272,6 +271,7 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
         return HU_PASS;
     c->refs = 1;
     c->fd = fd;
+    c->sock_id = hu_sock_id(fd);
     c->state = HU_CONN_DONE;    /* made active below */
     memcpy(&c->addr, sa, len < sizeof c->addr ? len : sizeof c->addr);
     c->addrlen = len;
@@ -353,6 +353,14 @@ static void readdress(hu_conn *c, int64_t now)
                             rec.attempt, c->rule, rec.elapsed_ms);
     memcpy(&c->addr, &moved, sizeof moved);
     c->addrlen = mlen;
+}
+
+/* When hostup's own bound ends the try in flight (the decision's, set by
+ * hu_decide_start when the try began): the rule's timeout, the deadline
+ * once some try has a real errno to hand over.  -1: none. */
+int64_t hu_conn_try_bound(const hu_conn *c)
+{
+    return c->cut_at;
 }
 
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now)

@@ -26,6 +26,7 @@ enum hu_conn_state {
 typedef struct hu_conn {
     int refs;               /* fds pointing here (dup) */
     int fd;                 /* the fd it is known by for epoll; -1 unknown */
+    uint64_t sock_id;       /* its socket's identity (hu_sock_id); 0 unknown */
     enum hu_conn_state state;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -77,7 +78,11 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents);
 /* Fire due retries and expire per-try timeouts; returns the earliest
  * time (ms) this conn needs attention, or -1. */
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now);
-/* fd was closed or replaced: drop its reference. */
+/* When hostup's own bound ends the try in flight (ms), or -1. */
+int64_t hu_conn_try_bound(const hu_conn *c);
+/* fd was closed, replaced, connected anew, or no longer holds the conn's
+ * socket (stale.h): drop its reference to the conn.  Its epoll
+ * registration is the caller's to drop (it belongs to the number). */
 void hu_conn_forget_fd(int fd);
 /* fd2 became a duplicate of fd. */
 void hu_conn_dup(int fd, int fd2);

@@ -150,6 +150,10 @@ void hu_vol_dup(int fd, int fd2)
     hu_fdent *e = hu_fd_get(fd), *e2;
     if (!e || !e->file || !(e2 = hu_fd_make(fd2)))
         return;
+    if (hu_fd_other_file(fd, e->file->dev, e->file->ino)) {
+        hu_vol_forget_fd(fd);
+        return;
+    }
     if (e2->file)
         hu_vol_forget_fd(fd2);
     hu_file *f = e->file;
@@ -318,24 +322,6 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
     return 1;
 }
 
-/* 1 when fd is now some other file than f.  statx with
- * AT_STATX_DONT_SYNC asks no server; without statx (musl before 1.2.5, a
- * kernel before 4.11) fstat does. */
-static int fd_holds_other_file(int fd, const hu_file *f)
-{
-#if defined(STATX_INO) && defined(SYS_statx)
-    struct statx sx;
-    int saved = errno;
-    if (hu_sys_statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0)
-        return sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev;
-    if (errno != ENOSYS)
-        return 0;
-    errno = saved;
-#endif
-    struct stat st;
-    return hu_sys_fstat(fd, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev);
-}
-
 int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int err)
 {
     memset(t, 0, offsetof(hu_vol_try, pathbuf));
@@ -349,9 +335,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
     hu_table_unlock();
     if (!f)
         return 0;
-    /* the number may have been closed and reused behind our back (close_range,
-     * a raw syscall): check it is still the file we opened */
-    if (fd_holds_other_file(fd, f)) {
+    if (hu_fd_other_file(fd, f->dev, f->ino)) {
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);

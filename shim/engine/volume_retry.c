@@ -117,6 +117,11 @@ static int reopen(hu_vol_try *t, hu_vol_facts *facts)
         hu_fdent *e = hu_fd_get(fd2);
         if (!e || e->file != f)
             continue;
+        if (hu_fd_other_file(fd2, f->dev, f->ino)) {  /* never dup3 over another file */
+            hu_vol_forget_fd(fd2);
+            i--;                    /* the last fd moved into slot i */
+            continue;
+        }
         int fdfl = hu_real.fcntl(fd2, F_GETFD);
         if (hu_real.dup3(nfd, fd2, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0)
             done_any |= fd2 == t->fd;

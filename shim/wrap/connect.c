@@ -25,6 +25,7 @@
 #include "engine/retry.h"
 #include "sys/real.h"
 #include "core/log.h"
+#include "engine/stale.h"
 
 static int errno_in(const uint64_t *bits, int e)
 {
@@ -330,12 +331,14 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (hu_guard)
         return hu_real.connect(fd, sa, len);
     int entry_errno = errno, err;
-    hu_conn *c = hu_conn_of(fd);
-    if (HU_UNLIKELY(c != NULL)) {
-        /* the program calls connect again on a socket we are retrying */
+    if (HU_UNLIKELY(hu_conn_of(fd) != NULL)) {
+        /* the program calls connect again on a socket we are retrying, or
+         * on a new socket that got the number of one closed behind our
+         * back: then the old one's state is dropped (stale.h) */
         hu_guard++;
         hu_table_lock();
-        err = hu_conn_reconnect(c, fd);
+        hu_conn *c = hu_conn_of_verified(fd);
+        err = c ? hu_conn_reconnect(c, fd) : -1;
         if (err < 0)    /* finished with it: a fresh connect follows */
             hu_conn_forget_fd(fd);
         hu_table_unlock();
@@ -354,7 +357,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (HU_UNLIKELY(m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED)) && sa &&
         len >= sizeof(struct sockaddr_in) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
         hu_guard++;
-        skip = hu_herd_should_wait(sa, &err);
+        /* only a TCP connect waits for the prober: a UDP connect sends
+         * nothing and must never be touched */
+        skip = hu_herd_should_wait(sa, &err) && is_tcp(fd);
         hu_guard--;
         if (skip)
             goto retry;

@@ -16,5 +16,6 @@ Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *decide_suite(void);
+Suite *overlap_suite(void);
 
 #endif
