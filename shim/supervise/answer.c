@@ -53,7 +53,7 @@ static int open_pidfd(pid_t tid)
     return pidfd;
 }
 
-/* The main loop's one-entry cache of the last thread's pidfd: a pidfd
+/* The receiver's one-entry cache of the last thread's pidfd: a pidfd
  * names one task for good, so a tid reused by another thread never
  * reaches the old one's files (pidfd_getfd fails: ESRCH, opened anew). */
 static pid_t cached_tid;

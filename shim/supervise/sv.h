@@ -29,7 +29,7 @@
 #endif
 
 struct sv_hold;
-/* First tries in flight, watched by the main loop for up to SV_HANDOFF_MS
+/* First tries in flight, watched by the receiver for up to SV_HANDOFF_MS
  * before a thread takes over: near targets (loopback, the LAN) connect
  * with no thread at all. */
 #define SV_INFLIGHT 64

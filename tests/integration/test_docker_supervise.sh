@@ -32,8 +32,8 @@ hu_docker_base
 #     as ENTRYPOINT; no capability or security option added anywhere
 ctx=$HU_TMP/ctx
 mkdir -p "$ctx"
-cp "$HU_BUILD/hostup" "$HU_LIB" "$ctx/" && cp "$HU_TOOLS/hu_connect_static" "$ctx/hu_connect" ||
-	hu_fail "copy into the build context"
+cp "$HU_BUILD/hostup" "$HU_LIB" "$ctx/" || hu_fail "copy into the build context"
+cp "$HU_TOOLS/hu_connect_static" "$ctx/hu_connect" || hu_fail "copy into the build context"
 bash "$HU_ROOT/tests/tools/go/build.sh" "$ctx/hu_goclient" || hu_fail "go build of hu_goclient"
 cat >"$ctx/Dockerfile" <<-'EOF'
 	FROM debian:bookworm-slim
@@ -60,8 +60,10 @@ DB_PID=$("$HU_DOCKER" inspect -f '{{.State.Pid}}' hu-sv-db)
 [[ $DB_PID -gt 0 ]] || hu_fail "db has no pid"
 in_db() { nsenter -t "$DB_PID" -n "$@"; }
 reject() {
-	in_db nft add table inet husv && in_db nft add chain inet husv input '{ type filter hook input priority 0; }' &&
-		in_db nft add rule inet husv input tcp dport $PORT reject with icmp type host-unreachable || hu_fail "reject"
+	if ! { in_db nft add table inet husv && in_db nft add chain inet husv input '{ type filter hook input priority 0; }' &&
+		in_db nft add rule inet husv input tcp dport $PORT reject with icmp type host-unreachable; }; then
+		hu_fail "reject in db's namespace"
+	fi
 }
 unreject() { in_db nft delete table inet husv; }
 out=$(dk_run --entrypoint /usr/local/bin/hu_connect $IMG $DB $PORT 2>/dev/null)
@@ -79,7 +81,7 @@ hu_assert_eq 1 $rc "Go client without hostup: exit 1"
 # --- under hostup run (the ENTRYPOINT): both ride out a 3 s reject
 POLICY="* attempts=60 backoff=100ms..500ms deadline=30s"
 for c in c go; do
-	if [[ $c == c ]]; then prog=(hu_connect $DB $PORT); else prog=(hu_goclient tcp $DB:$PORT); fi
+	if [[ $c == c ]]; then prog=(hu_connect "$DB" "$PORT"); else prog=(hu_goclient tcp "$DB:$PORT"); fi
 	reject
 	hu_after 3 unreject
 	t0=${EPOCHREALTIME/[.,]/}
