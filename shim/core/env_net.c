@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "netinfo.h"
 #include "sys/sysio.h"
 
 
@@ -163,17 +164,6 @@ void hu_env_read_net(hu_env *out)
 
 /* ---- questions and evidence ---------------------------------------------- */
 
-static int prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)
-{
-    unsigned full = bits / 8, rest = bits % 8;
-    if (memcmp(net, a, full) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (net[full] & mask) == (a[full] & mask);
-}
-
 int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
 {
     int family;
@@ -193,7 +183,7 @@ int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
     unsigned max = family == AF_INET ? 32 : 128;
     for (int i = 0; i < e->n_nets && i < HU_ENV_MAX_NETS; i++) {
         const hu_env_net *n = &e->nets[i];
-        if (n->family == family && prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
+        if (n->family == family && hu_prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
             return 1;
     }
     return 0;
