@@ -36,7 +36,7 @@ endif
 # calls).  cli/ is the command, beside wrap, on top of core.
 # Core, with the part of sys it reads files with: shared by the library,
 # the CLI and the unit tests.
-CORE_SRC := shim/sys/readfile.c \
+CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
               environment.c env_net.c mounts.c diag_volume.c shared.c)
