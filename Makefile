@@ -39,13 +39,13 @@ endif
 CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
-              environment.c env_net.c mounts.c diag_volume.c shared.c)
+              environment.c env_net.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c \
               mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
@@ -112,7 +112,7 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
+.PHONY: all lib cli tools check check-quick unit integration demo fresh bench install uninstall clean deps-build musl deb
 
 # The product only: the library and the command.  The test tools (some need
 # libfuse3-dev) build under `make tools`, which check and integration run.
@@ -205,6 +205,14 @@ check: deps-check
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
+
+# The edit loop: the unit tests and the integration tests that take
+# seconds (no Docker, VM, root file systems, musl or sanitizer builds).
+QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno backoff report \
+               identity load_check
+check-quick: deps-check
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
+	@HU_TESTS="$(QUICK_TESTS)" bash tests/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests

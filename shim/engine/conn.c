@@ -20,7 +20,7 @@
 #include <poll.h>
 
 #include "conn.h"
-#include "core/diagnosis.h"
+#include "core/diag_overlap.h"
 #include "fdtable.h"
 #include "hostup/hostup.h"
 #include "lookup.h"
@@ -174,7 +174,7 @@ void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *
             f.icmp = *icmp;
         hu_gather_connect(&f);
         ev.diagnosis = hu_classify_connect(&f);
-        hu_diag_add_env(ev.diagnosis, sa);
+        hu_diag_network(ev.diagnosis, sa, host);
     }
     hu_log_event(&ev);
 }

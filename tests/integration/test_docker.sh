@@ -22,15 +22,7 @@ hu_need_cmd dockerd docker-compose
 . "$HU_ROOT/tests/docker/engine.sh"
 . "$HU_ROOT/tests/docker/scenarios.sh"
 
-HU_TMP=$(mktemp -d /tmp/hostup-docker-test.XXXXXX) || hu_fail "mktemp"
-: >"$HU_TMP/pids"
-cleanup() {
-	hu_docker_stop
-	if [[ -n ${HU_KEEP_TMP:-} ]]; then echo "logs kept in $HU_TMP" >&2; else rm -rf "$HU_TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hu_at_exit hu_docker_stop
 
 hu_docker_start
 hu_docker_images

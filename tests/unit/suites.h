@@ -15,5 +15,6 @@ Suite *regress_suite(void);
 Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
+Suite *overlap_suite(void);
 
 #endif
