@@ -44,7 +44,7 @@ CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c \
               mount_cache.c) \
-            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
+            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
@@ -56,8 +56,12 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
-TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
+# dlopen through DT_RUNPATH (test_deepbind.sh): a program and a library that
+# open a leaf library found only in $(B)/tools/dlopen_leaf/
+TOOL_DL  := hu_dlopen hu_dlopen_opener hu_dlopen_leaf
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c) $(TOOL_DL:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
             $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(B)/tools/hu_dlopen $(B)/tools/libhu_dlopen_opener.so $(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so \
             $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
@@ -161,6 +165,19 @@ $(B)/tools/hu_connect_static: tests/tools/hu_connect.c
 $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
+
+DL_RUNPATH := -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/dlopen_leaf'
+$(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so: tests/tools/hu_dlopen_leaf.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
+
+$(B)/tools/libhu_dlopen_opener.so: tests/tools/hu_dlopen_opener.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
+
+$(B)/tools/hu_dlopen: tests/tools/hu_dlopen.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
 
 $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
