@@ -74,7 +74,8 @@ STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 # glibc baseline: what we ship must load on glibc 2.17 and later.
 # shim/sys/libc_compat.h binds the calls newer glibc re-versioned to their old
 # versions; before 2.34 dlsym/dlopen/dladdr were in libdl and pthread_once
-# in libpthread, so the library names both (they are empty stubs on 2.34+).
+# in libpthread, so the library and the CLI name both (they are empty stubs
+# on 2.34+).
 # The CLI's __libc_start_main goes the same way (shim/cli/glibc_start.c).
 # The musl build (make musl) sets these empty.
 GLIBC_MAX     := 2.17
@@ -148,7 +149,7 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
-	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm $(LIB_LIBC_LIBS)
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c

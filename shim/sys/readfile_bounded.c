@@ -184,14 +184,14 @@ static int surely_local(const char *path)
     int fd = hu_sys_openat2_cached_path(path);
     if (fd < 0)
         return 0;
-    struct statx sx;
+    struct hu_statx sx;
     int local = 0;
-    if (hu_sys_statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | HU_STATX_MNT_ID_UNIQUE, &sx) == 0) {
+    if (hu_sys_fstatx(fd, HU_AT_STATX_DONT_SYNC, HU_STATX_TYPE | HU_STATX_MNT_ID_UNIQUE, &sx) == 0) {
         unsigned long long magic;
-        if ((sx.stx_mask & HU_STATX_MNT_ID_UNIQUE) && hu_sys_statmount_magic(sx.stx_mnt_id, &magic) == 0)
+        if ((sx.mask & HU_STATX_MNT_ID_UNIQUE) && hu_sys_statmount_magic(sx.mnt_id, &magic) == 0)
             local = local_magic(magic);
         else
-            local = sx.stx_dev_major != 0;
+            local = sx.dev_major != 0;
     }
     hu_sys_close(fd);
     return local;

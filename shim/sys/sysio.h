@@ -119,6 +119,35 @@ static inline int hu_sys_openat2_cached_path(const char *path)
 
 /* statx's 64-bit mount id (Linux 6.8), the one statmount takes */
 #define HU_STATX_MNT_ID_UNIQUE 0x4000U
+#define HU_STATX_TYPE 0x1U
+#define HU_AT_STATX_DONT_SYNC 0x4000
+
+/* struct statx as the kernel lays it out (256 bytes; musl before 1.2.5
+ * has none): the fields the bounded reader looks at, and padding. */
+struct hu_statx {
+    unsigned mask, blksize;
+    unsigned long long attributes;
+    unsigned nlink, uid, gid;
+    unsigned short mode, pad1;
+    unsigned long long ino, size, blocks, attributes_mask;
+    unsigned long long times[8];        /* atime, btime, ctime, mtime */
+    unsigned rdev_major, rdev_minor, dev_major, dev_minor;
+    unsigned long long mnt_id;
+    unsigned long long spare[13];
+};
+
+/* statx on an open descriptor (AT_EMPTY_PATH); -1 with ENOSYS where the
+ * headers name no statx call */
+static inline int hu_sys_fstatx(int fd, int flags, unsigned mask, struct hu_statx *sx)
+{
+#ifdef SYS_statx
+    return (int)syscall(SYS_statx, fd, "", flags | AT_EMPTY_PATH, mask, sx);
+#else
+    (void)fd, (void)flags, (void)mask, (void)sx;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 
 /* The magic number of the file system of mount mnt_id (statmount,
  * STATMOUNT_SB_BASIC; Linux 6.8): 0, or -1 (errno). */

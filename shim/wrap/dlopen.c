@@ -38,7 +38,7 @@ static void *no_dlopen(const char *file, int mode)
 void *hu_dlopen_enter(const char *file, int *mode) HU_HIDDEN;
 void *hu_dlopen_enter(const char *file, int *mode)
 {
-    (void)file;
+    (void)file, (void)mode;
     hu_ensure_bound();
 #ifdef RTLD_DEEPBIND
     if ((*mode & RTLD_DEEPBIND) && !hu_guard) {
