@@ -18,7 +18,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 hu_need_lib
 hu_need_tools hu_dlopen
-[[ ${HU_SANITIZE:-} == *address* ]] && { echo "skipped: ASan refuses RTLD_DEEPBIND itself"; exit 77; }
+# a sanitizer runtime preloaded first has a dlopen of its own, a C function:
+# the loader sees it as the caller (and ASan refuses RTLD_DEEPBIND)
+[[ -n ${HU_SANITIZE:-} ]] && { echo "skipped: the sanitizer runtime wraps dlopen itself"; exit 77; }
 unset HOSTUP_POLICY HOSTUP_CONFIG HOSTUP_LOG HOSTUP_DEEPBIND
 D=$HU_TOOLS/hu_dlopen
 REC=$HU_ROOT/tests/integration/records.py
