@@ -42,15 +42,15 @@ CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
               environment.c env_net.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c \
-              mount_cache.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
+              stale.c herd.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
-              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack hu_deepclose
@@ -184,8 +184,11 @@ $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
-$(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+# The unit tests link the core and the engine's retry decision, which
+# needs neither the wrappers nor dlsym (engine/decide.h).
+UNIT_ENGINE := $(B)/obj/engine/decide.o
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a
