@@ -233,7 +233,7 @@ QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno ba
                identity load_check
 check-quick: deps-check
 	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
-	@HU_TESTS="$(QUICK_TESTS)" bash tests/run.sh
+	@HU_TESTS="$(QUICK_TESTS)" HU_BG_TESTS="test_harness.sh test_identity.sh" bash tests/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests
