@@ -42,7 +42,7 @@ static int64_t shm_touched;
 #define PROBE_MIN_MS 60
 #define PROBE_SHARE_MS 16000    /* ... so as to send one SYN per 16 s per waiter */
 #define WAIT_STEP_MS 100        /* a blocked waiter re-checks the prober this often */
-#define RAMP_US 2000            /* the return: one waiter's try per 2 ms */
+#define RAMP_US 1700            /* the return: one waiter's try per 1.7 ms (59 per 100 ms) */
 #define RAMP_MAX_MS 5000
 #define PROBE_LIMIT 32          /* slots looked at for one target */
 #define TOUCH_MS 60000          /* the file's mtime, at most this often */
@@ -502,7 +502,7 @@ int hu_herd_pause(hu_herd *h, int64_t sched, enum hu_herd_act *act)
  * ticket and tries RAMP_US after the one before, counted from the moment
  * the target answered, so the service sees at most 100 ms / RAMP_US of
  * them in any 100 ms, however many wait, and the ramp lasts as long as
- * there are waiters (200: 0.4 s).  A waiter that notices late (an event
+ * there are waiters (200: 0.34 s).  A waiter that notices late (an event
  * loop looks every 50 ms) goes as soon as its ticket's moment has passed. */
 unsigned hu_herd_spread_ms(hu_herd *h)
 {
