@@ -457,6 +457,7 @@ enum hu_herd_act hu_herd_decide(hu_herd *h, int64_t sched, int64_t now, int64_t 
         if (now < next)
             return HU_HERD_NOTYET;
         __atomic_store_n(&s->last_probe, now, __ATOMIC_RELAXED);
+        h->probe_free = now < sched;
         return now >= sched ? HU_HERD_TRY : HU_HERD_PROBE;
     }
     waiter_add(h, now);
@@ -530,9 +531,17 @@ static void op_result(void *ctx, int err, int retry, int64_t now, long elapsed_m
 
 static void op_done(void *ctx, int reason) { hu_herd_done(((hu_herd_ref *)ctx)->herd, reason); }
 
+/* The prober's extra tries replace the waiters' own retries, at a pace
+ * bounded by their number (probe_pace): they are not charged, or the
+ * faster pace of many waiters would spend the budget, and every waiter
+ * that takes the lease after would give up in turn. */
 static int op_budget(void *ctx, const hu_rule *r, int64_t now)
 {
-    (void)ctx;
+    hu_herd *h = ((hu_herd_ref *)ctx)->herd;
+    if (h->probe_free) {
+        h->probe_free = 0;
+        return 1;
+    }
     return hu_herd_budget(r, now);
 }
 
