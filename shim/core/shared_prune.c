@@ -44,7 +44,7 @@ static void each_entry(const char *dir, void (*fn)(const char *, const char *, v
         for (long at = 0; at < n;) {
             const struct dent64 *d = (const struct dent64 *)(buf + at);
             at += d->reclen;
-            if (strcmp(d->name, ".") && strcmp(d->name, ".."))
+            if (strcmp(d->name, ".") != 0 && strcmp(d->name, "..") != 0)
                 fn(dir, d->name, ctx);
         }
     hu_sys_close(fd);
