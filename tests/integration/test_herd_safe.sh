@@ -111,8 +111,11 @@ lease() { # FILE UNTIL_FROM_NOW_MS PROBED_AGO_MS START(0: unknown, -1: pid 1's +
 }
 for kind in far-future no-progress reused-pid; do
 	F=$HU_TMP/lease-$kind.shm
+	hu_reject $P        # the target fails once, then is healthy again
 	hu_c env HOSTUP_SHARED="$F" HOSTUP_LOG=off LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$POLICY" \
-		"$C" "$IP_S" $DEAD >/dev/null 2>&1
+		"$C" "$IP_S" $P >/dev/null 2>&1
+	hu_unreject
+	hu_reject $DEAD
 	case $kind in
 	far-future) lease "$F" 1000000000 0 0 ;;       # expiry in 11 days, pid 1 "probing" now
 	no-progress) lease "$F" 20000 40000 0 ;;       # within the cap, but no try for 40 s
