@@ -51,39 +51,43 @@ ip -n "$NS_C" route add unreachable "$DEAD/32" || hu_fail "unreachable route"
 bound_pid=$!
 hu__track $bound_pid
 
-# Three runs of the client in the loopback-only namespace, with (WITH=1) or
-# without hostup: RES (the call's result, the same each time), BEST (the
-# fastest run, ms) and LINES (stderr lines of a run, the most of the three).
-# Under hostup a run taking 10 s is a retry where there is nothing to wait
-# for: it fails at once.
-three_runs() { # WITH WHAT HOST
-	local i res n
-	RES='' BEST='' LINES=0
-	for i in 1 2 3; do
-		if [[ $1 == 1 ]]; then
-			HU_MAX=10 NS_C=$NS_O hu_run env LD_PRELOAD="$HU_PRELOAD" "$HU_PY" -c "$CLIENT" "$2" "$3"
-		else
-			NS_C=$NS_O hu_run "$HU_PY" -c "$CLIENT" "$2" "$3"
-		fi
-		[[ $HU_RC == 0 ]] || hu_fail "$2: the client failed"
-		res=$(cut -d' ' -f2 <<<"$HU_OUT")
-		[[ -z $RES || $res == "$RES" ]] || hu_fail "$2: results differ from run to run: $RES, $res"
-		RES=$res
-		[[ -z $BEST || $HU_MS -lt $BEST ]] && BEST=$HU_MS
-		n=$(grep -c . <<<"$HU_ERR")
-		((n > LINES)) && LINES=$n
-	done
+# One run of the client in the loopback-only namespace, with (WITH=1) or
+# without hostup: RES (the call's result), MS (the run's time) and LINES
+# (of stderr).  Under hostup a run taking 10 s is a retry where there is
+# nothing to wait for: it fails then.
+one_run() { # WITH WHAT HOST
+	if [[ $1 == 1 ]]; then
+		HU_MAX=10 NS_C=$NS_O hu_run env LD_PRELOAD="$HU_PRELOAD" "$HU_PY" -c "$CLIENT" "$2" "$3"
+	else
+		NS_C=$NS_O hu_run "$HU_PY" -c "$CLIENT" "$2" "$3"
+	fi
+	[[ $HU_RC == 0 ]] || hu_fail "$2: the client failed"
+	RES=$(cut -d' ' -f2 <<<"$HU_OUT") MS=$HU_MS LINES=$(grep -c . <<<"$HU_ERR")
 }
 
+# Five runs each way, taken in turns so that both meet the same load, and
+# the fastest of each compared; on a machine busy with other tests a round
+# may be all noise, so up to three rounds are made (a retry wait fails all
+# three: it is seconds, not milliseconds).
 check_offline() { # WHAT HOST EXPECTED
-	local plain_res plain_ms
-	three_runs 0 "$1" "$2"
-	plain_res=$RES plain_ms=$BEST
-	hu_assert_eq "$3" "$plain_res" "$1 without hostup: the kernel's answer"
-	three_runs 1 "$1" "$2"
-	hu_assert_eq "$plain_res" "$RES" "$1 under hostup: the same result as without"
-	hu_assert_le "$BEST" $((2 * plain_ms)) "$1 under hostup: within 2x the time without (${plain_ms} ms)"
+	local i round plain_ms hostup_ms
+	one_run 0 "$1" "$2"
+	hu_assert_eq "$3" "$RES" "$1 without hostup: the kernel's answer"
+	one_run 1 "$1" "$2"
+	hu_assert_eq "$3" "$RES" "$1 under hostup: the same result as without"
 	hu_assert_eq 1 "$LINES" "$1 under hostup: one record line"
+	for round in 1 2 3; do
+		plain_ms='' hostup_ms=''
+		for i in 1 2 3 4 5; do
+			one_run 0 "$1" "$2"
+			[[ -z $plain_ms || $MS -lt $plain_ms ]] && plain_ms=$MS
+			one_run 1 "$1" "$2"
+			[[ -z $hostup_ms || $MS -lt $hostup_ms ]] && hostup_ms=$MS
+		done
+		((hostup_ms <= 2 * plain_ms)) && break
+		echo "round $round: $hostup_ms ms under hostup, $plain_ms ms without: again"
+	done
+	hu_assert_le "$hostup_ms" $((2 * plain_ms)) "$1 under hostup: within 2x the time without (${plain_ms} ms)"
 }
 
 # PID (a child of this shell) ended within SECS, else the test fails.
