@@ -50,7 +50,7 @@ CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
-SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c recv.c hold.c decide.c answer.c \
               record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
@@ -186,10 +186,12 @@ $(B)/tools/lib%.so: tests/tools/%.c
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
 # The unit tests link the core and the engine's retry decision, which
-# needs neither the wrappers nor dlsym (engine/decide.h).
+# needs neither the wrappers nor dlsym (engine/decide.h); and the
+# supervisor's pure parts (ELF detection, its adapter to the decision).
 UNIT_ENGINE := $(B)/obj/engine/decide.o
-$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+UNIT_SV  := shim/supervise/elf.c shim/supervise/decide.c
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a

@@ -20,5 +20,7 @@ TCase *decide_offline_tcase(void);     /* part of decide_suite */
 Suite *storm_suite(void);
 Suite *offline_suite(void);
 Suite *overlap_suite(void);
+Suite *sv_elf_suite(void);
+Suite *sv_decide_suite(void);
 
 #endif
