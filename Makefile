@@ -40,7 +40,7 @@ CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
               environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c shared_file.c shared_prune.c \
-              netinfo.c diag_overlap.c)
+              netinfo.c diag_overlap.c offline.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \

@@ -34,7 +34,12 @@ struct storm {
     uint64_t key;           /* 0 = empty */
     int64_t since;          /* start of the current window, ms */
     long folded;            /* retries dropped in it */
+    int summed;             /* a summary retry was written since the last outcome */
 };
+/* After the summary, retries fold for this many windows, or until an
+ * outcome (gave_up, recovered): one failing connect under the defaults
+ * writes its first retry, one summary and its outcome. */
+#define STORM_LONG 60
 static struct storm storms[STORM_SLOTS];
 static unsigned storm_window_ms = 1000;
 static pthread_mutex_t storm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -86,17 +91,20 @@ long hu_log_admit(const hu_event *ev)
     long out = 0;
     pthread_mutex_lock(&storm_lock);
     struct storm *s = &storms[key % STORM_SLOTS];
-    if (s->key == key && now - s->since < (int64_t)storm_window_ms && retry) {
+    int64_t window = (int64_t)storm_window_ms * (s->summed ? STORM_LONG : 1);
+    if (s->key == key && now - s->since < window && retry) {
         s->folded++;
         out = -1;
     } else if (s->key == key) {
         out = s->folded;
         s->folded = 0;
         s->since = now;
+        s->summed = retry;
     } else if (retry) {     /* a new target takes the slot */
         s->key = key;
         s->since = now;
         s->folded = 0;
+        s->summed = 0;
     }
     pthread_mutex_unlock(&storm_lock);
     return out;

@@ -33,11 +33,14 @@ typedef struct hu_event {
 
 /* Log-storm control.  Identical retry records (same op, target and errno)
  * within HOSTUP_LOG_WINDOW (default 1s; 0 turns it off) are folded into
- * the next record for that target, which carries "suppressed": N;
- * probe_wait records fold the same way, among themselves.
- * gave_up and recovered records are never folded.  Returns -1 when the
- * record should be dropped, else the count to put in ev->suppressed.  Call
- * it before building a diagnosis, so dropped records cost no probes. */
+ * the next record for that target, which carries "suppressed": N; after
+ * that summary the next ones fold for 60 windows, or until a gave_up or
+ * recovered record with the same key ends the round.  probe_wait records
+ * fold the same way, among themselves.  gave_up and recovered records are
+ * never folded (a recovered one matches only when the caller keys it with
+ * its retries' errno).  Returns -1 when the record should be dropped, else
+ * the count to put in ev->suppressed.  Call it before building a
+ * diagnosis, so dropped records cost no probes. */
 long hu_log_admit(const hu_event *ev);
 void hu_log_set_window(unsigned ms);
 

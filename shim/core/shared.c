@@ -19,7 +19,8 @@
 #include "sys/readfile.h"
 #include "sys/sysio.h"
 
-const char *const hu_giveup_names[HU_GU_N] = {"attempts", "deadline", "budget", "error"};
+const char *const hu_giveup_names[HU_GU_ALL] = {"attempts", "deadline", "budget", "error",
+                                                 "no_network"};
 const unsigned hu_shm_hist_ms[HU_SHM_HIST - 1] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
 
 int64_t hu_shm_now_ms(void)

@@ -32,9 +32,12 @@
  * lease ahead of what one probe can take, or stopped probing). */
 #define HU_LEASE_MAX_MS 30000
 
-/* gave_up reasons counted per target */
-enum hu_giveup { HU_GU_ATTEMPTS, HU_GU_DEADLINE, HU_GU_BUDGET, HU_GU_ERROR, HU_GU_N };
-extern const char *const hu_giveup_names[HU_GU_N];
+/* gave_up reasons; the first HU_GU_N are counted per target (the file's
+ * layout is fixed), the others only named in records: no_network (nothing
+ * but loopback here: no herd to count it in) */
+enum hu_giveup { HU_GU_ATTEMPTS, HU_GU_DEADLINE, HU_GU_BUDGET, HU_GU_ERROR, HU_GU_N,
+                 HU_GU_NO_NETWORK = HU_GU_N, HU_GU_ALL };
+extern const char *const hu_giveup_names[HU_GU_ALL];
 /* upper bounds (ms) of the time-to-recover histogram; the last is +Inf */
 extern const unsigned hu_shm_hist_ms[HU_SHM_HIST - 1];
 

@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "core/diag_overlap.h"
+#include "core/offline.h"
 #include "fdtable.h"
 #include "hostup/hostup.h"
 #include "lookup.h"
@@ -218,6 +219,7 @@ static enum hu_verdict tried(hu_conn *c, int fd, int err, int cut, int64_t now)
     hu_drain_errqueue(fd, err ? &icmp : NULL);
     if (err && !cut)
         c->last_soft = hu_tcp_state(fd) == TCP_SYN_SENT;
+    c->a.no_network = !cut && hu_offline_target(CADDR(c), err);
     hu_decide_ops o;
     conn_ops(c, &o);
     hu_action act;

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "core/diag_overlap.h"
 #include "core/diagnosis.h"
+#include "core/offline.h"
 #include "hostup/hostup.h"
 #include "retry.h"
 #include "sys/real.h"
@@ -23,20 +24,25 @@ void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host,
     hu_conn_log_herd(event, sa, host, port, err, attempt, r, delay, elapsed, try_ms, icmp, -1, 0);
 }
 
-void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
-                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
-                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms)
+/* Log storms (core/log.h): a gave_up or recovered record is admitted under
+ * the errno of the call's retry records (fold_err), so that it carries the
+ * count of those folded since (a recovered has no errno of its own). */
+static long admit(const hu_event *ev, int fold_err)
 {
-    if (!hu_log_enabled())
-        return;
-    hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
-                   .err = err, .attempt = attempt, .attempts = r->attempts,
-                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1,
-                   .reason = reason >= 0 && reason < HU_GU_N ? hu_giveup_names[reason] : NULL,
-                   .waited_ms = waited_ms};
-    if ((ev.suppressed = hu_log_admit(&ev)) < 0)
+    hu_event key = *ev;
+    if (fold_err && (strcmp(ev->event, HOSTUP_EV_GAVE_UP) == 0 ||
+                     strcmp(ev->event, HOSTUP_EV_RECOVERED) == 0))
+        key.err = fold_err;
+    return hu_log_admit(&key);
+}
+
+/* Admit, diagnose and write one connect record. */
+static void emit(hu_event *ev, long try_ms, const hu_icmp *icmp, int fold_err, int no_network)
+{
+    if ((ev->suppressed = admit(ev, fold_err)) < 0)
         return;     /* folded into a later record: no probes spent on it */
-    if (err) {
+    const struct sockaddr *sa = ev->addr;
+    if (ev->err) {
         /* Java and other dual-stack programs connect to ::ffff:a.b.c.d: the
          * routes and neighbours to probe are IPv4 ones */
         struct sockaddr_in v4;
@@ -48,14 +54,34 @@ void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *
             memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
             sa = (const struct sockaddr *)&v4;
         }
-        hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
+        hu_facts f = {.addr = sa, .port = ev->port, .err = ev->err, .try_ms = try_ms};
         if (icmp)
             f.icmp = *icmp;
         hu_gather_connect(&f);
-        ev.diagnosis = hu_classify_connect(&f);
-        hu_diag_network(ev.diagnosis, sa, host);
+        ev->diagnosis = hu_classify_connect(&f);
+        if (no_network)
+            hu_offline_explain(ev->diagnosis, NULL);
+        hu_diag_network(ev->diagnosis, sa, ev->host);
     }
-    hu_log_event(&ev);
+    hu_log_event(ev);
+}
+
+static const char *reason_name(int reason)
+{
+    return reason >= 0 && reason < HU_GU_ALL ? hu_giveup_names[reason] : NULL;
+}
+
+void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
+                      int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
+                      long try_ms, const hu_icmp *icmp, int reason, long waited_ms)
+{
+    if (!hu_log_enabled())
+        return;
+    hu_event ev = {.event = event, .op = "connect", .host = host, .addr = sa, .port = port,
+                   .err = err, .attempt = attempt, .attempts = r->attempts,
+                   .delay_ms = delay, .elapsed_ms = elapsed, .rule = r, .backtrace = 1,
+                   .reason = reason_name(reason), .waited_ms = waited_ms};
+    emit(&ev, try_ms, icmp, 0, reason == HU_GU_NO_NETWORK);
 }
 
 void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
@@ -79,10 +105,15 @@ void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *
 void hu_conn_log_rec(const hu_decide_rec *rec, const struct sockaddr *sa, const char *host,
                      unsigned port, const hu_rule *r, const hu_icmp *icmp, long waited_ms)
 {
-    if (rec->event)
-        hu_conn_log_herd(rec->event, sa, host, port, rec->err, rec->attempt, r, rec->delay_ms,
-                         rec->elapsed_ms, rec->try_ms, rec->icmp ? icmp : NULL, rec->reason,
-                         rec->waited ? waited_ms : 0);
+    if (!rec->event || !hu_log_enabled())
+        return;
+    hu_event ev = {.event = rec->event, .op = "connect", .host = host, .addr = sa, .port = port,
+                   .err = rec->err, .attempt = rec->attempt, .attempts = r->attempts,
+                   .delay_ms = rec->delay_ms, .elapsed_ms = rec->elapsed_ms, .rule = r,
+                   .backtrace = 1, .reason = reason_name(rec->reason),
+                   .waited_ms = rec->waited ? waited_ms : 0};
+    emit(&ev, rec->try_ms, rec->icmp ? icmp : NULL, rec->fold_err,
+         rec->reason == HU_GU_NO_NETWORK);
 }
 
 void hu_sock_reset(int fd)

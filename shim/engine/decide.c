@@ -4,6 +4,8 @@
  * retried" and "When the policy is spent"):
  * - an errno the rule does not retry ends the call (reason error; a
  *   record only when some retry was made);
+ * - where nothing will ever answer (the caller's no_network fact), the
+ *   call ends at once with the kernel's errno (reason no_network, a record);
  * - the rule's attempts, then its deadline (and, on a blocking socket,
  *   the program's own SO_SNDTIMEO): a try that would start after it is
  *   not made;
@@ -42,7 +44,7 @@ static void rec(hu_action *out, const hu_attempt *a, const char *event, int err,
     out->rec = (hu_decide_rec){.event = event, .err = err, .attempt = a->attempt,
                                .delay_ms = delay, .elapsed_ms = (long)(now - a->t0),
                                .try_ms = (long)(now - a->try_start), .reason = reason,
-                               .icmp = icmp};
+                               .icmp = icmp, .fold_err = a->retry_err};
 }
 
 static void give_up(hu_attempt *a, const hu_decide_ops *o, hu_action *out, int why, int log,
@@ -103,14 +105,20 @@ void hu_decide_failed(hu_attempt *a, const hu_decide_ops *o, int err, int cut, i
 {
     const hu_rule *r = a->rule;
     *out = (hu_action){.rec.event = NULL};
+    int retried = o->retries ? o->retries(o->ctx, r, err) : hu_rule_retries_errno(r, err);
     a->last_err = err;
+    if (retried && a->no_network && !cut && !skipped) {
+        /* nothing will ever answer: the kernel's errno now, no herd */
+        a->last_real = a->shown = err;
+        give_up(a, o, out, HU_GU_NO_NETWORK, 1, now, 1);
+        return;
+    }
     if (!skipped)
         note_failure(a, o, err, cut, now);
     else
         join(a, o, err);
     a->failed = 1;
     a->shown = cut && a->last_real ? a->last_real : err;
-    int retried = o->retries ? o->retries(o->ctx, r, err) : hu_rule_retries_errno(r, err);
     if (a->probing) {           /* the prober's extra try: its own schedule goes on */
         a->probing = 0;
         if (retried) {
@@ -134,6 +142,8 @@ void hu_decide_failed(hu_attempt *a, const hu_decide_ops *o, int err, int cut, i
         give_up(a, o, out, HU_GU_DEADLINE, 1, now, 1);
         return;
     }
+    if (!skipped)
+        a->retry_err = err;
     rec(out, a, skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, err, delay, now, -1, !skipped);
     schedule(a, out, delay, skipped, now);
 }

@@ -64,6 +64,10 @@ typedef struct hu_attempt {
     int relook;                 /* a look-up of the name is out (the caller keeps it) */
     int64_t relook_t;           /* ... since then */
     unsigned relook_ms;         /* how long one look-up may stay out */
+    int no_network;             /* a fact the caller sets before it reports a
+                                 * failure: nothing will ever answer (only
+                                 * loopback here, no route: core/offline.h) */
+    int retry_err;              /* errno of the last retry record */
 } hu_attempt;
 
 enum hu_do {
@@ -86,6 +90,8 @@ typedef struct hu_decide_rec {
     int reason;                 /* enum hu_giveup, or -1 */
     int icmp;
     int waited;
+    int fold_err;               /* gave_up, recovered: the errno of the call's
+                                 * retry records, whose folded count they carry */
 } hu_decide_rec;
 
 typedef struct hu_action {
@@ -106,7 +112,9 @@ void hu_decide_init(hu_attempt *a, const hu_rule *r, int64_t t0, unsigned sndtim
                     int may_wait, int have_host, unsigned relook_ms) HU_DECIDE_HIDDEN;
 /* A try failed with err; cut: our own bound ended it first (err is then
  * ETIMEDOUT); skipped: no try was made, a moment passed while another
- * process probes (err: its errno).  WAIT or GIVE_UP. */
+ * process probes (err: its errno).  WAIT or GIVE_UP; GIVE_UP at once, with
+ * reason no_network and a record, when a->no_network says nothing will
+ * ever answer a failure the rule retries. */
 void hu_decide_failed(hu_attempt *a, const hu_decide_ops *o, int err, int cut, int skipped,
                       int64_t now, hu_action *out) HU_DECIDE_HIDDEN;
 /* The wait is over and the herd says act (enum hu_herd_act: a process

@@ -16,6 +16,7 @@
 
 #include "engine/conn.h"
 #include "core/diagnosis.h"
+#include "core/offline.h"
 #include "engine/fdtable.h"
 #include "engine/herd.h"
 #include "hostup/hostup.h"
@@ -195,6 +196,7 @@ static int try_next(struct call *k, hu_action *act)
     memset(&k->icmp, 0, sizeof k->icmp);
     /* stale entries would make POLLERR sticky; on a failure they are evidence */
     hu_drain_errqueue(k->fd, err ? &k->icmp : NULL);
+    k->a.no_network = !cut && hu_offline_target(SA(k), err);
     hu_decide_tried(&k->a, &k->ops, err, cut, hu_now_ms(), act);
     /* a cut try's SYN is stopped, unless the program's own SO_SNDTIMEO
      * ended its first try: the kernel leaves that SYN in flight */
@@ -322,6 +324,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         hu_decide_failed(&k.a, &k.ops, err, 0, 1, hu_now_ms(), &act);
     } else if (err) {
         hu_drain_errqueue(fd, &k.icmp);
+        k.a.no_network = hu_offline_target(SA(&k), err);
         hu_decide_failed(&k.a, &k.ops, err, 0, 0, hu_now_ms(), &act);
     }
     int rc = run(&k, &act);

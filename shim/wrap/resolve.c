@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "core/diagnosis.h"
+#include "core/offline.h"
+#include "core/shared.h"
 #include "hostup/hostup.h"
 #include "engine/init.h"
 #include "engine/lookup.h"
@@ -43,65 +45,97 @@ static unsigned service_port(const char *service)
     return 0;
 }
 
-static void log_lookup(const char *event, const char *op, const char *node, unsigned port,
-                       int rc, unsigned attempt, const hu_rule *r, long delay,
-                       long elapsed, long try_ms)
+/* One lookup call being retried: what its records say. */
+struct lookup_call {
+    const char *op, *node;
+    unsigned port;
+    const hu_rule *r;
+    int64_t t0, try_start;      /* the call began; the last try began */
+    int retry_eai;              /* the code of its retry records: an outcome
+                                 * carries the count of those folded */
+};
+
+static void log_lookup(const struct lookup_call *k, const char *event, int rc, unsigned attempt,
+                       long delay, int reason)
 {
     if (!hu_log_enabled())
         return;
-    hu_event ev = {.event = event, .op = op, .host = node, .port = port, .eai = rc,
+    int64_t now = hu_now_ms();
+    long try_ms = rc ? (long)(now - k->try_start) : 0;
+    const hu_rule *r = k->r;
+    hu_event ev = {.event = event, .op = k->op, .host = k->node, .port = k->port, .eai = rc,
                    .err = rc == EAI_SYSTEM ? errno : 0, .attempt = attempt,
-                   .attempts = r->attempts, .delay_ms = delay, .elapsed_ms = elapsed,
-                   .rule = r, .backtrace = 1};
-    if ((ev.suppressed = hu_log_admit(&ev)) < 0)
+                   .attempts = r->attempts, .delay_ms = delay, .elapsed_ms = (long)(now - k->t0),
+                   .rule = r, .backtrace = 1,
+                   .reason = reason >= 0 ? hu_giveup_names[reason] : NULL};
+    /* log storms: a recovered (no code of its own) or a gave_up is admitted
+     * under its retries' code, whose folded count it carries */
+    hu_event key = ev;
+    if (k->retry_eai && strcmp(event, HOSTUP_EV_RETRY) != 0) {
+        key.eai = k->retry_eai;
+        key.err = 0;
+    }
+    if ((ev.suppressed = hu_log_admit(&key)) < 0)
         return;
     if (rc)
-        ev.diagnosis = hu_diagnose_lookup(node, rc, try_ms, RESOLV_CONF);
+        ev.diagnosis = hu_diagnose_lookup(k->node, rc, try_ms, RESOLV_CONF);
     if (rc == EAI_AGAIN && r->timeout_ms && try_ms >= (long)r->timeout_ms &&
-        strcmp(op, "getaddrinfo") == 0 && ev.diagnosis) {
+        strcmp(k->op, "getaddrinfo") == 0 && ev.diagnosis) {
         /* the try was cut by the rule's timeout= (see lookup.c) */
         char cause[96];
         snprintf(cause, sizeof cause, "DNS server did not answer within the rule's timeout (%u ms)",
                  r->timeout_ms);
         json_object_set_new(ev.diagnosis, "cause", json_string(cause));
     }
+    if (reason == HU_GU_NO_NETWORK) {
+        char ns[256];
+        if (hu_probe_nameservers(RESOLV_CONF, ns, sizeof ns) != 0)
+            ns[0] = '\0';
+        hu_offline_explain(ev.diagnosis, ns);
+    }
     if (rc)
         hu_diag_add_env(ev.diagnosis, NULL);
     hu_log_event(&ev);
 }
 
-/* Called under the guard after a first lookup failed with rc at t0. */
+/* Called under the guard after a first lookup failed with rc at t0.  Where
+ * no nameserver can ever be reached (only loopback here, core/offline.h),
+ * the first EAI_AGAIN is final, as it is without hostup: one record. */
 static int lookup_retry(const char *op, const char *node, unsigned port, int rc,
                         int64_t t0, lookup_fn fn, void *ctx)
 {
-    const hu_rule *r = hu_policy_match(hu_policy_get(), node, NULL, port);
-    int64_t end = r->deadline_ms ? t0 + r->deadline_ms : 0, try_start = t0;
+    struct lookup_call k = {op, node, port, hu_policy_match(hu_policy_get(), node, NULL, port),
+                            t0, t0, 0};
+    const hu_rule *r = k.r;
+    int64_t end = r->deadline_ms ? t0 + r->deadline_ms : 0;
     hu_backoff bo;
     hu_backoff_init(&bo);
     for (unsigned attempt = 1;; attempt++) {
         int64_t now = hu_now_ms();
         if (!hu_rule_retries_eai(r, rc)) {
             if (attempt > 1)
-                log_lookup(HOSTUP_EV_GAVE_UP, op, node, port, rc, attempt, r, -1,
-                           (long)(now - t0), (long)(now - try_start));
+                log_lookup(&k, HOSTUP_EV_GAVE_UP, rc, attempt, -1, HU_GU_ERROR);
+            return rc;
+        }
+        if (rc == EAI_AGAIN && hu_offline_nameservers(RESOLV_CONF)) {
+            log_lookup(&k, HOSTUP_EV_GAVE_UP, rc, attempt, -1, HU_GU_NO_NETWORK);
             return rc;
         }
         unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
         if (attempt >= r->attempts || (end && now + delay >= end)) {
-            log_lookup(HOSTUP_EV_GAVE_UP, op, node, port, rc, attempt, r, -1,
-                       (long)(now - t0), (long)(now - try_start));
+            log_lookup(&k, HOSTUP_EV_GAVE_UP, rc, attempt, -1,
+                       attempt >= r->attempts ? HU_GU_ATTEMPTS : HU_GU_DEADLINE);
             return rc;
         }
-        log_lookup(HOSTUP_EV_RETRY, op, node, port, rc, attempt, r, delay,
-                   (long)(now - t0), (long)(now - try_start));
+        log_lookup(&k, HOSTUP_EV_RETRY, rc, attempt, delay, -1);
+        k.retry_eai = rc;
         /* a lookup is not interrupted by signals in libc either: the
          * handler runs, then the wait goes on */
         hu_backoff_wait(delay, 0);
-        try_start = hu_now_ms();
+        k.try_start = hu_now_ms();
         rc = fn(ctx);
         if (rc == 0) {
-            log_lookup(HOSTUP_EV_RECOVERED, op, node, port, 0, attempt + 1, r, -1,
-                       (long)(hu_now_ms() - t0), 0);
+            log_lookup(&k, HOSTUP_EV_RECOVERED, 0, attempt + 1, -1, -1);
             return 0;
         }
     }

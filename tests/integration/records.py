@@ -56,7 +56,7 @@ def check(rec, n):
         return
     if ev in ("retry", "probe_wait") and not isinstance(rec.get("delay_ms"), int):
         fail(f"line {n}: {ev} without delay_ms")
-    if ev == "gave_up" and "reason" in rec and rec["reason"] not in ("attempts", "deadline", "budget", "error"):
+    if ev == "gave_up" and "reason" in rec and rec["reason"] not in ("attempts", "deadline", "budget", "error", "no_network"):
         fail(f"line {n}: unknown gave_up reason {rec['reason']}")
     if "waited_ms" in rec and not (ev == "recovered" and isinstance(rec["waited_ms"], int) and rec["waited_ms"] > 0):
         fail(f"line {n}: waited_ms must be a positive integer on recovered")

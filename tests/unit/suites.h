@@ -16,6 +16,9 @@ Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *decide_suite(void);
+TCase *decide_offline_tcase(void);     /* part of decide_suite */
+Suite *storm_suite(void);
+Suite *offline_suite(void);
 Suite *overlap_suite(void);
 Suite *sv_elf_suite(void);
 Suite *sv_decide_suite(void);

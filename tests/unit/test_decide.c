@@ -808,5 +808,6 @@ Suite *decide_suite(void)
     tcase_add_test(p, same_with_a_prober);
     tcase_add_test(p, same_skipped_to_the_end);
     suite_add_tcase(s, p);
+    suite_add_tcase(s, decide_offline_tcase());     /* test_decide_offline.c */
     return s;
 }
