@@ -284,3 +284,26 @@ void hu_diag_network(json_t *diagnosis, const struct sockaddr *sa, const char *h
     hu_overlap_in in = {.addr = sa, .host = host, .env = &env, .net = &net};
     hu_diag_overlap(diagnosis, &in);
 }
+
+json_t *hu_diagnose_connect(const struct sockaddr *sa, unsigned port, const char *host, int err,
+                            long try_ms, const hu_icmp *icmp)
+{
+    /* Java and other dual-stack programs connect to ::ffff:a.b.c.d: the
+     * routes and neighbours to probe are IPv4 ones */
+    struct sockaddr_in v4;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+    if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        memset(&v4, 0, sizeof v4);
+        v4.sin_family = AF_INET;
+        v4.sin_port = s6->sin6_port;
+        memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+        sa = (const struct sockaddr *)&v4;
+    }
+    hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
+    if (icmp)
+        f.icmp = *icmp;
+    hu_gather_connect(&f);
+    json_t *d = hu_classify_connect(&f);
+    hu_diag_network(d, sa, host);
+    return d;
+}

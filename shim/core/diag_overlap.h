@@ -51,6 +51,12 @@ void hu_diag_overlap(json_t *diagnosis, const hu_overlap_in *in);
  * verdict.  host as in hu_overlap_in. */
 void hu_diag_network(json_t *diagnosis, const struct sockaddr *sa, const char *host);
 
+/* The whole diagnosis of a failed connect to sa (a v4-mapped IPv6 address
+ * is probed as the IPv4 one): the probes, the classification and the
+ * network evidence, as the library and the supervisor write it. */
+json_t *hu_diagnose_connect(const struct sockaddr *sa, unsigned port, const char *host, int err,
+                            long try_ms, const hu_icmp *icmp);
+
 /* 1 when prefix/len lies in one of the pools ("base/len[:size]" separated
  * by spaces or commas; an entry is matched by prefixes inside base no
  * longer than size, as dockerd would cut them). */

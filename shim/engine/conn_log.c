@@ -43,25 +43,9 @@ static void emit(hu_event *ev, long try_ms, const hu_icmp *icmp, int fold_err, i
         return;     /* folded into a later record: no probes spent on it */
     const struct sockaddr *sa = ev->addr;
     if (ev->err) {
-        /* Java and other dual-stack programs connect to ::ffff:a.b.c.d: the
-         * routes and neighbours to probe are IPv4 ones */
-        struct sockaddr_in v4;
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-            memset(&v4, 0, sizeof v4);
-            v4.sin_family = AF_INET;
-            v4.sin_port = s6->sin6_port;
-            memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-            sa = (const struct sockaddr *)&v4;
-        }
-        hu_facts f = {.addr = sa, .port = ev->port, .err = ev->err, .try_ms = try_ms};
-        if (icmp)
-            f.icmp = *icmp;
-        hu_gather_connect(&f);
-        ev->diagnosis = hu_classify_connect(&f);
+        ev->diagnosis = hu_diagnose_connect(sa, ev->port, ev->host, ev->err, try_ms, icmp);
         if (no_network)
             hu_offline_explain(ev->diagnosis, NULL);
-        hu_diag_network(ev->diagnosis, sa, ev->host);
     }
     hu_log_event(ev);
 }

@@ -9,29 +9,6 @@
 #include "hostup/hostup.h"
 #include "sv.h"
 
-/* The diagnosis of a failure: the same probes the library makes (the
- * supervisor shares the program's network namespace). */
-static json_t *diagnose(const struct sockaddr *sa, unsigned port, int err, long try_ms,
-                        const hu_icmp *icmp)
-{
-    struct sockaddr_in v4;
-    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-    if (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-        memset(&v4, 0, sizeof v4);
-        v4.sin_family = AF_INET;
-        v4.sin_port = s6->sin6_port;
-        memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-        sa = (const struct sockaddr *)&v4;
-    }
-    hu_facts f = {.addr = sa, .port = port, .err = err, .try_ms = try_ms};
-    if (icmp)
-        f.icmp = *icmp;
-    hu_gather_connect(&f);
-    json_t *d = hu_classify_connect(&f);
-    hu_diag_network(d, sa, NULL);
-    return d;
-}
-
 static void as_program(json_t *rec, pid_t tid)
 {
     char comm[64];
@@ -57,7 +34,7 @@ void sv_record(const char *event, const struct sv_hold *h, int err, unsigned att
     if ((ev.suppressed = hu_log_admit(&ev)) < 0)
         return;
     if (err)
-        ev.diagnosis = diagnose(sa, h->port, err, try_ms, icmp);
+        ev.diagnosis = hu_diagnose_connect(sa, h->port, NULL, err, try_ms, icmp);
     json_t *rec = hu_record_new(&ev);
     if (!rec)
         return;
