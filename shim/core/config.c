@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "hostup/hostup.h"
+#include "log.h"
 #include "policy_internal.h"
 #include "sys/readfile_bounded.h"
 
@@ -219,4 +222,20 @@ void hu_policy_add_json_file_within(hu_policy *p, const char *path, unsigned tim
         add_parsed(p, root, &err, path);
     }
     hu_policy_finish(p);
+}
+
+hu_policy *hu_policy_from_env(hu_policy *fallback)
+{
+    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
+    /* HOSTUP_POLICY rules come first, so they win over the file's. */
+    const char *cfg = secure_getenv(HOSTUP_ENV_CONFIG);
+    if (p && cfg && *cfg)
+        hu_policy_add_json_file(p, cfg);
+    if (p) {
+        hu_log_config_errors(p);
+        return p;
+    }
+    hu_rule_defaults(&fallback->defaults);
+    hu_policy_finish(fallback);
+    return fallback;
 }

@@ -17,6 +17,7 @@
 #include "names.h"
 #include "retry.h"
 #include "sys/real.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "volume.h"
 
@@ -79,18 +80,7 @@ static void load_policy(void)
             hu_log_config_error(&e);
         }
     }
-    hu_policy *p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
-    /* HOSTUP_POLICY rules come first, so they win over the file's. */
-    const char *cfg = secure_getenv(HOSTUP_ENV_CONFIG);
-    if (p && cfg && *cfg)
-        hu_policy_add_json_file(p, cfg);
-    if (p)
-        hu_log_config_errors(p);
-    if (!p) {
-        hu_rule_defaults(&fallback_policy.defaults);
-        hu_policy_finish(&fallback_policy);
-        p = &fallback_policy;
-    }
+    hu_policy *p = hu_policy_from_env(&fallback_policy);
     __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     hu_guard--;

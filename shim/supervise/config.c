@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "sys/real.h"
 #include "hostup/hostup.h"
@@ -43,16 +44,6 @@ const hu_policy *sv_load_policy(void)
     if (p)
         return p;
     configure_log();
-    p = hu_policy_parse(getenv(HOSTUP_ENV_POLICY));
-    const char *cfg = getenv(HOSTUP_ENV_CONFIG);
-    if (p && cfg && *cfg)
-        hu_policy_add_json_file(p, cfg);
-    if (p)
-        hu_log_config_errors(p);
-    if (!p) {
-        hu_rule_defaults(&fallback.defaults);
-        hu_policy_finish(&fallback);
-        p = &fallback;
-    }
+    p = hu_policy_from_env(&fallback);
     return p;
 }
