@@ -38,6 +38,7 @@
 #include "sys/sysio.h"
 #include "mount_cache.h"
 #include "volume.h"
+#include "sys/optlibs.h"
 
 int hu_vol_gate = -1;
 uint64_t hu_vol_errnos[HU_ERRNO_MAX / 64];
@@ -78,7 +79,7 @@ static void vol_init_once(void)
 void hu_vol_init(void)
 {
     hu_ensure_bound();
-    pthread_once(&vol_once, vol_init_once);
+    hu_once(&vol_once, vol_init_once);
 }
 
 /* ---- tracked files -------------------------------------------------- */
