@@ -79,6 +79,9 @@ GLIBC_MAX     := 2.17
 LIB_LIBC_LIBS :=
 CLI_START     := shim/cli/glibc_start.c -Wl,--wrap=__libc_start_main
 CLI_LDFLAGS   :=
+# the supervisor's threads: pthread_create lived in libpthread before 2.34
+# (the command's start-up cost does not matter; the library's does)
+CLI_LIBC_LIBS := -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
 # The library binds its own imports lazily: -z now resolved all ~110 of them
 # (jansson's included) in every exec, ~75,000 instructions, when a process
 # that fails nothing calls a handful.  RELRO stays (partial: the PLT's GOT is
@@ -115,6 +118,7 @@ CC             := musl-gcc
 LIB_LIBC_LIBS  :=
 CLI_START      :=
 CLI_LDFLAGS    := -static
+CLI_LIBC_LIBS  :=
 STATIC_JANSSON := -ljansson
 CFLAGS         += -I$(MUSL_JANSSON)/include -isystem $(B)/kinc
 LDFLAGS        += -L$(MUSL_JANSSON)/lib
@@ -153,7 +157,7 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
-	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) $(CLI_LIBC_LIBS) -lm
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
