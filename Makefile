@@ -39,18 +39,18 @@ endif
 CORE_SRC := shim/sys/readfile.c shim/sys/optlibs.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
-              environment.c env_net.c mounts.c diag_volume.c shared.c)
+              environment.c env_net.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c stale.c herd.c volume.c \
-              mount_cache.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
+              stale.c herd.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
-              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack hu_deepclose
@@ -79,9 +79,9 @@ GLIBC_MAX     := 2.17
 LIB_LIBC_LIBS :=
 CLI_START     := shim/cli/glibc_start.c -Wl,--wrap=__libc_start_main
 CLI_LDFLAGS   :=
-# the supervisor's threads: pthread_create lived in libpthread before 2.34
-# (the command's start-up cost does not matter; the library's does)
-CLI_LIBC_LIBS := -Wl,--no-as-needed -l:libpthread.so.0 -Wl,--as-needed
+# The command names both (the supervisor's threads, backtrace's dlopen): its
+# start-up cost does not matter, the library's does.
+CLI_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 # The library binds its own imports lazily: -z now resolved all ~110 of them
 # (jansson's included) in every exec, ~75,000 instructions, when a process
 # that fails nothing calls a handful.  RELRO stays (partial: the PLT's GOT is
@@ -125,7 +125,7 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl deb
+.PHONY: all lib cli tools check check-quick unit integration demo fresh bench install uninstall clean deps-build musl deb
 
 # The product only: the library and the command.  The test tools (some need
 # libfuse3-dev) build under `make tools`, which check and integration run.
@@ -157,7 +157,7 @@ $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
-	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) $(CLI_LIBC_LIBS) -lm
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm $(CLI_LIBC_LIBS)
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
@@ -179,8 +179,11 @@ $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
-$(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+# The unit tests link the core and the engine's retry decision, which
+# needs neither the wrappers nor dlsym (engine/decide.h).
+UNIT_ENGINE := $(B)/obj/engine/decide.o
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a
@@ -218,6 +221,14 @@ check: deps-check
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
+
+# The edit loop: the unit tests and the integration tests that take
+# seconds (no Docker, VM, root file systems, musl or sanitizer builds).
+QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno backoff report \
+               identity load_check
+check-quick: deps-check
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
+	@HU_TESTS="$(QUICK_TESTS)" bash tests/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests

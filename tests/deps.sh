@@ -7,9 +7,13 @@ build=(gcc make pkg-config libc6-dev libjansson-dev libunwind-dev)
 # make musl: musl-gcc, and what tests/musl/jansson.sh builds jansson's
 # Debian source package with (dpkg-source, then autoreconf as debian/rules)
 musl=(musl-tools linux-libc-dev dpkg-dev autoconf automake libtool)
-# test_nfs.sh: qemu boots a Debian kernel with an NFS client and server
-# (tests/nfs/); installed without its recommends (about 90 MB)
-norec=(qemu-system-x86)
+# Installed without their recommends: test_nfs.sh's qemu, which boots a
+# Debian kernel with an NFS client and server (tests/nfs/; about 90 MB);
+# Prometheus and node_exporter (the exporter's recommended collectors bring
+# smartmontools, nvme-cli and ipmitool, with services) and podman (rootful with the kernel's
+# overlayfs: no buildah, slirp4netns, fuse-overlayfs or uidmap), with the
+# network stack podman uses named (netavark)
+norec=(qemu-system-x86 prometheus prometheus-node-exporter podman netavark)
 case "$mode" in
   build) want=("${build[@]}") ;;
   # test_servers.sh: a JDK (java File.java needs jdk.compiler), a PostgreSQL
@@ -26,11 +30,16 @@ case "$mode" in
   # test_deb.sh: make deb (dpkg-shlibdeps), the man pages' lint, lintian
   # test_docker.sh: a private Docker engine (docker.io: dockerd, containerd,
   # runc), compose v1 (docker-compose), YAML checks of examples/ (python3-yaml)
+  # test_prometheus.sh: Prometheus and promtool, node_exporter (run directly,
+  # not as services)
+  # test_podman.sh: podman (kube play) with netavark, catatonit (the pod's
+  # pause image)
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
                debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
-               docker.io docker-compose python3-yaml golang-go mandoc lintian "${norec[@]}") ;;
-  nfs)   want=("${norec[@]}") ;;
+               docker.io docker-compose python3-yaml golang-go mandoc lintian catatonit
+               "${norec[@]}") ;;
+  nfs)   want=(qemu-system-x86) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;
   # make fresh: a minimal Debian 12 root file system to run `make demo` in

@@ -22,10 +22,11 @@
 
 #include "cli.h"
 #include "common.h"
+#include "doctor_net.h"
 #include "doctor_probe.h"
 #include "help.h"
 #include "library.h"
-#include "core/diagnosis.h"
+#include "core/diag_overlap.h"
 #include "core/environment.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
@@ -242,6 +243,21 @@ static void route_step(struct doc *d, hu_facts *f, const char *a)
         step(d, 4, "route", SKIP, "netlink route lookup failed");
 }
 
+/* Steps 4 "network" and 6 "routes": the interfaces as `docker network
+ * inspect` shows them, and the routes that cover the target (a VPN's among
+ * them), into *n. */
+static void network_steps(struct doc *d, const struct sockaddr *sa, const hu_env *e, hu_netinfo *n, const char *a)
+{
+    char text[700];
+    hu_netinfo_read(sa, n);
+    hu_doc_net_interfaces(n, e, text, sizeof text);
+    step(d, 4, "network", n->have_ifs ? INFO : SKIP, "%s", text);
+    if (hu_doc_net_routes(n, text, sizeof text))
+        step(d, 6, "routes", INFO, "to %s, the first wins: %s", a, text);
+    else
+        step(d, 6, "routes", SKIP, "netlink route dump failed");
+}
+
 /* Step 5 "tcp connect": one try at f->addr, its outcome into f. */
 static void tcp_step(struct doc *d, hu_facts *f, socklen_t sl, long timeout_ms, const char *a)
 {
@@ -296,8 +312,9 @@ static int icmp_step(struct doc *d, const struct sockaddr *sa, const char *a)
     return e;
 }
 
-/* The verdict from the facts: 0 reachable, 1 not. */
-static int host_verdict(const hu_facts *f, int echo, json_t *verdict)
+/* The verdict from the facts: 0 reachable, 1 not.  in: the network
+ * evidence, for telling an overlapping network from a host that is gone. */
+static int host_verdict(const hu_facts *f, int echo, const hu_overlap_in *in, json_t *verdict)
 {
     if (f->port && !f->err) {
         json_object_set_new(verdict, "reachable", json_true());
@@ -311,6 +328,9 @@ static int host_verdict(const hu_facts *f, int echo, json_t *verdict)
         return echo == 0 ? 0 : 1;
     }
     json_t *dg = hu_classify_connect(f);
+    hu_diag_overlap(dg, in);
+    json_object_set_new(json_object_get(dg, "evidence"), "network",
+                        hu_netinfo_json(in->net, in->env->have_resolv ? in->env->docker_dns : -1));
     json_object_update(verdict, dg);
     json_decref(dg);
     return 1;
@@ -326,12 +346,17 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
         return 1;
     }
     hu_facts f = {.addr = (struct sockaddr *)&ss, .port = port};
+    hu_env env;
+    hu_netinfo net;
+    hu_env_current(&env);
     route_step(d, &f, a);
+    network_steps(d, f.addr, &env, &net, a);
     tcp_step(d, &f, sl, timeout_ms, a);
     neighbour_step(d, &f);
     int echo = icmp_step(d, f.addr, a);
     env_step(d);
-    return host_verdict(&f, echo, verdict);
+    hu_overlap_in in = {.addr = f.addr, .host = strcmp(host, a) ? host : NULL, .env = &env, .net = &net};
+    return host_verdict(&f, echo, &in, verdict);
 }
 
 /* Running under our own library would retry the doctor's probes. */
@@ -405,6 +430,7 @@ static void print_verdict(const json_t *verdict, int rc)
         printf("next: %s%s\n", next, hu_cli_paint(stdout, "\033[0m"));
     else
         printf("%s", hu_cli_paint(stdout, "\033[0m"));
+    hu_doc_print_alternatives(verdict);
 }
 
 int cmd_doctor(int argc, char **argv)

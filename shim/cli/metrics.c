@@ -84,6 +84,17 @@ void hu_metrics_render(struct hu_buf *b, const struct sopts *o, const hu_policy 
         for (int k = 0; k < HU_GU_N; k++)
             hu_buf_printf(b, "hostup_gave_up_total{target=\"%s\",reason=\"%s\"} %llu\n", vs[i].target, hu_giveup_names[k],
                 (unsigned long long)vs[i].s.gave_up[k]);
+    /* A target's series are born with its first failure, often already at
+     * 1 by the first scrape, where increase() sees nothing; these are 0
+     * from the moment the file exists, so the first give-up counts. */
+    family(b, "hostup_gave_up_all_targets_total", "counter",
+           "Connects that gave up, all targets together, by reason; 0 until the first.");
+    for (int k = 0; k < HU_GU_N; k++) {
+        unsigned long long sum = 0;
+        for (unsigned i = 0; i < nv; i++)
+            sum += vs[i].s.gave_up[k];
+        hu_buf_printf(b, "hostup_gave_up_all_targets_total{reason=\"%s\"} %llu\n", hu_giveup_names[k], sum);
+    }
     family(b, "hostup_time_to_recover_seconds", "histogram",
            "Time from a connect call to its success after a failure.");
     for (unsigned i = 0; i < nv; i++) {

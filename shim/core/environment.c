@@ -107,16 +107,15 @@ static int component_marker(const char *c, size_t len)
     if ((memmem(c, len, "containerd", 10) && !word_is(c, len, "containerd.service")) ||
         has_prefix(c, len, "nerdctl-"))
         return HU_CONTAINER_CONTAINERD;
-    return HU_CONTAINER_UNKNOWN;
+    return has_prefix(c, len, "libpod") ? HU_CONTAINER_PODMAN : HU_CONTAINER_UNKNOWN;
 }
 
-/* Strongest marker wins: kubernetes (pods run on docker or containerd),
- * then docker, then containerd. */
+/* Strongest marker wins: kubernetes (pods run on any), docker, podman, containerd. */
 static int stronger(int a, int b)
 {
     static const int rank[] = {
         [HU_CONTAINER_UNKNOWN] = 0, [HU_CONTAINER_NONE] = 1, [HU_CONTAINER_CONTAINERD] = 2,
-        [HU_CONTAINER_DOCKER] = 3, [HU_CONTAINER_KUBERNETES] = 4,
+        [HU_CONTAINER_PODMAN] = 3, [HU_CONTAINER_DOCKER] = 4, [HU_CONTAINER_KUBERNETES] = 5,
     };
     return rank[b] > rank[a] ? b : a;
 }
@@ -250,6 +249,8 @@ void hu_env_read(const char *root, char **envp, hu_env *out)
     int c = stronger(init.marker, self.marker);
     if (exists(root, "/.dockerenv"))
         c = stronger(c, HU_CONTAINER_DOCKER);
+    if (exists(root, "/run/.containerenv"))     /* podman's marker; it has no /.dockerenv */
+        c = stronger(c, HU_CONTAINER_PODMAN);
     const char *localdomain = NULL, *res_options = NULL;
     for (char **v = envp; v && *v; v++) {
         if (strncmp(*v, "KUBERNETES_SERVICE_HOST=", 24) == 0 && (*v)[24])
@@ -287,6 +288,7 @@ const char *hu_env_container_name(int c)
     case HU_CONTAINER_DOCKER: return "docker";
     case HU_CONTAINER_KUBERNETES: return "kubernetes";
     case HU_CONTAINER_CONTAINERD: return "containerd";
+    case HU_CONTAINER_PODMAN: return "podman";
     default: return NULL;
     }
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "hostup/backoff.h"
+#include "decide.h"
 #include "herd.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
@@ -33,12 +34,10 @@ typedef struct hu_conn {
     char host[256];
     int have_host;
     const hu_rule *rule;
-    unsigned attempt;
-    int64_t t0, try_start, next_try;
-    hu_backoff bo;
+    hu_attempt a;           /* the retry decision's state (decide.h) */
+    int64_t cut_at;         /* CONNECTING: hostup's own bound on the try; -1 none */
     int pending_err;        /* SO_ERROR owed to the program after we read it */
-    int last_real;          /* errno of the last try the kernel itself ended */
-    int last_soft;          /* ... seen while the SYN was still in flight */
+    int last_soft;          /* the last real failure came while the SYN was in flight */
     int sock_reset;         /* handed back after we reset the socket: the
                              * kernel holds nothing for the program */
     int ep_removed;         /* we took it out of epfd while WAITING */
@@ -46,11 +45,8 @@ typedef struct hu_conn {
     uint32_t ep_events;
     uint64_t ep_data;
     struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
-    int64_t relook_t;           /* when it started */
     hu_herd herd;           /* the shared prober and budget (herd.h) */
-    int herd_joined;
-    int probing;            /* this try is the prober's extra one */
-    int last_err;           /* the last try's errno, owed if it gives up waiting */
+    hu_herd_ref herd_ref;   /* ... as the decision reaches it */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
@@ -117,6 +113,9 @@ static inline unsigned hu_relookup_ms(const hu_rule *r)
 void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
                       int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                       long try_ms, const hu_icmp *icmp, int reason, long waited_ms);
+/* The record a decision describes (decide.h), if any, for target sa. */
+void hu_conn_log_rec(const hu_decide_rec *rec, const struct sockaddr *sa, const char *host,
+                     unsigned port, const hu_rule *r, const hu_icmp *icmp, long waited_ms);
 void hu_conn_atfork_child(void);
 
 /* Socket helpers shared with the blocking retry (wrap_connect.c). */

@@ -16,7 +16,10 @@
  * seeks to the offset the old description had reached, and dup3()s the
  * new description over every fd that shared the old one, keeping
  * FD_CLOEXEC and the status flags.  A different file is never spliced in:
- * the program gets the error and the record says why. */
+ * the program gets the error and the record says why.  The recovery
+ * itself (reopen, the retry loop on the engine's decision, the records)
+ * is in volume_retry.c; this file: which files, the mount cache, the
+ * tracked files and the start and end of a recovery. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -289,54 +292,14 @@ out:
     errno = saved;
 }
 
-/* ---- records -------------------------------------------------------- */
-
-static void vol_log(hu_vol_try *t, const char *event, int err, long delay, const hu_vol_facts *facts)
-{
-    if (!hu_log_enabled())
-        return;
-    int64_t now = hu_now_ms();
-    hu_event ev = {.event = event, .op = t->op, .err = err, .attempt = t->attempt,
-                   .attempts = t->rule->attempts, .delay_ms = delay,
-                   .elapsed_ms = (long)(now - t->t0), .rule = t->rule, .backtrace = 1,
-                   .path = t->path, .fd = t->fd, .offset = t->offset};
-    if (t->mnt) {
-        ev.mount_point = t->mnt->point;
-        ev.mount_fstype = t->mnt->fstype;
-        ev.mount_source = t->mnt->source;
-        ev.mount_options = t->mnt->options;
-    }
-    /* a reopen is told every time: storm folding would hide it */
-    if (!(facts && facts->reopen == HU_REOPEN_OK) && (ev.suppressed = hu_log_admit(&ev)) < 0)
-        return;
-    if (err) {
-        hu_vol_facts f = {0};
-        if (facts)
-            f = *facts;
-        f.err = err;
-        f.op = t->op;
-        f.path = t->path;
-        f.try_ms = (long)(now - t->try_start);
-        if (t->mnt) {
-            f.fstype = t->mnt->fstype;
-            f.source = t->mnt->source;
-            f.options = t->mnt->options;
-            f.point = t->mnt->point;
-        }
-        ev.diagnosis = hu_diagnose_volume(&f);
-    }
-    hu_log_event(&ev);
-}
-
 /* ---- recovery ------------------------------------------------------- */
 
 static void try_init(hu_vol_try *t, const char *op, const hu_rule *r)
 {
     t->op = op;
     t->rule = r;
-    t->t0 = t->try_start = hu_now_ms();
-    t->attempt = 1;
-    hu_backoff_init(&t->bo);
+    /* a volume call may wait; it has no name to look up again */
+    hu_decide_init(&t->a, r, hu_now_ms(), 0, 1, 0, 0);
     t->begun = 1;
 }
 
@@ -410,146 +373,6 @@ void hu_vol_end(hu_vol_try *t)
         hu_table_unlock();
         t->file = NULL;
     }
-}
-
-#define REPLACED (-2)
-
-/* Reopen t->file by path and put the new description under every fd that
- * shared the old one.  0, REPLACED, or the errno of the failure. */
-static int reopen(hu_vol_try *t, hu_vol_facts *facts)
-{
-    hu_file *f = t->file;
-    int err = 0;
-    pthread_mutex_lock(&f->mu);
-    off_t off = lseek(t->fd, 0, SEEK_CUR);
-    if (off < 0) {
-        err = errno;
-        goto done;
-    }
-    int fl = hu_real.fcntl(t->fd, F_GETFL);
-    int nfd = hu_real.openat(AT_FDCWD, f->path, (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
-    if (nfd < 0) {
-        err = errno;
-        goto done;
-    }
-    struct stat st;
-    static __thread char why[160];
-    if (hu_sys_fstat(nfd, &st) < 0) {
-        err = errno;
-        goto close_new;
-    }
-    facts->old_ino = (long long)f->ino;
-    facts->new_ino = (long long)st.st_ino;
-    int readonly = (f->flags & O_ACCMODE) == O_RDONLY;
-    why[0] = '\0';
-    if (st.st_ino != f->ino)
-        snprintf(why, sizeof why, "inode %llu -> %llu", (unsigned long long)f->ino,
-                 (unsigned long long)st.st_ino);
-    else if (readonly && st.st_size != f->size)
-        snprintf(why, sizeof why, "size %lld -> %lld", (long long)f->size, (long long)st.st_size);
-    else if (readonly && (st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec))
-        snprintf(why, sizeof why, "modification time changed");
-    if (why[0]) {
-        facts->replaced = why;
-        err = REPLACED;
-        goto close_new;
-    }
-    if (lseek(nfd, off, SEEK_SET) != off) {
-        err = errno ? errno : EIO;
-        goto close_new;
-    }
-    if (fl >= 0)
-        hu_real.fcntl(nfd, F_SETFL, fl);
-    hu_table_lock();
-    int done_any = 0;
-    for (int i = 0; i < f->nfds; i++) {
-        int fd2 = f->fds[i];
-        hu_fdent *e = hu_fd_get(fd2);
-        if (!e || e->file != f)
-            continue;
-        if (hu_fd_other_file(fd2, f->dev, f->ino)) {  /* never dup3 over another file */
-            hu_vol_forget_fd(fd2);
-            i--;                    /* the last fd moved into slot i */
-            continue;
-        }
-        int fdfl = hu_real.fcntl(fd2, F_GETFD);
-        if (hu_real.dup3(nfd, fd2, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0)
-            done_any |= fd2 == t->fd;
-    }
-    hu_table_unlock();
-    if (!done_any)
-        err = EBADF;        /* the program closed it meanwhile */
-    else
-        f->reopens++;
-    t->offset = off;
-close_new:
-    hu_real.close(nfd);
-done:
-    pthread_mutex_unlock(&f->mu);
-    return err;
-}
-
-int hu_vol_step(hu_vol_try *t, int err)
-{
-    const hu_rule *r = t->rule;
-    for (;;) {
-        hu_vol_facts facts = {0};
-        if (!t->stale && !hu_vol_retries(r, t->mnt, t->attempt, hu_now_ms() - t->try_start, err)) {
-            if (t->attempt > 1)
-                vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, NULL);
-            errno = err;
-            return -1;
-        }
-        if (t->file && (err == ESTALE || t->stale)) {
-            int rc = reopen(t, &facts);
-            if (rc == 0) {
-                facts.reopen = HU_REOPEN_OK;
-                vol_log(t, HOSTUP_EV_RETRY, ESTALE, 0, &facts);
-                t->stale = 0;
-                t->attempt++;
-                t->try_start = hu_now_ms();
-                return 0;
-            }
-            if (rc == REPLACED || rc == EBADF) {
-                facts.reopen = rc == REPLACED ? HU_REOPEN_REPLACED : HU_REOPEN_FAILED;
-                facts.reopen_err = EBADF;
-                vol_log(t, HOSTUP_EV_GAVE_UP, ESTALE, -1, &facts);
-                errno = ESTALE;
-                return -1;
-            }
-            facts.reopen = HU_REOPEN_FAILED;
-            facts.reopen_err = rc;
-            t->stale = 1;
-            err = ESTALE;
-            if (!hu_rule_retries_errno(r, rc)) {
-                vol_log(t, HOSTUP_EV_GAVE_UP, ESTALE, -1, &facts);
-                errno = ESTALE;
-                return -1;
-            }
-        }
-        int64_t now = hu_now_ms();
-        unsigned delay = t->attempt < r->attempts ? hu_backoff_next(r, &t->bo, hu_thread_rng()) : 0;
-        if (t->attempt >= r->attempts || (r->deadline_ms && now + delay >= t->t0 + (int64_t)r->deadline_ms)) {
-            vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, facts.reopen ? &facts : NULL);
-            errno = err;
-            return -1;
-        }
-        vol_log(t, HOSTUP_EV_RETRY, err, delay, facts.reopen ? &facts : NULL);
-        if (hu_backoff_wait(delay, 1) == EINTR) {
-            errno = EINTR;
-            return -1;
-        }
-        t->attempt++;
-        t->try_start = hu_now_ms();
-        if (!t->stale)
-            return 0;
-    }
-}
-
-void hu_vol_success(hu_vol_try *t)
-{
-    if (t->attempt > 1)
-        vol_log(t, HOSTUP_EV_RECOVERED, 0, -1, NULL);
 }
 
 /* ---- fork ------------------------------------------------------------ */

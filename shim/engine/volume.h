@@ -15,6 +15,7 @@
 #include "fdtable.h"
 #include "sys/sysio.h"
 #include "hostup/backoff.h"
+#include "decide.h"
 #include "hostup/policy.h"
 
 /* A mount as the records show it; interned, never freed. */
@@ -54,9 +55,7 @@ typedef struct hu_vol_try {
     const char *path;
     int fd;                     /* -1 for path calls */
     long long offset;           /* -1: none */
-    int64_t t0, try_start;
-    unsigned attempt;
-    hu_backoff bo;
+    hu_attempt a;               /* the retry decision's state (decide.h) */
     int stale;                  /* the fd still holds the stale handle */
     int begun;
     char pathbuf[PATH_MAX];
@@ -137,6 +136,12 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
 int hu_vol_step(hu_vol_try *t, int err) __attribute__((visibility("hidden")));
 /* The try after a failure succeeded. */
 void hu_vol_success(hu_vol_try *t) __attribute__((visibility("hidden")));
+/* The whole retry of a call that failed with err: hu_vol_step, then
+ * again(ctx) (the call once more: 0 on success, else -1 with errno),
+ * until it succeeds (0, recovered record) or the failure goes to the
+ * program (-1, errno set). */
+int hu_vol_retry(hu_vol_try *t, int err, int (*again)(void *ctx), void *ctx)
+    __attribute__((visibility("hidden")));
 void hu_vol_end(hu_vol_try *t) __attribute__((visibility("hidden")));
 
 /* fd table bookkeeping; call with hu_table_lock held. */

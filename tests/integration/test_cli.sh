@@ -6,8 +6,6 @@ set -u
 hu_need_lib
 H=$HU_BUILD/hostup
 [[ -x $H ]] || hu_fail "missing $H"
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$HU_TMP"' EXIT
 unset HOSTUP_POLICY HOSTUP_CONFIG
 
 # --- install layout (DESTDIR packaging)

@@ -18,7 +18,7 @@ P=5433
 
 # ---- make install / make uninstall (DESTDIR): the same files both ways
 d=$(mktemp -d /tmp/hostup-inst.XXXXXX) || hu_fail mktemp
-trap 'rm -rf "$d"' EXIT
+hu_at_exit 'rm -rf "$d"'
 make -s -C "$HU_ROOT" install B="$HU_BUILD" PREFIX=/usr/local DESTDIR="$d" >/dev/null || hu_fail "make install"
 for m in man1/hostup.1 man5/hostup-policy.5 man7/libhostup.7; do
 	[[ -f $d/usr/local/share/man/$m ]] || hu_fail "make install: missing share/man/$m"
@@ -49,7 +49,6 @@ for own in lib/hostup include/hostup share/hostup; do
 done
 hu_ok "make uninstall removes hostup's own folders; left: $(cd "$d" && find . -mindepth 1 -type d | sort | tr '\n' ' ')"
 rm -rf "$d"
-trap - EXIT
 
 # ---- make deb
 hu_net_setup
@@ -87,7 +86,7 @@ if [[ ! -f $pydebs/.complete ]]; then
 fi
 # beside the cached roots, not in /tmp (often a tmpfs): 350 MB
 rootdir=$(mktemp -d /var/tmp/hostup-deb.XXXXXX) || hu_fail mktemp
-trap 'hu_cleanup; rm -rf "$rootdir"' EXIT
+hu_at_exit 'rm -rf "$rootdir"'
 root=$rootdir/root
 cp -a "$base" "$root" || hu_fail "copy of $base"
 mkdir -p "$root/tmp/debs" && cp "$pydebs"/*.deb "$deb" "$root/tmp/debs/" || hu_fail "copy of the packages"

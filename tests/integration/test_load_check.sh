@@ -12,9 +12,6 @@ set -u
 hu_need_lib
 hu_need_cmd sh head
 MUSL_LIB=$HU_ROOT/build-musl/libhostup.so
-[[ -f $MUSL_LIB ]] || hu_fail "missing $MUSL_LIB (make musl)"
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail mktemp
-trap 'rm -rf "$HU_TMP"' EXIT
 unset HOSTUP_POLICY HOSTUP_CONFIG LD_PRELOAD
 
 # the README's line, the one place it is written for users
@@ -69,10 +66,14 @@ hu_assert_eq 1 "$rc" "a truncated copy of the library fails the build"
 run_check "$HU_TMP/empty.so"
 hu_assert_eq 1 "$rc" "an empty file fails the build"
 
-run_check "$MUSL_LIB"
-hu_assert_eq 1 "$rc" "the musl build in a glibc system fails the build"
-[[ -n $out ]] || hu_fail "the musl build: nothing printed"
-hu_ok "the musl build: the loader says why ($(head -n 1 <<<"$out"))"
+if [[ -f $MUSL_LIB ]]; then
+	run_check "$MUSL_LIB"
+	hu_assert_eq 1 "$rc" "the musl build in a glibc system fails the build"
+	[[ -n $out ]] || hu_fail "the musl build: nothing printed"
+	hu_ok "the musl build: the loader says why ($(head -n 1 <<<"$out"))"
+else
+	hu_skip "the musl library: no $MUSL_LIB (make check builds it with make musl)"
+fi
 
 mkdir "$HU_TMP/dir.so"
 run_check "$HU_TMP/dir.so"

@@ -22,16 +22,12 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 fi
 hu_need_cmd gzip "$HU_PY"
 
-HU_TMP=$(mktemp -d /tmp/hostup-nfs.XXXXXX) || hu_fail "mktemp"
 QPID=
 nfs_cleanup() {
 	[[ -n $QPID ]] && kill -9 "$QPID" 2>/dev/null
 	wait 2>/dev/null
-	if [[ -n ${HU_KEEP_TMP:-} ]]; then echo "logs kept in $HU_TMP" >&2; else rm -rf "$HU_TMP"; fi
 }
-trap nfs_cleanup EXIT
-trap 'nfs_cleanup; exit 130' INT
-trap 'nfs_cleanup; exit 143' TERM
+hu_at_exit nfs_cleanup
 
 t_start=$SECONDS
 base=$(bash "$HU_ROOT/tests/nfs/build_initramfs.sh" 2>"$HU_TMP/build.log" | tail -n 1) ||
@@ -232,4 +228,5 @@ fi
 ((HU_PASSES > 0)) || hu_fail "no scenario ran (HU_NFS_ONLY=${HU_NFS_ONLY:-})"
 echo "== results (ms: from the moment the readers went on; dstate: seen in D state)"
 printf '  %s\n' "${TABLE[@]}"
-echo "PASS: test_nfs ($HU_PASSES checks, $((SECONDS - t_start)) s)"
+echo "test_nfs: $((SECONDS - t_start)) s"
+hu_done

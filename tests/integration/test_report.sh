@@ -9,8 +9,6 @@ set -u
 hu_need_cmd "$HU_PY"
 H=$HU_BUILD/hostup
 [[ -x $H ]] || hu_fail "missing $H (make cli)"
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail "mktemp"
-trap 'rm -rf "$HU_TMP"' EXIT
 LOG=$HU_TMP/records.jsonl
 
 # --- the recorded log: 3432 records, 6 junk lines, 1 blank line, shuffled.
@@ -318,15 +316,13 @@ hu_assert_contains "$(sed -n 2p <<<"$out" | tr -s ' ')" "db:5432 4560 4540 200 2
 hu_assert_contains "$(sed -n 3p <<<"$out" | tr -s ' ')" "on-link host does not ans... 06:00" "COLUMNS=140: long cause cut with ..."
 
 # --- colour: only on a terminal, never with NO_COLOR
-if command -v script >/dev/null 2>&1; then
+if hu_have_cmd "TTY colour checks" script; then
 	tty_out=$(env -u NO_COLOR script -qec "$H report $LOG" /dev/null)
 	hu_assert_contains "$tty_out" $'\033[1mTARGET' "TTY: bold header"
 	hu_assert_contains "$tty_out" $'\033[31m20\033[0m' "TTY: gave_up in red"
 	tty_out=$(NO_COLOR=1 script -qec "$H report $LOG" /dev/null)
 	[[ $tty_out != *$'\033'* ]] || hu_fail "escape codes on a TTY with NO_COLOR"
 	hu_ok "TTY with NO_COLOR: no escape codes"
-else
-	echo "note: no script(1); TTY colour checks not run"
 fi
 
 # --- dates: several days show the full date
