@@ -7,7 +7,9 @@
 #      and `readelf -r` counts of the library;
 #   2. wall time: a shell loop of 1,000 `/bin/true` execs without and with
 #      the library, in alternating runs (bare, lib, lib, bare, ...); the
-#      median of the runs' ratios.
+#      median of the runs' ratios;
+#   3. exec to main() (bench/startup.c: 2,000 spawns, alternating), with an
+#      empty preloaded library as the control: what any preload costs.
 # Usage: bench/startup.sh [LABEL=LIB ...]   (default: now=$B/libhostup.so)
 # Writes bench/results/startup.md (or $STARTUP_OUT).  STARTUP_RUNS: runs
 # of each side (default 9).
@@ -89,6 +91,26 @@ for arg in "$@"; do
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 		END { n = NR; printf "| %s | %.0f | %.0f | %.3f |", label, med(b, n), med(s, n), med(r, n)
 			printf " %.3f-%.3f |\n", r[1], r[n] }' "$tmp/pairs" >>"$out"
+done
+{
+	echo
+	echo "## Exec to \`main()\`"
+	echo
+	echo "\`$B/bench/startup 2000 LIB\`: 2,000 spawns alternating without and with LIB preloaded; medians."
+	echo "\"empty\" is a library with one empty function: what preloading anything costs."
+	echo
+	echo "| build | without, µs | with, µs | extra, µs |"
+	echo "|---|---:|---:|---:|"
+} >>"$out"
+make -s "$B/bench/startup" >/dev/null
+echo 'void hu_bench_empty(void) {}' >"$tmp/empty.c"
+cc -shared -fPIC -o "$tmp/empty.so" "$tmp/empty.c"
+for arg in "empty=$tmp/empty.so" "$@"; do
+	label=${arg%%=*} lib=${arg#*=}
+	"$B/bench/startup" 2000 "$lib" >"$tmp/spawns"
+	for k in bare shim; do
+		awk -v k=$k '$1 == k {print $2}' "$tmp/spawns" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+	done | paste -sd' ' | awk -v label="$label" '{printf "| %s | %.1f | %.1f | %+.1f |\n", label, $1, $2, $2 - $1}' >>"$out"
 done
 echo >>"$out"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$out"
