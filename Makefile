@@ -36,17 +36,17 @@ endif
 # calls).  cli/ is the command, beside wrap, on top of core.
 # Core, with the part of sys it reads files with: shared by the library,
 # the CLI and the unit tests.
-CORE_SRC := shim/sys/readfile.c shim/sys/optlibs.c \
+CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c shim/sys/optlibs.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
-              environment.c env_net.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
+              environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
               stale.c herd.c volume.c volume_retry.c mount_cache.c) \
-            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
+            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_http.c)
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
@@ -56,8 +56,12 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
-TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
+# dlopen through DT_RUNPATH (test_deepbind.sh): a program and a library that
+# open a leaf library found only in $(B)/tools/dlopen_leaf/
+TOOL_DL  := hu_dlopen hu_dlopen_opener hu_dlopen_leaf
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c) $(TOOL_DL:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
             $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(B)/tools/hu_dlopen $(B)/tools/libhu_dlopen_opener.so $(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so \
             $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
@@ -175,6 +179,19 @@ $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
 
+DL_RUNPATH := -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/dlopen_leaf'
+$(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so: tests/tools/hu_dlopen_leaf.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
+
+$(B)/tools/libhu_dlopen_opener.so: tests/tools/hu_dlopen_opener.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
+
+$(B)/tools/hu_dlopen: tests/tools/hu_dlopen.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
+
 $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
@@ -228,7 +245,7 @@ QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno ba
                identity load_check
 check-quick: deps-check
 	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
-	@HU_TESTS="$(QUICK_TESTS)" bash tests/run.sh
+	@HU_TESTS="$(QUICK_TESTS)" HU_BG_TESTS="test_harness.sh test_identity.sh" bash tests/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests

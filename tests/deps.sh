@@ -34,11 +34,12 @@ case "$mode" in
   # not as services)
   # test_podman.sh: podman (kube play) with netavark, catatonit (the pod's
   # pause image)
+  # test_deepbind.sh: PHP's curl extension, which PHP loads with RTLD_DEEPBIND
   check) want=("${build[@]}" check nftables iproute2 procps curl python3 libcap2-bin valgrind
                nodejs openjdk-17-jdk-headless postgresql nginx libfuse3-dev fuse3
                debootstrap "${musl[@]}" wget perl openssl git redis-server redis-tools ruby
                docker.io docker-compose python3-yaml golang-go mandoc lintian catatonit
-               "${norec[@]}") ;;
+               php-cli php-curl "${norec[@]}") ;;
   nfs)   want=(qemu-system-x86) ;;
   # tests/demo.sh: python3 the client, nft the outage, ip/ss/ps/sysctl (lib.sh)
   demo)  want=("${build[@]}" nftables iproute2 procps python3) ;;

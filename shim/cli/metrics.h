@@ -1,5 +1,5 @@
-/* hostup metrics (metrics.c): the Prometheus text of the shared state,
- * and the HTTP server of --listen (metrics_http.c). */
+/* hostup metrics (metrics.c): the Prometheus text of the shared state
+ * (metrics_render.c), and the HTTP server of --listen (metrics_http.c). */
 #ifndef HOSTUP_CLI_METRICS_H
 #define HOSTUP_CLI_METRICS_H
 

@@ -2,11 +2,9 @@
  * policies with the very parser and matcher the library uses. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,23 +13,21 @@
 #include "hostup/policy.h"
 #include "cli.h"
 #include "common.h"
-#include "sys/sysio.h"
+#include "sys/readfile_bounded.h"
 
 /* The config file check-config was given (or the environment names) when
- * it cannot be opened for reading, or is no regular file: sysexits'
- * missing input, not "has errors".  Opened as the library opens it
- * (O_NONBLOCK: a FIFO must not block us either). */
+ * it cannot be opened for reading, is no regular file, or its file system
+ * does not answer in time: sysexits' missing input, not "has errors".
+ * Looked at as the library reads it (O_NONBLOCK, bounded in time); a
+ * two-byte buffer: a larger file is refused after the fstat, unread. */
 static int config_unreadable(const struct hu_cli_opts *o)
 {
     const char *cfg = o->config_set ? o->config : getenv(HOSTUP_ENV_CONFIG);
     if (!cfg || !*cfg)
         return 0;
-    int fd = open(cfg, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct stat st;
-    int bad = fd < 0 || hu_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode);
-    if (fd >= 0)
-        close(fd);
-    return bad;
+    char two[2];
+    ssize_t n = hu_read_file_within(cfg, HU_RF_REGULAR, two, sizeof two, NULL, HU_CONFIG_READ_MS);
+    return n == HU_RF_OPEN || n == HU_RF_STAT || n == HU_RF_NOTREG || n == HU_RF_TIME;
 }
 
 /* "ok", and with no rule at all what applies then: the defaults. */

@@ -39,6 +39,8 @@ static void load_unwind(void)
 {
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
     void *h = NULL;
+    /* hu_dlopen: the next dlopen, not by name (inside libhostup.so the name
+     * is the library's own wrapper, wrap/dlopen.c) */
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
         h = hu_dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!h)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "policy_internal.h"
-#include "sys/readfile.h"
+#include "sys/readfile_bounded.h"
 
 #define FILE_IGNORED "file ignored; HOSTUP_POLICY and the defaults apply"
 
@@ -167,13 +167,15 @@ static const char *kind_of(mode_t m)
 /* The whole file, NUL-terminated, in *out; or one config_error and -1.
  * Only a regular file of at most HU_MAX_INPUT bytes is read (the reader
  * opens it O_NONBLOCK: a FIFO without a writer must not block every
- * program at start-up), so /dev/zero or a 50 MB file costs one fstat. */
-static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
+ * program at start-up), so /dev/zero or a 50 MB file costs one fstat.
+ * Within timeout_ms: a file on a network mount that stopped answering
+ * must not stop every program from starting (readfile_bounded.h). */
+static int read_config(hu_policy *p, const char *path, char **out, size_t *len, unsigned timeout_ms)
 {
     char reason[300];
     hu_readfile_info info;
     char *buf = malloc(HU_MAX_INPUT + 1);
-    ssize_t n = buf ? hu_read_file(path, HU_RF_REGULAR, buf, HU_MAX_INPUT + 1, &info) : 0;
+    ssize_t n = buf ? hu_read_file_within(path, HU_RF_REGULAR, buf, HU_MAX_INPUT + 1, &info, timeout_ms) : 0;
     if (n >= 0 && buf) {
         *out = buf;
         *len = (size_t)n;
@@ -183,6 +185,9 @@ static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
     free(buf);
     if (!buf)
         snprintf(reason, sizeof reason, "out of memory");
+    else if (n == HU_RF_TIME)
+        snprintf(reason, sizeof reason, "not read within %u ms: its file system does not answer "
+                 "(a network mount that is down?)", timeout_ms);
     else if (n == HU_RF_OPEN)
         snprintf(reason, sizeof reason, "unable to open %s: %s", path, err);
     else if (n == HU_RF_STAT)
@@ -200,9 +205,14 @@ static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
 
 void hu_policy_add_json_file(hu_policy *p, const char *path)
 {
+    hu_policy_add_json_file_within(p, path, HU_CONFIG_READ_MS);
+}
+
+void hu_policy_add_json_file_within(hu_policy *p, const char *path, unsigned timeout_ms)
+{
     char *buf;
     size_t n;
-    if (read_config(p, path, &buf, &n) == 0) {
+    if (read_config(p, path, &buf, &n, timeout_ms) == 0) {
         json_error_t err;
         json_t *root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
         free(buf);

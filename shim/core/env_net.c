@@ -1,7 +1,6 @@
 /* The environment of a failure, live: our own networks and default
- * gateways (netlink dumps, bounded), whether a target is in one of them,
- * and the cache of the whole environment (environment.h) that records
- * read, refreshed every HU_ENV_TTL_MS. */
+ * gateways (netlink dumps, bounded), and whether a target is in one of
+ * them.  The cache that records read is env_cache.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/netlink.h>
@@ -14,9 +13,9 @@
 #include <unistd.h>
 
 #include "environment.h"
+#include "netinfo.h"
 #include "sys/sysio.h"
 
-extern char **environ;
 
 /* ---- netlink ------------------------------------------------------------- */
 
@@ -165,17 +164,6 @@ void hu_env_read_net(hu_env *out)
 
 /* ---- questions and evidence ---------------------------------------------- */
 
-static int prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)
-{
-    unsigned full = bits / 8, rest = bits % 8;
-    if (memcmp(net, a, full) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (net[full] & mask) == (a[full] & mask);
-}
-
 int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
 {
     int family;
@@ -195,82 +183,8 @@ int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
     unsigned max = family == AF_INET ? 32 : 128;
     for (int i = 0; i < e->n_nets && i < HU_ENV_MAX_NETS; i++) {
         const hu_env_net *n = &e->nets[i];
-        if (n->family == family && prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
+        if (n->family == family && hu_prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
             return 1;
     }
     return 0;
-}
-
-/* ---- the cache ------------------------------------------------------------ */
-
-/* Two slots: a refresh writes the one readers are not pointed at, then
- * publishes it.  Each slot has a sequence number (odd while written) so a
- * reader that raced a write retries.  The refresher is recorded by pid, so
- * a child forked in the middle of a refresh takes the job over instead of
- * waiting for a thread that does not exist in it. */
-#ifndef HU_ENV_TTL_MS
-#define HU_ENV_TTL_MS 10000
-#endif
-
-static hu_env slot[2];
-static unsigned slot_seq[2];
-static int64_t slot_at[2];
-static int slot_cur = -1;
-static pid_t refresher;
-
-static int copy_slot(int i, hu_env *out)
-{
-    unsigned s1 = __atomic_load_n(&slot_seq[i], __ATOMIC_ACQUIRE);
-    if (s1 & 1)
-        return 0;
-    memcpy(out, &slot[i], sizeof *out);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&slot_seq[i], __ATOMIC_RELAXED) == s1;
-}
-
-static int become_refresher(pid_t me)
-{
-    pid_t owner = __atomic_load_n(&refresher, __ATOMIC_ACQUIRE);
-    if (owner == me)
-        return 0;                   /* another thread of ours is at it */
-    return __atomic_compare_exchange_n(&refresher, &owner, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
-
-static void read_now(hu_env *out)
-{
-    hu_env_read("", environ, out);
-    hu_env_read_net(out);
-}
-
-void hu_env_current(hu_env *out)
-{
-    for (int tries = 0; tries < 4; tries++) {
-        int64_t now = mono_ms();
-        int i = __atomic_load_n(&slot_cur, __ATOMIC_ACQUIRE);
-        int fresh = i >= 0 && now - __atomic_load_n(&slot_at[i], __ATOMIC_ACQUIRE) < HU_ENV_TTL_MS;
-        if (fresh && copy_slot(i, out))
-            return;
-        if (fresh)
-            continue;               /* raced a writer two refreshes ahead: look again */
-        pid_t me = getpid();
-        if (!become_refresher(me)) {
-            if (i >= 0 && copy_slot(i, out))
-                return;             /* stale by a little; the refresher is on it */
-            break;
-        }
-        int j = i < 0 ? 0 : 1 - i;
-        hu_env fresh_env;
-        read_now(&fresh_env);       /* the slow part, outside the slot */
-        unsigned s = (__atomic_load_n(&slot_seq[j], __ATOMIC_RELAXED) | 1u) + 2;
-        __atomic_store_n(&slot_seq[j], s, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        memcpy(&slot[j], &fresh_env, sizeof fresh_env);
-        __atomic_store_n(&slot_seq[j], s + 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&slot_at[j], mono_ms(), __ATOMIC_RELEASE);
-        __atomic_store_n(&slot_cur, j, __ATOMIC_RELEASE);
-        __atomic_store_n(&refresher, 0, __ATOMIC_RELEASE);
-        *out = fresh_env;
-        return;
-    }
-    read_now(out);                  /* nothing cached we could use: our own read */
 }

@@ -108,17 +108,6 @@ static void on_addr(const struct nlmsghdr *h, struct walk *w)
     i->prefix = ifa->ifa_prefixlen;
 }
 
-static int prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)
-{
-    unsigned full = bits / 8, rest = bits % 8;
-    if (memcmp(net, a, full) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (net[full] & mask) == (a[full] & mask);
-}
-
 /* A route's attributes into r; its table (RTA_TABLE beats rtm_table). */
 static void route_attrs(const struct nlmsghdr *h, const struct rtmsg *rt, hu_netinfo_route *r)
 {
@@ -181,7 +170,7 @@ static void on_route(const struct nlmsghdr *h, struct walk *w)
                 w->n->ifs[i].has_gateway = 1;
                 memcpy(w->n->ifs[i].gateway, r.gateway, 16);
             }
-    if (w->family != r.family || !prefix_match(r.dst, w->target, r.dst_len))
+    if (w->family != r.family || !hu_prefix_match(r.dst, w->target, r.dst_len))
         return;
     if (r.family == AF_INET6 && r.dst_len == 0 && !r.has_gateway && r.type != RTN_UNICAST)
         return;                     /* the kernel's own "unreachable default" of IPv6 */
@@ -238,7 +227,7 @@ const hu_netinfo_if *hu_netinfo_if_in(const hu_netinfo *n, const hu_netinfo_rout
 {
     for (int i = 0; r && i < n->n_ifs; i++) {
         const hu_netinfo_if *f = &n->ifs[i];
-        if (f->ifindex == r->oif && f->family == r->family && prefix_match(r->dst, f->addr, r->dst_len))
+        if (f->ifindex == r->oif && f->family == r->family && hu_prefix_match(r->dst, f->addr, r->dst_len))
             return f;
     }
     return NULL;

@@ -8,7 +8,21 @@
 
 #include <jansson.h>
 #include <net/if.h>
+#include <string.h>
 #include <sys/socket.h>
+
+/* 1 when the first `bits` bits of addresses a and net (network byte
+ * order) are the same. */
+static inline int hu_prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)
+{
+    unsigned full = bits / 8, rest = bits % 8;
+    if (memcmp(net, a, full) != 0)
+        return 0;
+    if (!rest)
+        return 1;
+    unsigned char mask = (unsigned char)(0xff << (8 - rest));
+    return (net[full] & mask) == (a[full] & mask);
+}
 
 #define HU_NETINFO_MAX_IFS 16
 #define HU_NETINFO_MAX_ROUTES 8

@@ -11,9 +11,10 @@
  * The order is dlsym's: the objects after this library in the loader's
  * list (load order, which for the objects loaded at start-up is the
  * global search order: the program, the preloaded libraries, then their
- * dependencies breadth first), up to and including libc; a call libc
- * lacks is missing (objects after libc are dependencies of dependencies
- * or were dlopen'ed, perhaps RTLD_LOCAL, where dlsym would not look).
+ * dependencies breadth first), up to and including libc.  A call found
+ * nowhere up to libc (dlopen in libdl, epoll_pwait2 or statx in an older
+ * glibc) is left to dlsym: objects after libc may be dependencies of
+ * dependencies, where dlsym looks, or dlopen'ed ones, where it may not.
  * The version taken is the default one, as dlsym takes it.  Whenever the
  * tables cannot be read as expected (no GNU hash table, an IFUNC, our
  * own entry not found) the answer is "cannot tell" and the caller uses
@@ -137,9 +138,9 @@ int hu_elf_next(const char *name, int from_start, void **out)
         if (rc != 0)
             return rc;
         if (strncmp(t.soname, "libc.so", 7) == 0)
-            return 0;           /* libc lacks it: missing */
+            return -1;          /* libc lacks it: dlsym's answer */
     }
-    return 0;
+    return -1;
 }
 
 #else /* musl: dlsym there neither locks out signal handlers' way nor

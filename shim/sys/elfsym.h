@@ -5,8 +5,8 @@
 
 /* from_start 0: the next function called name after this library, as
  * dlsym(RTLD_NEXT) finds it; 1: the first data object called name from
- * the program on, as dlsym(RTLD_DEFAULT).  Returns 1 with *out, 0 when
- * no object up to libc defines it, -1 when it cannot tell (use dlsym). */
+ * the program on, as dlsym(RTLD_DEFAULT).  Returns 1 with *out, -1 when
+ * it cannot tell (not up to libc, or the tables are unusual: use dlsym). */
 int hu_elf_next(const char *name, int from_start, void **out) __attribute__((visibility("hidden")));
 
 #endif

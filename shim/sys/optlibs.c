@@ -9,7 +9,6 @@
 #pragma weak pthread_once
 #pragma weak pthread_create
 #pragma weak pthread_attr_setstacksize
-#pragma weak dlopen
 #pragma weak dlsym
 #pragma weak dladdr
 
@@ -33,6 +32,13 @@ int hu_thread_start(pthread_attr_t *a, size_t stack, void *(*fn)(void *), void *
     return pthread_create(&t, a, fn, arg);
 }
 
-void *hu_dlopen(const char *name, int flags) { return dlopen ? dlopen(name, flags) : NULL; }
+/* The next dlopen, looked up: inside libhostup.so the name dlopen is the
+ * library's own wrapper (wrap/dlopen.c). */
+void *hu_dlopen(const char *name, int flags)
+{
+    void *(*next)(const char *, int) =
+        dlsym ? (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen") : NULL;
+    return next ? next(name, flags) : NULL;
+}
 void *hu_dlsym(void *handle, const char *name) { return dlsym ? dlsym(handle, name) : NULL; }
 int hu_dladdr(const void *addr, Dl_info *info) { return dladdr ? dladdr(addr, info) : 0; }

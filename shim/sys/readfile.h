@@ -18,6 +18,7 @@ enum {
     HU_RF_NOTREG = -3,      /* not a regular file (HU_RF_REGULAR) */
     HU_RF_BIG = -4,         /* more than size - 1 bytes (HU_RF_REGULAR) */
     HU_RF_READ = -5,        /* read failed */
+    HU_RF_TIME = -6,        /* not read in time (readfile_bounded.h) */
 };
 
 typedef struct {

@@ -94,6 +94,17 @@ static void *bind_slot(void **slot, const char *name, void *missing)
 /* NOLINTEND(bugprone-macro-parentheses) */
 #pragma GCC diagnostic pop
 
+/* The real dlopen itself, bound now if it was not yet; NULL when missing.
+ * wrap/dlopen.c jumps to it with its caller's return address in place, so
+ * it must never be the binder (whose call would make us dlopen's caller). */
+void *hu_real_dlopen_now(void)
+{
+    void *fn = (void *)__atomic_load_n(&hu_real.dlopen, __ATOMIC_ACQUIRE);
+    if (fn == (void *)bind_dlopen)
+        fn = (void *)bind_now_dlopen();
+    return fn == (void *)missing_dlopen ? NULL : fn;
+}
+
 struct hu_real hu_real = {
 #define HU_CALL(ret, name, params, args) .name = bind_##name,
 #define HU_CALL_VA(ret, name, params, last, args) .name = bind_##name,

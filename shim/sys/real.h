@@ -48,6 +48,8 @@ extern int hu_bound HU_HIDDEN;
 /* The program's stdin: inside this library the name is jansson's private
  * stand-in (jansson_link.c), so it is looked up by name (once). */
 FILE **hu_real_stdin_ref(void) HU_HIDDEN;
+/* The real dlopen, bound, never its binder (NULL: missing); real.c */
+void *hu_real_dlopen_now(void) HU_HIDDEN;
 
 /* Depth of the library's own work on this thread: while non-zero every
  * wrapper passes straight through.  initial-exec: no allocation on first
