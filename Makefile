@@ -39,18 +39,19 @@ endif
 CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c shim/sys/optlibs.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
-              environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
+              environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c shared_file.c shared_prune.c \
+              netinfo.c diag_overlap.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
-              stale.c herd.c volume.c volume_retry.c mount_cache.c) \
+              stale.c herd.c herd_budget.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
               report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
-SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
-              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
+SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c recv.c hold.c decide.c answer.c \
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/herd_budget.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
 TOOL_SO  := hu_early hu_stack hu_deepclose
@@ -197,10 +198,12 @@ $(B)/tools/lib%.so: tests/tools/%.c
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
 # The unit tests link the core and the engine's retry decision, which
-# needs neither the wrappers nor dlsym (engine/decide.h).
+# needs neither the wrappers nor dlsym (engine/decide.h); and the
+# supervisor's pure parts (ELF detection, its adapter to the decision).
 UNIT_ENGINE := $(B)/obj/engine/decide.o
-$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+UNIT_SV  := shim/supervise/elf.c shim/supervise/decide.c
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a

@@ -81,6 +81,22 @@ if [[ ${HERD_SET:-} == shared ]]; then
 		"p-hu-defaults-shared|p-once|shared|"
 	)
 fi
+# HERD_SET=real: real event-loop clients (issue 17), N separate processes
+# of HERD_REAL (py: socket.create_connection(timeout=40); node: http.get;
+# curl --connect-timeout 40; see bench/herd_clients.py) under the built-in
+# defaults, with the shared file and with HOSTUP_SHARED=off.  They start
+# HERD_LEAD_MS before the clients' start (node needs ~50 ms of CPU each).
+if [[ ${HERD_SET:-} == real ]]; then
+	k=${HERD_REAL:-py}
+	STRATS=(
+		"$k-off|r-$k|yes|"
+		"$k-shared|r-$k|shared|"
+	)
+	# HERD_ONLY=off|shared: one of the two alone (2 cores: 400 processes
+	# waking at once wait for the CPU, which the times after up then show)
+	[[ -n ${HERD_ONLY:-} ]] && STRATS=("$k-$HERD_ONLY|r-$k|${HERD_ONLY/off/yes}|")
+fi
+LEAD_NS=$(( ${HERD_LEAD_MS:-1500} * 1000000 ))
 NS=${#STRATS[@]}
 
 now_ns() { echo "${EPOCHREALTIME/[.,]/}000"; }
@@ -105,7 +121,9 @@ run_cell() { # D N REP
 	local -a pids=()
 	mkdir -p "$dir"
 	# ip netns exec execs the program, so $! is the server itself
-	ip netns exec "$NS_S" "$HERD" serve "$IF_S" $PORT0 "$NS" "$dir/syns.txt" 2>"$dir/serve.err" &
+	# real-time priority: the "network" (its ICMP answers) must not wait for
+	# the CPU behind hundreds of clients, as a real network would not
+	ip netns exec "$NS_S" chrt -f 50 "$HERD" serve "$IF_S" $PORT0 "$NS" "$dir/syns.txt" 2>"$dir/serve.err" &
 	spid=$!
 	hu__track $spid
 	hu__wait_line "$dir/serve.err" ready "herd serve"
@@ -113,15 +131,17 @@ run_cell() { # D N REP
 		'tcp flags & (syn|ack) == syn' drop || hu_fail "nft drop"
 	# the clients start together at $start; the outage counts from 0.5 s
 	# before (the SYNs are refused from now on, before any client exists)
-	start=$(($(now_ns) + 1500000000))
+	start=$(($(now_ns) + LEAD_NS))
 	for ((i = 0; i < NS; i++)); do
 		IFS='|' read -r id kind pre pol <<<"${STRATS[i]}"
 		if [[ $pre == yes || $pre == shared ]]; then
 			local shared=off
 			[[ $pre == shared ]] && shared=$dir/$i.shm
+			local -a client=("$HERD" client "$kind")
+			[[ $kind == r-* ]] && client=("$HU_PY" bench/herd_clients.py "${kind#r-}")
 			ip netns exec "$NS_C" env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="$pol" HOSTUP_LOG="$dir/$i.records" \
 				HOSTUP_SHARED="$shared" \
-				"$HERD" client "$kind" "$N" "$IP_S" $((PORT0 + i)) "$start" $DEADLINE_S \
+				"${client[@]}" "$N" "$IP_S" $((PORT0 + i)) "$start" $DEADLINE_S \
 				>"$dir/$i.clients" 2>"$dir/$i.err" &
 		else
 			ip netns exec "$NS_C" "$HERD" client "$kind" "$N" "$IP_S" $((PORT0 + i)) "$start" $DEADLINE_S \

@@ -33,9 +33,12 @@ PFX = "" if NAME == "recovery" else NAME + "_"      # data and plot file names
 PNG = "herd_" if NAME == "recovery" else NAME + "_"
 DATA = os.path.join(OUT, "data")
 os.makedirs(DATA, exist_ok=True)
+SETS = ("shared_", "real_")                         # the other sets' prefixes
 for old in glob.glob(os.path.join(DATA, "*.dat")):     # the previous run's
-    if os.path.basename(old).startswith("shared_") == (NAME == "shared"):
+    base = os.path.basename(old)
+    if base.startswith(PFX) if PFX else not base.startswith(SETS):
         os.remove(old)
+REAL = NAME.startswith("real")      # HERD_SET=real: python, node, curl processes
 
 
 def pct(xs, p):
@@ -55,6 +58,11 @@ for line in open(os.path.join(RAW, "strategies.txt")):
 
 
 def label(s):
+    if s["kind"].startswith("r-"):
+        return "%s, N processes, hostup defaults, %s" % (
+            {"r-py": "python create_connection(timeout=40)", "r-node": "node http.get",
+             "r-curl": "curl --connect-timeout 40"}.get(s["kind"], s["kind"]),
+            "shared state" if s["shared"] else "HOSTUP_SHARED=off")
     procs = " (N processes)" if s["kind"].startswith("p-") else ""
     if not s["hostup"]:
         return {"once": "no retry", "app3": "app loop: 3 tries, sleep 1 s x try",
@@ -131,7 +139,14 @@ def f_ms(x):
 # ---- recovery.md ------------------------------------------------------------
 md = []
 w = md.append
-if NAME == "shared":
+if REAL:
+    w("# Herd control for event-loop clients: python, node and curl processes, shared state against off")
+    w("")
+    w("Command: `HERD_SET=real HERD_REAL=KIND bash bench/herd.sh` then `python3 bench/herd_report.py RAW "
+      "bench/results real_KIND`. Every client is a separate process (`bench/herd_clients.py`) making one "
+      "non-blocking connect and waiting in poll or epoll, under `LD_PRELOAD` with the built-in defaults. "
+      "(The notes below on loops and blocking `connect()` are the common text of the herd bench.)")
+elif NAME == "shared":
     w("# Herd control across processes: shared state against per-process retries")
     w("")
     w("Command: `HERD_SET=shared bash bench/herd.sh` then `python3 bench/herd_report.py RAW bench/results shared`. "
@@ -177,7 +192,7 @@ byid = {}
 for c in cells:
     for r in c["rows"]:
         byid[(c["D"], c["N"], r["s"]["id"])] = r
-if NAME == "shared":
+if NAME == "shared" or REAL:
     w("- **SYNs during the outage**: SYNs the server saw before service-up (each a try), all clients together; "
       "**vs off**: that count over the same count of hostup with `HOSTUP_SHARED=off` (target: at most 0.25 "
       "at N = 200). **p99 after up**: target at most 500 ms.")
@@ -185,8 +200,8 @@ if NAME == "shared":
     w("| D | N | strategy | ok | SYNs during the outage | vs off | ttc p50 | p99 | max | tries per client | peak SYNs/100ms after up |")
     w("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in cells:
-        off = byid.get((c["D"], c["N"], "p-hu-defaults-off"))
         for r in c["rows"]:
+            off = byid.get((c["D"], c["N"], r["s"]["id"].replace("-shared", "-off")))
             ratio = "%.2f" % (r["down_syns"] / off["down_syns"]) if off and off["down_syns"] else "-"
             w("| %d | %d | %s | %d/%d | %d | %s | %s | %s | %s | %.1f | %d |" % (
                 c["D"], c["N"], r["s"]["id"], r["ok"], r["n"], r["down_syns"] / c["reps"], ratio,
@@ -248,6 +263,10 @@ with open(os.path.join(OUT, NAME + "_summary.tsv"), "w") as f:
 def gnuplot(script):
     subprocess.run(["gnuplot"], input=script.encode(), check=True)
 
+if REAL:        # tables only
+    open(os.path.join(OUT, NAME + ".md"), "w").write("\n".join(md) + "\n")
+    print("bench: wrote %s/%s.md" % (OUT, NAME), file=sys.stderr)
+    sys.exit(0)
 
 plots = []
 big = max(c["N"] for c in cells)

@@ -72,7 +72,7 @@ fi
 # engine, a VM, a root file system to copy or debootstrap) go in the
 # background lane; every other test runs one at a time in the main lane,
 # as before.  HU_JOBS=1 runs everything in one lane.
-HU_BG_TESTS=${HU_BG_TESTS:-"test_docker.sh test_nfs.sh test_oldglibc.sh test_fresh_machine.sh test_deb.sh test_podman.sh test_prometheus.sh"}
+HU_BG_TESTS=${HU_BG_TESTS:-"test_docker.sh test_docker_supervise.sh test_nfs.sh test_oldglibc.sh test_fresh_machine.sh test_deb.sh test_podman.sh test_prometheus.sh"}
 jobs=${HU_JOBS:-$(nproc 2>/dev/null || echo 1)}
 res=$(mktemp -d /tmp/hostup-run.XXXXXX)
 

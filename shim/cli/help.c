@@ -71,12 +71,13 @@ static const struct cmd_help helps[] = {
      "  --json         one JSON object: {\"targets\": [...], \"records\": N,\n"
      "                 \"skipped_lines\": N, \"config_errors\": N, \"other_records\": N}\n"
      "Exit: 0; 66 FILE cannot be opened, 74 read or write errors, 64 usage.\n"},
-    {"status", "[--json] [--watch [SECONDS]] [--file PATH]",
+    {"status", "[--json] [--watch [SECONDS]] [--file PATH] [--prune]",
      "targets in the shared state: ok, failing or probing,\n"
      "the prober, waiting processes, tries, budget left",
      "  --json         the same as one JSON object (counters as JSON integers)\n"
      "  --watch [S]    show it again every S seconds (default 1)\n"
      "  --file PATH    the shared state file (default: where the library looks)\n"
+     "  --prune        remove this user's shared files that no process maps, and say which\n"
      "Exit: 0; 66 when there is no shared state file, 64 usage.\n"},
     {"metrics", "[--listen ADDR:PORT] [--textfile PATH] [--file PATH]",
      "the same counters in the Prometheus text format",

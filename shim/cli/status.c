@@ -22,6 +22,7 @@
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
 #include "core/shared.h"
+#include "sys/sysio.h"
 #include "help.h"
 #include "status.h"
 
@@ -37,6 +38,8 @@ static int parse(int argc, char **argv, struct sopts *o, const char *cmd)
             return 0;
         } else if (strcmp(a, "--json") == 0 && !metrics)
             o->json = 1;
+        else if (strcmp(a, "--prune") == 0 && !metrics)
+            o->prune = 1;
         else if (strcmp(a, "--watch") == 0 && !metrics) {
             o->watch = 1;
             if (i + 1 < argc && atof(argv[i + 1]) > 0)
@@ -84,11 +87,18 @@ static void slot_addr(const struct hu_shm_slot *s, struct sockaddr_storage *ss)
     }
 }
 
+/* this process's pid namespace: a lease's pid means something only there */
+static uint64_t my_pidns(void)
+{
+    struct stat st;
+    return hu_sys_stat("/proc/self/ns/pid", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 void hu_status_view(const struct hu_shm *m, unsigned i, const hu_policy *p, int64_t now, struct view *v)
 {
     memcpy(&v->s, &m->slots[i], sizeof v->s);
     hu_shm_target(&v->s, v->target, sizeof v->target);
-    int lease = v->s.lease_tid && now <= v->s.lease_until && hu_shm_alive(v->s.lease_pid, v->s.lease_tid);
+    int lease = hu_shm_lease_alive(&v->s, now, my_pidns());
     v->prober = lease ? v->s.lease_pid : 0;
     v->state = v->s.state != HU_SLOT_FAILING ? "ok" : lease ? "probing" : "failing";
     hu_shm_waiting(m, i, &v->waiting, &v->procs);
@@ -225,9 +235,16 @@ int hu_status_with_policy(int argc, char **argv, const char *cmd,
     return rc;
 }
 
+static void pruned(const char *path) { printf("removed %s\n", path); }
+
 static int status_body(const struct sopts *o, const hu_policy *p)
 {
     int rc;
+    if (o->prune) {
+        int n = hu_shm_prune(NULL, 0, 1, pruned);
+        printf("%d unused shared file%s removed\n", n, n == 1 ? "" : "s");
+        return 0;
+    }
     for (;;) {
         if (o->watch && !o->json && isatty(1))
             fputs("\033[H\033[2J", stdout);

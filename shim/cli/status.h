@@ -11,7 +11,7 @@
 
 struct sopts {
     const char *file, *listen, *textfile;
-    int json, watch;
+    int json, watch, prune;
     double every;
 };
 

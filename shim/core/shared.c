@@ -1,5 +1,6 @@
-/* The shared file: where it lives, how it is opened safely, and the reads
- * `hostup status`/`metrics` and the library both need (see shared.h). */
+/* The shared file's reads that `hostup status`/`metrics` and the library
+ * both need: who holds a lease, the budget window, the waiters (see
+ * shared.h; where the file lives and how it is opened: shared_file.c). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "shared.h"
+#include "sys/readfile.h"
 #include "sys/sysio.h"
 
 const char *const hu_giveup_names[HU_GU_N] = {"attempts", "deadline", "budget", "error"};
@@ -27,115 +29,6 @@ int64_t hu_shm_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int hu_shm_path(char *buf, size_t len, int secure)
-{
-    /* a setuid program must not map a file it is pointed at: the default */
-    const char *env = secure ? NULL : getenv(HU_SHM_ENV);
-    if (env && strcmp(env, "off") == 0)
-        return 1;
-    if (env && *env) {
-        if ((size_t)snprintf(buf, len, "%s", env) >= len)
-            return 1;
-        return 0;
-    }
-    /* one file per user and network namespace: an address means the same
-     * host only within one network namespace (and the test suites, which
-     * all use 198.18.0.2 in namespaces of their own, must not meet) */
-    struct stat st;
-    if (hu_sys_stat("/proc/self/ns/net", &st) == 0)
-        snprintf(buf, len, "/dev/shm/hostup-%u-net%llu", (unsigned)geteuid(),
-                 (unsigned long long)st.st_ino);
-    else
-        snprintf(buf, len, "/dev/shm/hostup-%u", (unsigned)geteuid());
-    return 0;
-}
-
-static int raw_open(const char *path, int flags, mode_t mode)
-{
-    /* a raw call: the library's own open wrappers must not see it */
-    return hu_sys_open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-}
-
-static void init_header(struct hu_shm *m)
-{
-    m->version = HU_SHM_VERSION;
-    m->size = (uint32_t)sizeof *m;
-    m->nslots = HU_SHM_SLOTS;
-    m->nwaiters = HU_SHM_WAITERS;
-    m->created_ms = hu_shm_now_ms();
-    __atomic_store_n(&m->magic, HU_SHM_MAGIC, __ATOMIC_RELEASE);
-}
-
-/* A new file appears under its name only once initialised: written under
- * a private name, then linked into place (link fails if another process
- * won the race, and then we use theirs). */
-static int create(const char *path)
-{
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.new.%d.%ld", path, (int)getpid(),
-                         (long)syscall(SYS_gettid)) >= sizeof tmp)
-        return -1;
-    int fd = raw_open(tmp, O_RDWR | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return -1;
-    int ok = 0;
-    if (fchmod(fd, 0600) == 0 && ftruncate(fd, (off_t)sizeof(struct hu_shm)) == 0) {
-        struct hu_shm *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (m != MAP_FAILED) {
-            init_header(m);
-            munmap(m, sizeof *m);
-            ok = link(tmp, path) == 0 || errno == EEXIST;
-        }
-    }
-    unlink(tmp);
-    hu_sys_close(fd);
-    return ok ? 0 : -1;
-}
-
-struct hu_shm *hu_shm_open(const char *path, int readonly, const char **why)
-{
-    int saved = errno;
-    struct hu_shm *m = NULL;
-    int fd = raw_open(path, readonly ? O_RDONLY : O_RDWR, 0);
-    if (fd < 0 && errno == ENOENT && !readonly && create(path) == 0)
-        fd = raw_open(path, O_RDWR, 0);
-    struct stat st;
-    if (fd < 0) {
-        *why = errno == ELOOP ? "the path is a symbolic link" : errno == ENOENT ? "no such file"
-               : "cannot open it";
-    } else if (hu_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        *why = "not a regular file";
-    } else if (st.st_uid != geteuid()) {
-        *why = "owned by another user";
-    } else if (st.st_mode & 077) {
-        *why = "group or others have access (mode must be 0600)";
-    } else if (st.st_size != (off_t)sizeof(struct hu_shm)) {
-        *why = "wrong size: another version, or not a hostup file";
-    } else {
-        m = mmap(NULL, sizeof *m, readonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (m == MAP_FAILED) {
-            m = NULL;
-            *why = "cannot map it";
-        } else if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != HU_SHM_MAGIC ||
-                   m->version != HU_SHM_VERSION || m->size != sizeof *m ||
-                   m->nslots != HU_SHM_SLOTS || m->nwaiters != HU_SHM_WAITERS) {
-            munmap(m, sizeof *m);
-            m = NULL;
-            *why = "bad header: corrupt, or another version";
-        }
-    }
-    if (fd >= 0)
-        hu_sys_close(fd);      /* the map stays */
-    errno = saved;
-    return m;
-}
-
-void hu_shm_close(struct hu_shm *m)
-{
-    if (m)
-        munmap(m, sizeof *m);
-}
-
 int hu_shm_alive(int32_t pid, int32_t tid)
 {
     if (pid <= 0)
@@ -145,6 +38,41 @@ int hu_shm_alive(int32_t pid, int32_t tid)
     int alive = rc == 0 || errno != ESRCH;
     errno = saved;
     return alive;
+}
+
+uint64_t hu_shm_start_time(int32_t pid)
+{
+    char path[64], buf[1024];
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int saved = errno;
+    ssize_t n = hu_read_file(path, 0, buf, sizeof buf, NULL);
+    errno = saved;
+    /* the name (field 2) may hold spaces and parentheses: count from the
+     * last ')'; field 22 is the 20th after it */
+    const char *p = n > 0 ? strrchr(buf, ')') : NULL;
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int hu_shm_lease_alive(const struct hu_shm_slot *s, int64_t now, uint64_t pidns)
+{
+    int32_t tid = __atomic_load_n(&s->lease_tid, __ATOMIC_ACQUIRE);
+    int64_t until = __atomic_load_n(&s->lease_until, __ATOMIC_RELAXED);
+    if (!tid || now > until || until - now > HU_LEASE_MAX_MS ||
+        now - __atomic_load_n(&s->last_probe, __ATOMIC_RELAXED) > HU_LEASE_MAX_MS)
+        return 0;
+    /* a pid of another pid namespace says nothing here: only the lease's
+     * expiry counts for it */
+    if (__atomic_load_n(&s->lease_pidns, __ATOMIC_RELAXED) != pidns)
+        return 1;
+    int32_t pid = __atomic_load_n(&s->lease_pid, __ATOMIC_RELAXED);
+    if (!hu_shm_alive(pid, tid))
+        return 0;
+    uint64_t start = __atomic_load_n(&s->lease_start, __ATOMIC_RELAXED), now_start;
+    return !start || !(now_start = hu_shm_start_time(pid)) || now_start == start;
 }
 
 void hu_shm_window(const struct hu_shm *m, int64_t sec, uint64_t *first, uint64_t *retries)

@@ -1,6 +1,6 @@
 /* The shared state of the processes under hostup: one small memory-mapped
- * file (HOSTUP_SHARED; by default /dev/shm/hostup-UID-netINODE, one per
- * user and network namespace).  Fixed size, a versioned header, no
+ * file (HOSTUP_SHARED; by default /dev/shm/hostup-UID/netINODE, one per
+ * user and network namespace, in a directory of the user's own).  Fixed size, a versioned header, no
  * allocation after the map, and no lock: every field is written with
  * atomics, and every claim (a target's slot, its probe lease, a waiter's
  * entry) records who made it, so a process killed at any point leaves
@@ -18,12 +18,19 @@
 #include <sys/types.h>
 
 #define HU_SHM_MAGIC 0x3148535055534f48ull   /* "HOSUPSH1", little-endian */
-#define HU_SHM_VERSION 1u
+#define HU_SHM_VERSION 2u
 #define HU_SHM_SLOTS 256                      /* targets (addr:port) */
 #define HU_SHM_WAITERS 2048                   /* connects waiting at once */
 #define HU_SHM_WINDOW 10                      /* budget window, 1 s buckets */
 #define HU_SHM_HIST 11                        /* time-to-recover buckets */
 #define HU_SHM_ENV "HOSTUP_SHARED"
+#define HU_SHM_DIR "/dev/shm/hostup-"             /* + uid: the default's directory */
+#define HU_SHM_UNUSED_S 3600                  /* a default file no process mapped
+                                                 for this long is removed */
+/* The longest a lease may run ahead of now, and the longest its holder may
+ * go without a try: a lease past either is taken over (a holder wrote a
+ * lease ahead of what one probe can take, or stopped probing). */
+#define HU_LEASE_MAX_MS 30000
 
 /* gave_up reasons counted per target */
 enum hu_giveup { HU_GU_ATTEMPTS, HU_GU_DEADLINE, HU_GU_BUDGET, HU_GU_ERROR, HU_GU_N };
@@ -52,7 +59,7 @@ struct hu_shm_slot {
     int64_t lease_until;    /* ms, CLOCK_MONOTONIC: the lease lapses then */
     int64_t failing_since, last_change, last_probe;
     int32_t last_errno;
-    uint32_t pad;
+    uint32_t ramp_next;     /* the return after a recovery: tickets taken */
     uint64_t tries;         /* tries after a failure was seen, any process */
     uint64_t retries;       /* of which retries (not first tries) */
     uint64_t probe_waits;   /* tries skipped because another process probes */
@@ -60,6 +67,9 @@ struct hu_shm_slot {
     uint64_t gave_up[HU_GU_N];
     uint64_t hist[HU_SHM_HIST];   /* recovered connects by time to recover */
     uint64_t hist_sum_ms;
+    uint64_t lease_start;   /* the prober's process start time (/proc stat
+                               field 22), 0 unknown: a reused pid is not it */
+    int64_t ramp_from;      /* ms, CLOCK_MONOTONIC: the target answered */
 };
 
 struct hu_shm_waiter {
@@ -89,13 +99,34 @@ struct hu_shm {
 int hu_shm_path(char *buf, size_t len, int secure);
 /* Open (creating it if missing, unless readonly) and map the file.
  * Refuses a symlink, a file of another uid, a mode that lets group or
- * others in, and a header of another layout.  Returns the map, or NULL
- * with a static reason in *why. */
+ * others in, a file not wholly allocated (a sparse or short file would
+ * kill the program with SIGBUS when memory runs out), and a header of
+ * another layout; the default path also a directory that is not the
+ * user's own (mode 0700).  A new file is allocated in full before it is
+ * linked into place.  Returns the map, or NULL with a static reason in
+ * *why. */
 struct hu_shm *hu_shm_open(const char *path, int readonly, const char **why);
 void hu_shm_close(struct hu_shm *m);
+/* The file was used now: its mtime says so (what pruning goes by). */
+void hu_shm_touch(const char *path);
+/* Remove the default directory's files (and old-layout /dev/shm files of
+ * this uid) that no process used for max_age_s seconds, but keep.  When
+ * only_unmapped, files no process maps (any age; /proc/PID/maps), for
+ * `hostup status --prune`.  Calls report(name) for each removed; returns
+ * how many. */
+int hu_shm_prune(const char *keep, long max_age_s, int only_unmapped, void (*report)(const char *));
 
 /* Is the process alive?  0: known dead; 1: alive or cannot tell. */
 int hu_shm_alive(int32_t pid, int32_t tid);
+/* pid's start time (/proc/PID/stat field 22, clock ticks since boot), 0
+ * when unknown. */
+uint64_t hu_shm_start_time(int32_t pid);
+/* Does the lease of slot s belong to a live holder at now?  pidns: ours;
+ * across pid namespaces only its expiry counts.  A lease further ahead
+ * than HU_LEASE_MAX_MS, or whose holder made no try for that long, has
+ * lapsed; a holder whose start time differs from the one recorded is
+ * another process with a reused pid. */
+int hu_shm_lease_alive(const struct hu_shm_slot *s, int64_t now, uint64_t pidns);
 /* Sum of the budget window at second `sec`: first tries and retries. */
 void hu_shm_window(const struct hu_shm *m, int64_t sec, uint64_t *first, uint64_t *retries);
 /* Retries still allowed now under (pct, min_per_s); pct < 0: unlimited (-1). */

@@ -258,17 +258,18 @@ static int64_t herd_gate(hu_conn *c, int fd, int64_t now)
     return c->a.next_try < step ? c->a.next_try : step;
 }
 
-enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
-                              const hu_rule *r, const char *host, int64_t t0, int err)
+/* A new conn for fd, tracked in its fd entry (not yet active). */
+static hu_conn *conn_new(int fd, const struct sockaddr *sa, socklen_t len, const hu_rule *r,
+                         const char *host, int64_t t0)
 {
     hu_fdent *e = hu_fd_make(fd);
     if (!e)
-        return HU_PASS;
+        return NULL;
     if (e->conn)
         hu_conn_forget_fd(fd);
     hu_conn *c = conn_alloc();
     if (!c)
-        return HU_PASS;
+        return NULL;
     c->refs = 1;
     c->fd = fd;
     c->sock_id = hu_sock_id(fd);
@@ -287,6 +288,15 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     hu_decide_init(&c->a, r, t0, 0, 0, c->have_host, hu_relookup_ms(r));
     c->cut_at = hu_decide_start(&c->a, t0);
     e->conn = c;
+    return c;
+}
+
+enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
+                              const hu_rule *r, const char *host, int64_t t0, int err)
+{
+    hu_conn *c = conn_new(fd, sa, len, r, host, t0);
+    if (!c)
+        return HU_PASS;
     if (err == 0) {
         c->state = HU_CONN_CONNECTING;
         set_active(c, 0);
@@ -299,6 +309,41 @@ enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
     c->pending_err = 0;
     set_active(c, 1);
     return HU_PASS;
+}
+
+/* Held: no SYN leaves while another process probes the target.  The
+ * socket has never been connected: it stays WAITING (left out of the
+ * program's waits, SO_ERROR "still connecting", connect() EALREADY) until
+ * the herd says go, and then hu_conn_tick makes its first real try; or its
+ * own rule, deadline or attempts end it with the prober's errno.  The
+ * kernel ignores SO_SNDTIMEO on a non-blocking connect, and so does this
+ * wait (decide.h: an event loop's socket has no snd_end). */
+enum hu_verdict hu_conn_hold(int fd, const struct sockaddr *sa, socklen_t len, const hu_rule *r,
+                             const char *host, int64_t t0, int err)
+{
+    hu_conn *c = conn_new(fd, sa, len, r, host, t0);
+    if (!c)
+        return HU_PASS;
+    hu_decide_ops o;
+    conn_ops(c, &o);
+    hu_action act;
+    c->a.last_real = err;       /* the errno the kernel gave the prober */
+    hu_decide_failed(&c->a, &o, err, 0, 1, hu_now_ms(), &act);
+    if (act.kind != HU_DO_WAIT) {   /* nothing to wait for: a try of its own */
+        hu_conn_forget_fd(fd);
+        return HU_PASS;
+    }
+    hu_icmp none = {0};
+    act_on(c, fd, &act, &none, 0);
+    leave_epoll(c, fd);         /* registered before its connect: out while held */
+    return HU_HIDE;
+}
+
+void hu_conn_ep_added(hu_conn *c, int fd)
+{
+    /* a fresh socket polls POLLOUT|POLLHUP: a waiting one must not be seen */
+    if (c->state == HU_CONN_WAITING)
+        leave_epoll(c, fd);
 }
 
 enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)

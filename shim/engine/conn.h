@@ -72,6 +72,14 @@ static inline int hu_ready_and_idle(void)
  * connect call itself: HU_HIDE means "report EINPROGRESS, a retry is due". */
 enum hu_verdict hu_conn_begin(int fd, const struct sockaddr *sa, socklen_t len,
                               const hu_rule *r, const char *host, int64_t t0, int err);
+/* A non-blocking connect to a target another process probes: track fd as
+ * waiting for the herd without sending a SYN (err: the prober's errno).
+ * HU_HIDE: report EINPROGRESS; HU_PASS: not held, make the try. */
+enum hu_verdict hu_conn_hold(int fd, const struct sockaddr *sa, socklen_t len, const hu_rule *r,
+                             const char *host, int64_t t0, int err);
+/* The program registered fd in epoll (fd entry updated): a waiting conn
+ * leaves it again until its next try. */
+void hu_conn_ep_added(hu_conn *c, int fd);
 hu_conn *hu_conn_of(int fd);
 /* An event (revents in poll terms) was seen for a CONNECTING conn. */
 enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents);

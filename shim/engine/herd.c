@@ -28,13 +28,24 @@ int hu_shm_tried;
 uint32_t hu_herd_pending;
 int64_t hu_herd_flush_at;
 static uint64_t my_pidns;
+static uint64_t my_start;       /* this process's start time (a lease's identity) */
+static int32_t my_start_pid;
+/* the file, and why it was refused: said once, at the first connect that
+ * would have used it (a healthy program prints nothing) */
+static char shm_path[4096];
+static const char *shm_refused;
+static int shm_refusal_said;
+static int64_t shm_touched;
 
 #define PROBE_AFTER_MS 1000     /* failing this long, with waiters: probe often */
-#define PROBE_MS 250
+#define PROBE_MS 250            /* ... every PROBE_MS, down to PROBE_MIN_MS */
+#define PROBE_MIN_MS 60
+#define PROBE_SHARE_MS 16000    /* ... so as to send one SYN per 16 s per waiter */
 #define WAIT_STEP_MS 100        /* a blocked waiter re-checks the prober this often */
-#define EVLOOP_STEP_MS 50       /* an event loop's wait is cut short this often */
-#define SPREAD_MAX_MS 50
+#define RAMP_US 1700            /* the return: one waiter's try per 1.7 ms (59 per 100 ms) */
+#define RAMP_MAX_MS 5000
 #define PROBE_LIMIT 32          /* slots looked at for one target */
+#define TOUCH_MS 60000          /* the file's mtime, at most this often */
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -64,10 +75,12 @@ void hu_herd_map(void)
             my_pidns = (uint64_t)st.st_ino;
         if (hu_shm_path(path, sizeof path, getauxval(AT_SECURE) != 0) == 0) {
             struct hu_shm *m = hu_shm_open(path, 0, &why);
+            memcpy(shm_path, path, sizeof shm_path);
+            shm_touched = hu_now_ms();
             if (m)
                 __atomic_store_n(&hu_shm_map, m, __ATOMIC_RELEASE);
             else
-                refused(path, why);
+                shm_refused = why;
         }
         __atomic_store_n(&hu_shm_tried, 1, __ATOMIC_RELEASE);
     }
@@ -83,49 +96,30 @@ void hu_herd_atfork_child(void)
     pthread_mutex_init(&map_lock, NULL);
 }
 
+/* At a connect's first failure that a rule retries: a refused file is
+ * said now (once), and a file in use is touched (what pruning goes by). */
+static void herd_used(void)
+{
+    if (shm_refused && !__atomic_exchange_n(&shm_refusal_said, 1, __ATOMIC_ACQ_REL))
+        refused(shm_path, shm_refused);
+    int64_t now = hu_now_ms(), last = __atomic_load_n(&shm_touched, __ATOMIC_RELAXED);
+    if (hu_shm_map && now - last >= TOUCH_MS &&
+        __atomic_compare_exchange_n(&shm_touched, &last, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        hu_shm_touch(shm_path);
+}
+
+/* The identity a lease records beside the pid (a pid may be reused). */
+static uint64_t self_start(void)
+{
+    int32_t pid = (int32_t)getpid();
+    if (__atomic_load_n(&my_start_pid, __ATOMIC_ACQUIRE) != pid) {
+        __atomic_store_n(&my_start, hu_shm_start_time(pid), __ATOMIC_RELAXED);
+        __atomic_store_n(&my_start_pid, pid, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&my_start, __ATOMIC_RELAXED);
+}
+
 static int32_t my_tid(void) { return (int32_t)syscall(SYS_gettid); }
-
-/* ---- the budget window -------------------------------------------------- */
-
-static struct hu_shm_bucket *bucket(struct hu_shm *m, int64_t sec)
-{
-    struct hu_shm_bucket *b = &m->budget[sec % HU_SHM_WINDOW];
-    int64_t old = __atomic_load_n(&b->sec, __ATOMIC_ACQUIRE);
-    /* the first process into a new second clears it; counts added by a
-     * racing process in between are lost, which only loosens the budget */
-    if (old != sec && old < sec && __atomic_compare_exchange_n(&b->sec, &old, sec, 0,
-                                                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&b->first, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&b->retries, 0, __ATOMIC_RELAXED);
-    }
-    return __atomic_load_n(&b->sec, __ATOMIC_ACQUIRE) == sec ? b : NULL;
-}
-
-void hu_herd_flush(int64_t now)
-{
-    struct hu_shm *m = __atomic_load_n(&hu_shm_map, __ATOMIC_ACQUIRE);
-    __atomic_store_n(&hu_herd_flush_at, now + 1000, __ATOMIC_RELAXED);
-    uint32_t n = __atomic_exchange_n(&hu_herd_pending, 0, __ATOMIC_RELAXED);
-    struct hu_shm_bucket *b = m && n ? bucket(m, now / 1000) : NULL;
-    if (b)
-        __atomic_add_fetch(&b->first, n, __ATOMIC_RELAXED);
-}
-
-int hu_herd_budget(const hu_rule *r, int64_t now)
-{
-    struct hu_shm *m = __atomic_load_n(&hu_shm_map, __ATOMIC_ACQUIRE);
-    if (!m || r->budget_pct < 0)
-        return 1;
-    hu_herd_flush(now);
-    if (hu_shm_budget_left(m, now, r->budget_pct, r->budget_min) <= 0) {
-        __atomic_add_fetch(&m->budget_refused, 1, __ATOMIC_RELAXED);
-        return 0;
-    }
-    struct hu_shm_bucket *b = bucket(m, now / 1000);
-    if (b)
-        __atomic_add_fetch(&b->retries, 1, __ATOMIC_RELAXED);
-    return 1;
-}
 
 /* ---- slots --------------------------------------------------------------- */
 
@@ -226,14 +220,7 @@ static void bump(struct hu_shm_slot *s)
 
 static int lease_alive(const struct hu_shm_slot *s, int64_t now)
 {
-    int32_t tid = __atomic_load_n(&s->lease_tid, __ATOMIC_ACQUIRE);
-    if (!tid || now > __atomic_load_n(&s->lease_until, __ATOMIC_RELAXED))
-        return 0;
-    /* a pid of another pid namespace says nothing here: only the lease's
-     * expiry counts for it */
-    if (__atomic_load_n(&s->lease_pidns, __ATOMIC_RELAXED) != my_pidns)
-        return 1;
-    return hu_shm_alive(__atomic_load_n(&s->lease_pid, __ATOMIC_RELAXED), tid);
+    return hu_shm_lease_alive(s, now, my_pidns);
 }
 
 static int holds(hu_herd *h)
@@ -256,6 +243,9 @@ static void take_lease(hu_herd *h, int64_t now)
                                            __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&s->lease_pid, h->pid, __ATOMIC_RELAXED);
         __atomic_store_n(&s->lease_pidns, my_pidns, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->lease_start, self_start(), __ATOMIC_RELAXED);
+        /* progress counts from now; the first probe may go at once */
+        __atomic_store_n(&s->last_probe, now - PROBE_MS, __ATOMIC_RELAXED);
         h->holding = 1;
     } else {
         return;
@@ -326,6 +316,18 @@ static unsigned waiters_of(unsigned idx)
     return n;
 }
 
+/* The prober's pace while others wait: every PROBE_MS, more often as more
+ * wait (the sooner the verdict, the more connects it serves), never more
+ * than one SYN per PROBE_SHARE_MS per waiter.  0: nobody waits. */
+static unsigned probe_pace(unsigned idx)
+{
+    unsigned n = waiters_of(idx);
+    if (!n)
+        return 0;
+    unsigned ms = PROBE_SHARE_MS / n;
+    return ms > PROBE_MS ? PROBE_MS : ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms;
+}
+
 /* ---- the connect's side -------------------------------------------------- */
 
 void hu_herd_join(hu_herd *h, const struct sockaddr *sa, const hu_rule *r)
@@ -333,14 +335,19 @@ void hu_herd_join(hu_herd *h, const struct sockaddr *sa, const hu_rule *r)
     memset(h, 0, sizeof *h);
     h->waiter = -1;
     struct hu_shm *m = __atomic_load_n(&hu_shm_map, __ATOMIC_ACQUIRE);
-    if (!m)
+    if (!m) {
+        herd_used();
         return;
+    }
     h->slot = find_slot(m, sa, 1, &h->idx);
     h->token = my_tid();
     h->pid = getpid();
     /* covers the prober's sleep to its next try and the try itself; a
-     * prober that dies is noticed sooner (its pid is gone) */
-    h->lease_ms = 2 * r->backoff_cap_ms + (r->timeout_ms ? r->timeout_ms : 10000) + 1000;
+     * prober that dies is noticed sooner (its pid is gone).  Never more
+     * than others accept (HU_LEASE_MAX_MS). */
+    unsigned ms = 2 * r->backoff_cap_ms + (r->timeout_ms ? r->timeout_ms : 10000) + 1000;
+    h->lease_ms = ms < HU_LEASE_MAX_MS ? ms : HU_LEASE_MAX_MS;
+    herd_used();
 }
 
 int hu_herd_should_wait(const struct sockaddr *sa, int *err)
@@ -400,6 +407,10 @@ void hu_herd_result(hu_herd *h, int err, int retry, int64_t now, long elapsed_ms
         __atomic_add_fetch(&s->hist[b], 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&s->hist_sum_ms, (uint64_t)(elapsed_ms > 0 ? elapsed_ms : 0), __ATOMIC_RELAXED);
     }
+    if (st == HU_SLOT_FAILING) {    /* the waiters' return starts now (hu_herd_spread_ms) */
+        __atomic_store_n(&s->ramp_next, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->ramp_from, now, __ATOMIC_RELEASE);
+    }
     if (st == HU_SLOT_FAILING && __atomic_compare_exchange_n(&s->state, &st, HU_SLOT_OK, 0,
                                                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&s->last_change, now, __ATOMIC_RELAXED);
@@ -436,15 +447,17 @@ enum hu_herd_act hu_herd_decide(hu_herd *h, int64_t sched, int64_t now, int64_t 
         waiter_remove(h, now);
         __atomic_store_n(&s->lease_until, now + h->lease_ms, __ATOMIC_RELEASE);
         int64_t next = sched, last = __atomic_load_n(&s->last_probe, __ATOMIC_RELAXED);
+        unsigned pace = probe_pace(h->idx);
         if (now - __atomic_load_n(&s->failing_since, __ATOMIC_RELAXED) >= PROBE_AFTER_MS &&
-            last + PROBE_MS < next && waiters_of(h->idx))
-            next = last + PROBE_MS;
+            pace && last + pace < next)
+            next = last + pace;
         /* look again within PROBE_MS: the target may pass PROBE_AFTER_MS,
          * or waiters may come, while it sleeps toward its own moment */
         *wake = next < now + PROBE_MS ? next : now + PROBE_MS;
         if (now < next)
             return HU_HERD_NOTYET;
         __atomic_store_n(&s->last_probe, now, __ATOMIC_RELAXED);
+        h->probe_free = now < sched;
         return now >= sched ? HU_HERD_TRY : HU_HERD_PROBE;
     }
     waiter_add(h, now);
@@ -486,12 +499,21 @@ int hu_herd_pause(hu_herd *h, int64_t sched, enum hu_herd_act *act)
     }
 }
 
+/* The return after a recovery is a ramp: each waiter takes the next
+ * ticket and tries RAMP_US after the one before, counted from the moment
+ * the target answered, so the service sees at most 100 ms / RAMP_US of
+ * them in any 100 ms, however many wait, and the ramp lasts as long as
+ * there are waiters (200: 0.34 s).  A waiter that notices late (an event
+ * loop looks every 50 ms) goes as soon as its ticket's moment has passed. */
 unsigned hu_herd_spread_ms(hu_herd *h)
 {
-    if (!h->slot)
+    struct hu_shm_slot *s = h->slot;
+    if (!s)
         return 0;
-    unsigned n = waiters_of(h->idx) + 1, hi = 5 + n / 4;
-    return hu_rng_between(hu_thread_rng(), 0, hi > SPREAD_MAX_MS ? SPREAD_MAX_MS : hi);
+    uint32_t ticket = __atomic_fetch_add(&s->ramp_next, 1, __ATOMIC_RELAXED);
+    int64_t at = __atomic_load_n(&s->ramp_from, __ATOMIC_ACQUIRE) + (int64_t)ticket * RAMP_US / 1000;
+    int64_t ms = at - hu_now_ms();
+    return ms <= 0 ? 0 : ms > RAMP_MAX_MS ? RAMP_MAX_MS : (unsigned)ms;
 }
 
 /* ---- the retry decision's view (decide.h) --------------------------------- */
@@ -509,9 +531,17 @@ static void op_result(void *ctx, int err, int retry, int64_t now, long elapsed_m
 
 static void op_done(void *ctx, int reason) { hu_herd_done(((hu_herd_ref *)ctx)->herd, reason); }
 
+/* The prober's extra tries replace the waiters' own retries, at a pace
+ * bounded by their number (probe_pace): they are not charged, or the
+ * faster pace of many waiters would spend the budget, and every waiter
+ * that takes the lease after would give up in turn. */
 static int op_budget(void *ctx, const hu_rule *r, int64_t now)
 {
-    (void)ctx;
+    hu_herd *h = ((hu_herd_ref *)ctx)->herd;
+    if (h->probe_free) {
+        h->probe_free = 0;
+        return 1;
+    }
     return hu_herd_budget(r, now);
 }
 

@@ -62,6 +62,9 @@ typedef struct hu_herd {
     long waited_ms;             /* time spent waiting for the prober */
     unsigned lease_ms;          /* how long a lease lasts without news */
     int go;                     /* the target answered: the next try is free */
+    int probe_free;             /* the try now is the prober's extra one:
+                                   paced (herd.c, probe_pace), not charged
+                                   to the budget */
 } hu_herd;
 
 enum hu_herd_act {

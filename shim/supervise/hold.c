@@ -118,20 +118,25 @@ static int try_now(struct sv_hold *h, int64_t until)
     return errno == EINPROGRESS ? settle(h, until) : errno;
 }
 
-void sv_hold_finish(struct sv_hold *h, int err)
+void sv_hold_reply(struct sv_hold *h, int err)
 {
     const struct sv *s = h->s;
-    if (s->addfd && (err == 0 || err == EINPROGRESS)) {
+    if (h->addfd && (err == 0 || err == EINPROGRESS)) {
         /* ours becomes the program's socket, with its flags */
         fcntl(h->fd, F_SETFL, h->flags);
         if (sv_install_fd(s, h->id, h->fd, h->pfd, h->cloexec) < 0)
             err = errno == ENOENT ? 0 : errno;
-    } else if (!s->addfd && !(h->flags & O_NONBLOCK)) {
+    } else if (!h->addfd && !(h->flags & O_NONBLOCK)) {
         fcntl(h->fd, F_SETFL, h->flags);
     }
     if (h->fd >= 0)
         close(h->fd);
     sv_answer(s, h->id, err);
+}
+
+void sv_hold_finish(struct sv_hold *h, int err)
+{
+    sv_hold_reply(h, err);
     free(h);
 }
 
@@ -169,7 +174,7 @@ static void *gone(struct loop *L)
     struct sv_hold *h = L->h;
     struct sv *s = h->s;
     hu_herd_done(&L->herd, -1);
-    if (!s->addfd && !(h->flags & O_NONBLOCK))
+    if (!h->addfd && !(h->flags & O_NONBLOCK))
         fcntl(h->fd, F_SETFL, h->flags);
     close(h->fd);
     free(h);

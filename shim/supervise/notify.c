@@ -1,21 +1,25 @@
 /* Each trapped connect: read its address, let through what is not ours
- * (not TCP over IPv4/IPv6, a rule that never retries), make the first try
- * on the program's socket, and answer at once when that settles it.  Only
- * a try still in flight, or one failing with a retryable errno, is held:
- * on its own thread (hold.c), so one slow target never delays another. */
+ * (not an IPv4/IPv6 address, a rule that never retries), make the first
+ * try on the program's socket, and answer at once when that settles it.
+ * Only a try still in flight, or one failing with a retryable errno, is
+ * held: on its own thread (hold.c), so one slow target never delays
+ * another.  The fast path (a connect that succeeds) keeps to the fewest
+ * system calls: the socket's protocol is asked only when the try did not
+ * show it (TCP_INFO works on a TCP socket only); a socket that is not TCP
+ * is answered with what the kernel said to our connect on it, as if the
+ * call had gone through, and never retried. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine/retry.h"
@@ -59,25 +63,29 @@ static unsigned sndtimeo_ms(int fd)
 
 /* The program's socket, ready for our first try: taken (pidfd_getfd) and
  * made non-blocking, or (the ADDFD way) a new one of ours.  0: not a TCP
- * socket, or out of reach: let the call through. */
+ * socket (ADDFD way), or out of reach: let the call through. */
 static int prepare(struct sv *s, struct sv_hold *h)
 {
     if (!s->addfd) {
         h->fd = sv_take_fd(h->tid, h->pfd);
-        if (h->fd < 0 && errno == EPERM)
+        if (h->fd < 0 && errno == EPERM) {
             s->addfd = 1;       /* refused for good: Docker's default profile */
+            if (s->verbose)
+                fprintf(stderr, "hostup: pidfd_getfd is refused here (no CAP_SYS_PTRACE): connects "
+                                "made on sockets of ours, installed with SECCOMP_IOCTL_NOTIF_ADDFD\n");
+        }
         if (h->fd < 0 && !s->addfd)
             return 0;
     }
-    if (s->addfd) {
+    h->addfd = s->addfd;
+    if (h->addfd) {
         int family = 0;
         if (!sv_inspect_fd(h->tid, h->pfd, &family, &h->flags, &h->cloexec))
             return 0;
+        h->tcp = 1;
         h->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         return h->fd >= 0;
     }
-    if (!is_tcp(h->fd))
-        return 0;
     h->flags = fcntl(h->fd, F_GETFL);
     if (h->flags < 0)
         return 0;
@@ -86,15 +94,30 @@ static int prepare(struct sv *s, struct sv_hold *h)
     return 1;
 }
 
-/* Where a try stands once its socket polled ready: 0 connected, an
- * errno, or EINPROGRESS (a spurious wake-up: SYN still in flight). */
-static int where(int fd)
+/* Not ours after all: the program's socket as it was, ours closed. */
+static void let_go(struct sv_hold *h)
+{
+    if (h->fd < 0)
+        return;
+    if (!h->addfd && h->flags >= 0 && !(h->flags & O_NONBLOCK))
+        fcntl(h->fd, F_SETFL, h->flags);
+    close(h->fd);
+    h->fd = -1;
+}
+
+int sv_where(int fd, int *tcp)
 {
     struct tcp_info ti;
     socklen_t l = sizeof ti;
     memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_state == TCP_ESTABLISHED)
-        return 0;   /* the common case, in one call */
+    int known = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0;
+    if (known && tcp)
+        *tcp = 1;   /* TCP_INFO is TCP's (and MPTCP's) */
+    /* the common case, in one call: past SYN_SENT and not closed is what
+     * a blocking connect returns 0 for (the peer may have closed already) */
+    if (known && ti.tcpi_state != TCP_SYN_SENT && ti.tcpi_state != TCP_SYN_RECV &&
+        ti.tcpi_state != TCP_CLOSE)
+        return 0;
     int err = 0;
     l = sizeof err;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
@@ -111,21 +134,20 @@ static int where(int fd)
     return 0;
 }
 
-/* The first try.  Returns 0, an errno, or EINPROGRESS (SYN in flight). */
+/* The first try.  Returns 0, an errno, or EINPROGRESS (SYN in flight).
+ * A loopback SYN is answered before connect returns: asked at once, with
+ * no poll, the socket is already established. */
 static int first_try(struct sv_hold *h)
 {
     if (connect(h->fd, (struct sockaddr *)&h->ss, h->len) == 0)
         return 0;
     int err = errno;
-    if (err != EINPROGRESS)
-        return err;
-    struct pollfd p = {h->fd, POLLOUT, 0};
-    return poll(&p, 1, 0) == 1 ? where(h->fd) : EINPROGRESS;
+    return err == EINPROGRESS ? sv_where(h->fd, &h->tcp) : err;
 }
 
 static void hold(struct sv *s, struct sv_hold *h)
 {
-    if (!s->addfd && !(h->flags & O_NONBLOCK))
+    if (!h->addfd && !(h->flags & O_NONBLOCK))
         h->sndtimeo_ms = sndtimeo_ms(h->fd);    /* read only when it matters */
     pthread_attr_t a;
     pthread_t t;
@@ -135,15 +157,14 @@ static void hold(struct sv *s, struct sv_hold *h)
     __atomic_add_fetch(&s->holding, 1, __ATOMIC_RELAXED);
     if (pthread_create(&t, &a, sv_hold_run, h) != 0) {
         /* no thread: the program gets the first try's outcome as is */
+        __atomic_sub_fetch(&s->holding, 1, __ATOMIC_RELAXED);
         h->first = h->first ? h->first : EINPROGRESS;
         sv_hold_finish(h, h->first == EINPROGRESS && !(h->flags & O_NONBLOCK) ? EINTR : h->first);
     }
     pthread_attr_destroy(&a);
 }
 
-/* The first try's outcome is known (or it is out of the main loop's
- * hands): answer, or hold the connect on a thread. */
-static void settled(struct sv *s, struct sv_hold *h)
+void sv_settled(struct sv *s, struct sv_hold *h)
 {
     if (h->first == EINPROGRESS || (h->first && hu_rule_retries_errno(h->r, h->first)))
         hold(s, h);
@@ -151,42 +172,13 @@ static void settled(struct sv *s, struct sv_hold *h)
         sv_hold_finish(h, h->first);
 }
 
-int sv_inflight_fill(const struct sv *s, struct pollfd *p, int64_t now)
-{
-    int64_t soonest = -1;
-    for (unsigned i = 0; i < s->ninflight; i++) {
-        p[i].fd = s->inflight[i]->fd;
-        p[i].events = POLLOUT;
-        p[i].revents = 0;
-        int64_t left = s->inflight[i]->t0 + SV_HANDOFF_MS - now;
-        if (soonest < 0 || left < soonest)
-            soonest = left > 0 ? left : 0;
-    }
-    return (int)soonest;
-}
-
-void sv_inflight_events(struct sv *s, const struct pollfd *p, int64_t now)
-{
-    for (unsigned i = s->ninflight; i-- > 0;) {
-        struct sv_hold *h = s->inflight[i];
-        if (p[i].revents)
-            h->first = where(h->fd);
-        if (h->first == EINPROGRESS && now < h->t0 + SV_HANDOFF_MS)
-            continue;
-        s->inflight[i] = s->inflight[--s->ninflight];   /* p[] is not looked at again */
-        settled(s, h);
-    }
-}
-
 /* The address the program passes: read from its memory.  0: let it through. */
-static int read_target(const struct seccomp_notif *n, struct sv_hold *h)
+static int read_target(struct sv *s, const struct seccomp_notif *n, struct sv_hold *h)
 {
     size_t len = (size_t)n->data.args[2];
     if (len < sizeof(struct sockaddr_in) || len > sizeof h->ss)
         return 0;
-    struct iovec local = {&h->ss, len};
-    struct iovec remote = {(void *)(uintptr_t)n->data.args[1], len};
-    if (process_vm_readv(n->pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+    if (!sv_read_mem(s, (pid_t)n->pid, &h->ss, len, n->data.args[1]))
         return 0;   /* the kernel will say EFAULT itself */
     sa_family_t fam = h->ss.ss_family;
     if (fam != AF_INET && !(fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)))
@@ -196,14 +188,71 @@ static int read_target(const struct seccomp_notif *n, struct sv_hold *h)
     return 1;
 }
 
+/* h from the stack onto the heap, for a thread or the in-flight list */
+static struct sv_hold *keep(struct sv_hold *h)
+{
+    struct sv_hold *k = malloc(sizeof *k);
+    if (k)
+        memcpy(k, h, sizeof *k);
+    return k;
+}
+
+/* The first try's outcome on the stack's h: answered here, or kept. */
+static void after_first(struct sv *s, struct sv_hold *h, struct hu_shm *m)
+{
+    if (h->first == 0) {
+        if (m && h->tcp)
+            hu_herd_first((const struct sockaddr *)&h->ss, h->t0);
+        sv_hold_reply(h, 0);
+        return;
+    }
+    if (!h->tcp && !is_tcp(h->fd)) {
+        sv_hold_reply(h, h->first);     /* what the kernel said: not ours to retry */
+        return;
+    }
+    h->tcp = 1;
+    if (m)
+        hu_herd_first((const struct sockaddr *)&h->ss, h->t0);
+    if (h->first != EINPROGRESS && !hu_rule_retries_errno(h->r, h->first)) {
+        sv_hold_reply(h, h->first);
+        return;
+    }
+    struct sv_hold *k = keep(h);
+    if (!k) {
+        sv_hold_reply(h, h->first == EINPROGRESS && !(h->flags & O_NONBLOCK) ? EINTR : h->first);
+        return;
+    }
+    if (k->first == EINPROGRESS && s->ninflight < s->inflight_max)
+        s->inflight[s->ninflight++] = k;    /* the receiver watches it */
+    else
+        sv_settled(s, k);
+}
+
+/* Another process probes this dead target: hold the connect, no try. */
+static int herd_waits(struct sv *s, struct sv_hold *h, struct hu_shm *m)
+{
+    if (!m || !__atomic_load_n(&m->failing, __ATOMIC_RELAXED) || !(h->tcp || is_tcp(h->fd)))
+        return 0;
+    h->tcp = 1;
+    if (!hu_herd_should_wait((const struct sockaddr *)&h->ss, &h->skip_err))
+        return 0;
+    h->first = 0;
+    struct sv_hold *k = keep(h);
+    if (k)
+        hold(s, k);
+    return k != NULL;   /* no memory: try now after all */
+}
+
 static void handle(struct sv *s, const struct seccomp_notif *n, struct sv_hold *h)
 {
+    memset(h, 0, sizeof *h);
     h->s = s;
     h->id = n->id;
     h->tid = (pid_t)n->pid;
     h->pfd = (int)n->data.args[0];
     h->fd = -1;
-    if (n->data.nr != __NR_connect || !read_target(n, h))
+    h->flags = -1;
+    if (n->data.nr != __NR_connect || !read_target(s, n, h))
         goto through;
     const struct sockaddr *sa = (const struct sockaddr *)&h->ss;
     h->r = hu_policy_match(s->policy, NULL, sa, h->port);
@@ -213,48 +262,27 @@ static void handle(struct sv *s, const struct seccomp_notif *n, struct sv_hold *
     /* still trapped, so the thread never ended: the address read and the
      * socket taken are its own, not those of a task that reused its id */
     if (!sv_id_valid(s, n->id)) {
-        if (!s->addfd && !(h->flags & O_NONBLOCK))
-            fcntl(h->fd, F_SETFL, h->flags);
-        close(h->fd);
-        free(h);
+        let_go(h);
         return;
     }
     h->t0 = hu_now_ms();
     struct hu_shm *m = hu_herd_get();
-    if (m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED) &&
-        hu_herd_should_wait(sa, &h->skip_err)) {
-        h->first = 0;   /* another process probes this dead target: wait for it */
-        hold(s, h);
+    if (herd_waits(s, h, m))
         return;
-    }
-    if (m)
-        hu_herd_first(sa, h->t0);
     h->first = first_try(h);
-    if (h->first == EINPROGRESS && s->ninflight < SV_INFLIGHT) {
-        s->inflight[s->ninflight++] = h;    /* the main loop watches it */
-        return;
-    }
-    settled(s, h);
+    after_first(s, h, m);
     return;
 through:
-    if (h->fd >= 0)
-        close(h->fd);
+    let_go(h);
     sv_continue(s, n->id);
-    free(h);
 }
 
-void sv_on_notification(struct sv *s)
+int sv_recv_one(struct sv *s, struct seccomp_notif *n)
 {
-    struct seccomp_notif *n = calloc(1, s->notif_size);
-    struct sv_hold *h = calloc(1, sizeof *h);
-    if (!n || !h) {
-        free(n);
-        free(h);
-        return;     /* left pending: picked up on the next wake-up */
-    }
-    if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, n) == 0)
-        handle(s, n, h);
-    else
-        free(h);    /* ENOENT: the caller is gone already */
-    free(n);
+    struct sv_hold h;
+    memset(n, 0, s->notif_size);    /* the kernel wants it zeroed */
+    if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, n) != 0)
+        return errno == ENOENT || errno == EINTR ? 0 : -1;  /* ENOENT: the caller is gone */
+    handle(s, n, &h);
+    return 0;
 }

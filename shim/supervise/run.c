@@ -84,44 +84,46 @@ static int reap(struct sv *s, int *code, int *child_done)
     }
 }
 
-static void on_signal(struct sv *s, int sfd)
+/* Forward what came; 1 if a child ended (SIGCHLD) */
+static int on_signal(struct sv *s, int sfd)
 {
     struct signalfd_siginfo si;
+    int chld = 0;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGCHLD)
-            continue;
-        if (si.ssi_code == SI_KERNEL && si.ssi_signo != SIGTERM)
-            continue;   /* the terminal sent it to the program's group too */
-        kill(s->child, (int)si.ssi_signo);
+            chld = 1;
+        else if (si.ssi_code != SI_KERNEL || si.ssi_signo == SIGTERM)
+            kill(s->child, (int)si.ssi_signo);
+        /* else the terminal sent it to the program's group too */
     }
+    return chld;
 }
 
-/* Until the program and every descendant left to us have ended. */
-static int serve(struct sv *s, int sfd)
+/* Until the program and every descendant left to us have ended.  The
+ * listener is the receiver thread's (recv.c); here only when it has none. */
+static int serve(struct sv *s, int sfd, int receive_here)
 {
-    int code = 1, child_done = 0;
+    int code = 1, child_done = 0, none_left = reap(s, &code, &child_done);
+    struct seccomp_notif *n = receive_here ? malloc(s->notif_size) : NULL;
     for (;;) {
         /* as PID 1 the program's end is the container's: the kernel ends
          * the rest.  Elsewhere orphans are ours to serve until they end. */
-        if (reap(s, &code, &child_done) || (child_done && getpid() == 1))
-            return code;
-        struct pollfd p[2 + SV_INFLIGHT] = {{sfd, POLLIN, 0}, {s->listener, POLLIN, 0}};
-        unsigned nf = s->listener >= 0 ? 2 : 1, nin = s->ninflight;
-        int timeout = sv_inflight_fill(s, p + nf, hu_now_ms());
-        int n = poll(p, nf + nin, timeout);
-        if (n < 0)
+        if (none_left || (child_done && getpid() == 1))
+            break;
+        struct pollfd p[2] = {{sfd, POLLIN, 0}, {n ? s->listener : -1, POLLIN, 0}};
+        if (poll(p, 2, -1) < 0)
             continue;
-        if (nin)
-            sv_inflight_events(s, p + nf, hu_now_ms());
-        if (p[0].revents)
-            on_signal(s, sfd);
-        if (s->listener >= 0 && (p[1].revents & POLLIN))
-            sv_on_notification(s);
-        else if (s->listener >= 0 && (p[1].revents & (POLLHUP | POLLERR))) {
-            close(s->listener);     /* nobody under the filter is left */
-            s->listener = -1;
+        if (p[0].revents && on_signal(s, sfd))
+            none_left = reap(s, &code, &child_done);
+        if (p[1].revents & POLLIN)
+            sv_recv_one(s, n);
+        else if (p[1].revents & (POLLHUP | POLLERR)) {
+            free(n);    /* nobody under the filter is left */
+            n = NULL;
         }
     }
+    free(n);
+    return code;
 }
 
 static void say(const struct hu_sv_opts *o, const char *prog, const char *what)
@@ -132,7 +134,7 @@ static void say(const struct hu_sv_opts *o, const char *prog, const char *what)
 
 int hu_sv_run(char **argv, const struct hu_sv_opts *o)
 {
-    struct sv s = {.listener = -1};
+    struct sv s = {.listener = -1, .verbose = o->verbose};
     char why[256] = "";
     int supervise = o->supervise && sv_kernel_ok(why, sizeof why) == 0;
     sigset_t set, old;
@@ -176,5 +178,6 @@ int hu_sv_run(char **argv, const struct hu_sv_opts *o)
                  o->why ? o->why : "--supervise", s.addfd ? ", ADDFD way" : "");
         say(o, argv[0], line);
     }
-    return serve(&s, sfd);
+    int receive_here = s.listener >= 0 && sv_receiver_start(&s) != 0;
+    return serve(&s, sfd, receive_here);
 }

@@ -29,7 +29,7 @@
 #endif
 
 struct sv_hold;
-/* First tries in flight, watched by the main loop for up to SV_HANDOFF_MS
+/* First tries in flight, watched by the receiver for up to SV_HANDOFF_MS
  * before a thread takes over: near targets (loopback, the LAN) connect
  * with no thread at all. */
 #define SV_INFLIGHT 64
@@ -42,10 +42,13 @@ struct sv {
     const hu_policy *policy;
     int addfd;                  /* pidfd_getfd refused: own sockets + ADDFD */
     int killable;               /* the filter has WAIT_KILLABLE_RECV */
+    int verbose;                /* say on stderr when a fallback is taken */
+    int vm_refused;             /* process_vm_readv refused: /proc/PID/mem */
     size_t notif_size, resp_size;
     unsigned holding;           /* held connects (threads) now */
+    /* the receiver thread's own (recv.c) */
     struct sv_hold *inflight[SV_INFLIGHT];
-    unsigned ninflight;
+    unsigned ninflight, inflight_max;
 };
 
 /* ---- filter.c: the child's side ---- */
@@ -67,6 +70,10 @@ void sv_continue(const struct sv *s, uint64_t id);
 /* The program's socket fd (of thread tid) as a file of ours, or -1 with
  * errno (EPERM: pidfd_getfd refused, as under Docker's default profile). */
 int sv_take_fd(pid_t tid, int fd);
+/* len bytes at addr in thread tid's memory into buf: 1 if all were read.
+ * process_vm_readv, or where it is refused (Docker 20.10's default
+ * profile), /proc/TID/mem.  The caller checks ID_VALID afterwards. */
+int sv_read_mem(struct sv *s, pid_t tid, void *buf, size_t len, uint64_t addr);
 /* Install our socket at the program's fd number (the ADDFD way). */
 int sv_install_fd(const struct sv *s, uint64_t id, int ours, int at, int cloexec);
 /* ADDFD way: what the program's fd is.  Returns 1 for a TCP socket (with
@@ -102,6 +109,8 @@ struct sv_hold {
     pid_t tid;
     int pfd;                    /* the program's fd number */
     int fd;                     /* its socket (taken) or ours (ADDFD way) */
+    int addfd;                  /* ours, to be installed with ADDFD */
+    int tcp;                    /* known to be a TCP socket */
     int flags;                  /* the program's file status flags */
     int cloexec;
     struct sockaddr_storage ss;
@@ -116,7 +125,9 @@ struct sv_hold {
 };
 /* Runs on its own thread: the retry loop; answers and frees h. */
 void *sv_hold_run(void *h);
-/* The connect is over, one way or another: answer and let go. */
+/* The connect is over, one way or another: answer and let go of the
+ * socket; _finish also frees h. */
+void sv_hold_reply(struct sv_hold *h, int err);
 void sv_hold_finish(struct sv_hold *h, int err);
 
 /* ---- record.c ---- */
@@ -127,13 +138,19 @@ void sv_record(const char *event, const struct sv_hold *h, int err, unsigned att
 void sv_record_unsupervised(const char *prog, const char *why);
 
 /* ---- notify.c ---- */
-/* A notification is waiting on the listener: handle it. */
-void sv_on_notification(struct sv *s);
 int sv_notify_init(struct sv *s);
-/* The main loop's part in first tries in flight: their pollfds from p
- * (at most SV_INFLIGHT), and the poll timeout (-1: none); then what the
- * poll said of them. */
-int sv_inflight_fill(const struct sv *s, struct pollfd *p, int64_t now);
-void sv_inflight_events(struct sv *s, const struct pollfd *p, int64_t now);
+/* Receive one notification (n: notif_size bytes) and handle it.  Blocks
+ * until one comes.  -1: the listener is unusable. */
+int sv_recv_one(struct sv *s, struct seccomp_notif *n);
+/* Where a try stands: 0 connected, an errno, or EINPROGRESS (SYN in
+ * flight); *tcp set when the socket showed itself TCP (tcp may be NULL). */
+int sv_where(int fd, int *tcp);
+/* A first try's outcome is known (or out of the receiver's hands): answer,
+ * or hold the connect on a thread.  h is on the heap. */
+void sv_settled(struct sv *s, struct sv_hold *h);
+
+/* ---- recv.c ---- */
+/* Start the receiver thread.  -1: none (then the main loop receives). */
+int sv_receiver_start(struct sv *s);
 
 #endif

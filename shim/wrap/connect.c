@@ -287,10 +287,19 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     if (k.flags < 0)
         k.flags = 0;
 
-    /* The target is failing and another process probes it: a blocking
-     * connect waits for that probe instead of sending its first SYN.  Any
-     * other socket (or a rule that would not retry) makes its first try. */
-    if (skip && ((k.flags & O_NONBLOCK) || r->off || r->attempts < 2 || !hu_rule_retries_errno(r, err))) {
+    /* The target is failing and another process probes it: a connect
+     * waits for that probe instead of sending its first SYN (an event
+     * loop's socket is held, engine/conn.c: hu_conn_hold).  A rule that
+     * would not retry makes the first try. */
+    int held = skip && !r->off && r->attempts >= 2 && hu_rule_retries_errno(r, err);
+    if (held && (k.flags & O_NONBLOCK)) {
+        hu_table_lock();
+        held = hu_conn_hold(fd, SA(&k), k.len, r, k.have_host ? k.host : NULL, t0, err) == HU_HIDE;
+        hu_table_unlock();
+        if (held)
+            return EINPROGRESS;
+    }
+    if (skip && !held) {
         skip = 0;
         err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
         if (!err)

@@ -70,8 +70,11 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
             e->epfd = epfd;
             e->ep_events = ev->events;
             e->ep_data = ev->data.u64;
-            if (e->conn)
-                e->conn->fd = fd;
+            hu_conn *t = e->conn ? hu_conn_verify(e->conn, fd) : NULL;
+            if (t) {
+                t->fd = fd;
+                hu_conn_ep_added(t, fd);    /* held or waiting: out again */
+            }
         }
     }
     hu_table_unlock();

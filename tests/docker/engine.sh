@@ -16,6 +16,9 @@
 # so their apt-get steps reach Debian's mirror.
 
 HU_DOCKER_DIR=${HOSTUP_DOCKER_DIR:-/var/tmp/hostup-docker}
+# the range docker takes networks from when none is given; a test with an
+# engine of its own (its own HOSTUP_DOCKER_DIR) gives it a range of its own
+HU_DOCKER_POOL=${HU_DOCKER_POOL:-198.19.0.0/16}
 export DOCKER_HOST=unix://$HU_DOCKER_DIR/docker.sock
 # Debian's client (docker.io), whatever else is on PATH
 HU_DOCKER=docker
@@ -45,7 +48,7 @@ hu_docker_start() {
 	dockerd -H "$DOCKER_HOST" --data-root "$HU_DOCKER_DIR/data" --exec-root "$HU_DOCKER_DIR/exec" \
 		--pidfile "$HU_DOCKER_DIR/dockerd.pid" --iptables=false --ip6tables=false \
 		--ip-forward=false --ip-masq=false --bridge=none --userland-proxy=false \
-		--default-address-pool base=198.19.0.0/16,size=24 --dns 198.19.255.254 \
+		--default-address-pool base="$HU_DOCKER_POOL",size=24 --dns 198.19.255.254 \
 		--log-level warn >"$HU_DOCKER_DIR/dockerd.log" 2>&1 &
 	HU_DOCKERD_PID=$!
 	for ((i = 0; i < 600; i++)); do
@@ -110,17 +113,21 @@ hu__build() { # TAG ARGS...: docker build, log to $HU_TMP/build_TAG.log
 	echo "docker: built $tag in $((SECONDS - t0)) s"
 }
 
+# debian:bookworm-slim, imported once into this engine's data root.
+hu_docker_base() {
+	local root
+	hu_dk image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
+	root=$(bash "$HU_ROOT/tests/rootfs.sh" bookworm-slim)
+	case $? in 0) ;; 77) echo "$root"; exit 77 ;; *) hu_fail "tests/rootfs.sh bookworm-slim" ;; esac
+	tar -C "$root" --exclude=./.hostup-complete -c . | hu_dk import - debian:bookworm-slim >/dev/null ||
+		hu_fail "docker import debian:bookworm-slim"
+	echo "docker: imported debian:bookworm-slim from $root"
+}
+
 # The base image, the hostup image and its init stage, the example app and
 # the database stand-in.
 hu_docker_images() {
-	local root
-	if ! hu_dk image inspect debian:bookworm-slim >/dev/null 2>&1; then
-		root=$(bash "$HU_ROOT/tests/rootfs.sh" bookworm-slim)
-		case $? in 0) ;; 77) echo "$root"; exit 77 ;; *) hu_fail "tests/rootfs.sh bookworm-slim" ;; esac
-		tar -C "$root" --exclude=./.hostup-complete -c . | hu_dk import - debian:bookworm-slim >/dev/null ||
-			hu_fail "docker import debian:bookworm-slim"
-		echo "docker: imported debian:bookworm-slim from $root"
-	fi
+	hu_docker_base
 	hu__build hostup --network host "$HU_ROOT"
 	hu__build hostup-init --network host --target init "$HU_ROOT"
 	hu__build hostup-example-app --network host "$HU_ROOT/examples"

@@ -95,16 +95,16 @@ HOSTUP_SHARED=$S HOSTUP_LOG=off LD_PRELOAD=$HU_PRELOAD \
 	HOSTUP_POLICY="* retry_on=+ECONNREFUSED attempts=2 backoff=10ms..20ms" \
 	"$HU_PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
 [[ -f $S ]] || hu_fail "the library made no shared file at $S"
-# struct hu_shm: budget_refused at byte 40; slots (256 bytes) from byte 208,
+# struct hu_shm: budget_refused at byte 40; slots (272 bytes) from byte 208,
 # key at +0, tries at +96 (core/shared.h)
 "$HU_PY" - "$S" <<'EOF' || hu_fail "patching $S"
 import struct, sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(40); f.write(struct.pack("<Q", 2**64 - 1))
     for i in range(256):
-        f.seek(208 + i * 256); key, = struct.unpack("<Q", f.read(8))
+        f.seek(208 + i * 272); key, = struct.unpack("<Q", f.read(8))
         if key:
-            f.seek(208 + i * 256 + 96); f.write(struct.pack("<Q", 2**63)); break
+            f.seek(208 + i * 272 + 96); f.write(struct.pack("<Q", 2**63)); break
     else:
         sys.exit("no slot in use")
 EOF

@@ -162,14 +162,20 @@ hu_assert_ge "$n" 2 "status --watch shows the state again every second"
 hu_c "$HOSTUP" status --file "$HU_TMP/none.shm" >/dev/null 2>&1
 hu_assert_eq 66 "$?" "status without a file: exit 66"
 
-# --- a bad shared file: refused with one record, per-process retries -------
+# --- a bad shared file: refused with one record (at the first failure that
+# is retried: a healthy program prints nothing), per-process retries -------
 size=$(stat -c %s "$HU_TMP/herd.shm")
 bad_file() { # NAME EXPECTED_REASON (file prepared at $HU_TMP/NAME.shm)
 	local sum0 sum1
 	sum0=$(md5sum <"$HU_TMP/$1.shm" 2>/dev/null)
 	hu_run env LD_PRELOAD="$HU_PRELOAD" HOSTUP_SHARED="$HU_TMP/$1.shm" HOSTUP_LOG="$HU_TMP/bad_$1.log" "$C" "$IP_S" $P
 	hu_assert_eq "$HU_HELLO" "$HU_OUT" "$1 shared file: the program works"
-	hu_assert_eq "retry=0 recovered=0 gave_up=0 config_error=1" "$(hu_counts "bad_$1")" "$1 shared file: one record"
+	[[ ! -s $HU_TMP/bad_$1.log ]] || hu_fail "$1 shared file: a healthy program wrote $(cat "$HU_TMP/bad_$1.log")"
+	hu_ok "$1 shared file: a healthy program writes nothing"
+	# a failure that is retried: then the refusal is said, once
+	hu_run env LD_PRELOAD="$HU_PRELOAD" HOSTUP_SHARED="$HU_TMP/$1.shm" HOSTUP_LOG="$HU_TMP/bad_$1.log" \
+		HOSTUP_POLICY="* retry_on=+ECONNREFUSED attempts=3 backoff=10ms..20ms" "$C" "$IP_S" 1
+	hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=1" "$(hu_counts "bad_$1")" "$1 shared file: one record, at the first failure"
 	hu_assert_eq HOSTUP_SHARED "$(hu_field "bad_$1" config_error source)" "$1: record names HOSTUP_SHARED"
 	hu_assert_contains "$(hu_field "bad_$1" config_error reason)" "$2" "$1: reason"
 	sum1=$(md5sum <"$HU_TMP/$1.shm" 2>/dev/null)

@@ -4,7 +4,8 @@
 # an outage (ICMP host-unreachable, then recovery): each fails without
 # hostup and connects under `hostup run`, with records saying so; when the
 # target never recovers, the same error text and exit code as without;
-# the ADDFD way (Docker's default seccomp profile refuses pidfd_getfd);
+# the ADDFD way (Docker's default seccomp profile refuses pidfd_getfd); a
+# Go client built with cgo (dynamically linked) is supervised too;
 # the mode line; signal forwarding, exit status and zombie reaping, also as
 # PID 1 of a pid namespace; a Go (supervised) and a python (preloaded)
 # process sharing one prober (SYN counter); Go's resolver failing (SERVFAIL,
@@ -22,11 +23,8 @@ CS=$HU_TOOLS/hu_connect_static
 
 # The Go client: the standard library only, built offline into a cache
 GO_CACHE=${HU_GO_CACHE:-/var/tmp/hostup-go}
-mkdir -p "$GO_CACHE"
 GOC=$GO_CACHE/hu_goclient
-(cd "$HU_ROOT/tests/tools/go" && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local \
-	GOCACHE="$GO_CACHE/build" GOPATH="$GO_CACHE/path" HOME="$GO_CACHE" \
-	go build -o "$GOC" ./hu_goclient) || hu_fail "go build of tests/tools/go/hu_goclient"
+bash "$HU_ROOT/tests/tools/go/build.sh" "$GOC" || hu_fail "go build of tests/tools/go/hu_goclient"
 
 hu_net_setup
 ip -n "$NS_C" link set lo up
@@ -92,6 +90,22 @@ hu_after 2 hu_unreject
 out=$(hu_c env HOSTUP_SUPERVISE_ADDFD=1 HOSTUP_POLICY="$POLICY" HOSTUP_LOG=off \
 	"$HOSTUP" run -- "$CS" "$IP_S" $P 2>/dev/null)
 hu_assert_eq "$HU_HELLO" "$out" "ADDFD way: static C client (blocking socket) connected"
+
+# ---- a Go program linked against libc (cgo): its connects bypass libc too,
+# so it is the supervisor's, not the library's ------------------------------
+if hu_have_cmd "the cgo Go client" gcc; then
+	GOD=$GO_CACHE/hu_goclient_cgo
+	bash "$HU_ROOT/tests/tools/go/build.sh" "$GOD" cgo || hu_fail "go build (cgo) of hu_goclient"
+	hu_assert_contains "$(readelf -l "$GOD" 2>&1)" "Requesting program interpreter" "the cgo Go client is dynamically linked"
+	hu_assert_contains "$(mode -- "$GOD" sleep 0)" "supervised (a Go program)" "dynamic Go program: supervisor"
+	hu_reject $P
+	out=$(hu_c "$GOD" tcp "$IP_S:$P" 2>/dev/null)
+	hu_assert_contains "$out" "connect: no route to host" "cgo Go client without hostup: fails"
+	hu_after 2 hu_unreject
+	out=$(hu_c env HOSTUP_POLICY="$POLICY" HOSTUP_LOG="$HU_TMP/cgo.log" "$HOSTUP" run -- "$GOD" tcp "$IP_S:$P" 2>/dev/null)
+	hu_assert_eq "$HU_HELLO" "$out" "cgo Go client under hostup run: connected after the outage"
+	hu_assert_contains "$(grep '"event":"recovered"' "$HU_TMP/cgo.log")" '"supervised":true' "cgo Go client: recovered record, supervised"
+fi
 
 # ---- never recovers: what the program would have said ---------------------
 hu_reject $P

@@ -17,5 +17,7 @@ Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *decide_suite(void);
 Suite *overlap_suite(void);
+Suite *sv_elf_suite(void);
+Suite *sv_decide_suite(void);
 
 #endif

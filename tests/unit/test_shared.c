@@ -100,9 +100,16 @@ START_TEST(refusals)
     ck_assert_int_eq(write(fd, "hostup", 6), 6);
     close(fd);
     expect_refused(p, "wrong size");
-    snprintf(p, sizeof p, "%s/zero.shm", dir);
+    /* sparse: a write to a page the file system cannot supply is SIGBUS */
+    snprintf(p, sizeof p, "%s/sparse.shm", dir);
     fd = open(p, O_CREAT | O_WRONLY, 0600);
     ck_assert_int_eq(ftruncate(fd, (off_t)sizeof(struct hu_shm)), 0);
+    close(fd);
+    expect_refused(p, "sparse");
+    snprintf(p, sizeof p, "%s/zero.shm", dir);
+    fd = open(p, O_CREAT | O_WRONLY, 0600);
+    static const char zeros[sizeof(struct hu_shm)];
+    ck_assert_int_eq(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
     close(fd);
     expect_refused(p, "bad header");
     snprintf(p, sizeof p, "%s", dir);
@@ -113,6 +120,41 @@ START_TEST(refusals)
         ck_assert_int_eq(system(cmd), 0);
         expect_refused(p, "another user");
     }
+}
+END_TEST
+
+/* A lease counts only while its holder is who it was, probes, and does
+ * not claim more than one probe can take. */
+START_TEST(lease_identity)
+{
+    static struct hu_shm_slot s;
+    int64_t now = hu_shm_now_ms();
+    uint64_t me = hu_shm_start_time(getpid());
+    ck_assert_uint_ne(me, 0);
+    memset(&s, 0, sizeof s);
+    s.lease_tid = s.lease_pid = getpid();
+    s.lease_pidns = 7;
+    s.lease_start = me;
+    s.lease_until = now + 5000;
+    s.last_probe = now;
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 7), 1);
+    s.lease_start = me + 1;                 /* a reused pid */
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 7), 0);
+    s.lease_start = me;
+    s.lease_until = now + HU_LEASE_MAX_MS + 1;  /* further ahead than a probe takes */
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 7), 0);
+    s.lease_until = now + 5000;
+    s.last_probe = now - HU_LEASE_MAX_MS - 1;   /* no progress */
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 7), 0);
+    /* pid 1, alive, with a start time that is not its own */
+    s.last_probe = now;
+    s.lease_tid = s.lease_pid = 1;
+    s.lease_start = hu_shm_start_time(1) + 1;
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 7), 0);
+    /* another pid namespace: its expiry alone */
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 8), 1);
+    s.lease_until = now - 1;
+    ck_assert_int_eq(hu_shm_lease_alive(&s, now, 8), 0);
 }
 END_TEST
 
@@ -148,6 +190,7 @@ Suite *shared_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, path_choice);
     tcase_add_test(tc, create_and_reopen);
+    tcase_add_test(tc, lease_identity);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, budget_window);
     suite_add_tcase(s, tc);

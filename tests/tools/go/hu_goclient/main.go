@@ -7,6 +7,7 @@
 //	hu_goclient bench HOST:PORT N dial and close N times; prints the count
 //	hu_goclient dns NAME          look NAME up with Go's own resolver
 //	hu_goclient sleep SECONDS     sleep (signal and reaping tests)
+//	hu_goclient serve ADDR        accept forever; send each "hello from hu_goclient"
 //
 // Failures print "error: ..." (Go's own error text) on stdout; exit 1.
 package main
@@ -79,9 +80,24 @@ func lookup(name string) {
 	fmt.Println(strings.Join(addrs, " "))
 }
 
+func serve(addr string) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fail(err)
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			continue
+		}
+		fmt.Fprintln(c, "hello from hu_goclient")
+		c.Close()
+	}
+}
+
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: hu_goclient http URL | tcp HOST:PORT | bench HOST:PORT N | dns NAME | sleep S")
+		fmt.Fprintln(os.Stderr, "usage: hu_goclient http URL | tcp HOST:PORT | bench HOST:PORT N | dns NAME | sleep S | serve ADDR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -94,6 +110,8 @@ func main() {
 		bench(os.Args[2], n)
 	case "dns":
 		lookup(os.Args[2])
+	case "serve":
+		serve(os.Args[2])
 	case "sleep":
 		s, _ := strconv.Atoi(os.Args[2])
 		time.Sleep(time.Duration(s) * time.Second)
