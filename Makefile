@@ -36,13 +36,13 @@ endif
 # calls).  cli/ is the command, beside wrap, on top of core.
 # Core, with the part of sys it reads files with: shared by the library,
 # the CLI and the unit tests.
-CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
+CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c shim/sys/optlibs.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
               errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
               environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c shared_file.c shared_prune.c \
               netinfo.c diag_overlap.c offline.c)
 # Library only: the real calls, the engine and the wrapped calls.
-LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
+LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
               stale.c herd.c herd_budget.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
@@ -75,14 +75,25 @@ STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 # glibc baseline: what we ship must load on glibc 2.17 and later.
 # shim/sys/libc_compat.h binds the calls newer glibc re-versioned to their old
 # versions; before 2.34 dlsym/dlopen/dladdr were in libdl and pthread_once
-# in libpthread, so the library and the CLI name both (they are empty stubs
-# on 2.34+).
+# and pthread_create in libpthread: the library references them weakly
+# (shim/sys/optlibs.c) and names neither library, whose loading would cost
+# every exec ~24,000 instructions.
 # The CLI's __libc_start_main goes the same way (shim/cli/glibc_start.c).
 # The musl build (make musl) sets these empty.
 GLIBC_MAX     := 2.17
-LIB_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
+LIB_LIBC_LIBS :=
 CLI_START     := shim/cli/glibc_start.c -Wl,--wrap=__libc_start_main
 CLI_LDFLAGS   :=
+# The command names both (the supervisor's threads, backtrace's dlopen): its
+# start-up cost does not matter, the library's does.
+CLI_LIBC_LIBS := -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
+# The library binds its own imports lazily: -z now resolved all ~110 of them
+# (jansson's included) in every exec, ~75,000 instructions, when a process
+# that fails nothing calls a handful.  RELRO stays (partial: the PLT's GOT is
+# written by the lazy binder).  The CLI keeps -z now.  -Bsymbolic-functions:
+# jansson's calls of names we export reach our wrappers (they pass through
+# under the guard) without a relocation each.
+LIB_LINK      := -Wl,-z,relro -Wl,-z,lazy -Wl,-Bsymbolic-functions
 TOOL_FLAGS    :=
 # After each link of the library and the CLI: fail, naming the symbol, if a
 # glibc symbol version above GLIBC_MAX slipped in (skipped for sanitizer builds).
@@ -112,6 +123,7 @@ CC             := musl-gcc
 LIB_LIBC_LIBS  :=
 CLI_START      :=
 CLI_LDFLAGS    := -static
+CLI_LIBC_LIBS  :=
 STATIC_JANSSON := -ljansson
 CFLAGS         += -I$(MUSL_JANSSON)/include -isystem $(B)/kinc
 LDFLAGS        += -L$(MUSL_JANSSON)/lib
@@ -144,13 +156,13 @@ $(B)/exports.map: shim/sys/exports.map.in shim/sys/calls.def
 
 $(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
-	  -Wl,--version-script=$(B)/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
+	  -Wl,--version-script=$(B)/exports.map -Wl,--exclude-libs,ALL $(LIB_LINK) \
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
-	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm $(LIB_LIBC_LIBS)
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm $(CLI_LIBC_LIBS)
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c

@@ -9,7 +9,7 @@
  * the other end adds no per-call work.  noop: nothing, for start-up.
  * poll100: poll() over 100 idle pipe ends; epoll1000: epoll_wait() on an
  * epoll set of 1,000 idle pipe ends; both with timeout 0.  close: open()
- * and close() of a local file.
+ * and close() of a regular file in $TMPDIR (or /tmp; the local disk).
  * connect: TCP connect to a loopback listener, then close (accepting in
  * the same thread keeps the backlog short). */
 #define _GNU_SOURCE
@@ -93,11 +93,18 @@ int main(int argc, char **argv)
             if (epoll_wait(ep, out, 64, 0) != 0)
                 return 1;
     } else if (strcmp(argv[1], "close") == 0) {
+        const char *dir = getenv("TMPDIR");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/hostup-open.%d", dir && *dir ? dir : "/tmp", (int)getpid());
+        int f = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (f < 0 || close(f) != 0)
+            return 1;
         for (long i = 0; i < n; i++) {
-            int fd = open("/dev/null", O_RDONLY);
+            int fd = open(path, O_RDONLY);
             if (fd < 0 || close(fd) != 0)
                 return 1;
         }
+        unlink(path);
     } else if (strcmp(argv[1], "readfile") == 0) {
         char buf[64];
         int fd = tmpfile_fd();

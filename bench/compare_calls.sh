@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Instructions per call, this tree against an earlier commit, in one run:
-# builds REV in a throw-away git worktree, runs bench/callgrind_calls.sh in
-# both (the same machine, the same bench program), and writes
-# bench/results/calls_compare.md (or $COMPARE_OUT).
+# builds REV's library in a throw-away git worktree and runs this tree's
+# bench/callgrind_calls.sh on both libraries (the same machine, the same
+# bench program and rows), then bench/startup.sh on both (start-up:
+# instructions and the exec loop).  Writes bench/results/calls_compare.md
+# (or $COMPARE_OUT) and bench/results/startup.md.
 # Usage: [COMPARE_OUT=bench/results/NAME.md] bench/compare_calls.sh REV [NOTE]
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,8 +17,13 @@ git worktree add -q --detach "$base" "$rev"
 shared=$(mktemp -d /tmp/hostup-cmp-shared.XXXXXX)
 trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base" "$shared"' EXIT
 export HOSTUP_SHARED=$shared/hostup-shared
-(cd "$base" && bash bench/callgrind_calls.sh >/dev/null)
+(cd "$base" && make -s lib >/dev/null)
+mkdir -p "$base/bench/results"
+HU_BENCH_LIB=$base/${HU_BUILD:-build}/libhostup.so CALLS_OUT=$base/bench/results/calls.md \
+	bash bench/callgrind_calls.sh >/dev/null
 bash bench/callgrind_calls.sh >/dev/null
+bash bench/startup.sh "$(git rev-parse --short "$rev")=$base/${HU_BUILD:-build}/libhostup.so" \
+	"$(git rev-parse --short HEAD)=$PWD/${HU_BUILD:-build}/libhostup.so" >/dev/null
 rows() { sed -n 's/^| \(.*\) | \([0-9]*\) | \([0-9]*\) | \([-+][0-9]*\) | .*/\1|\2|\3|\4/p' "$1"; }
 startup() { sed -n 's/.*costs \([0-9]*\) instructions.*/\1/p' "$1"; }
 out=${COMPARE_OUT:-bench/results/calls_compare.md}

@@ -21,6 +21,7 @@ json_t *hu_backtrace_json(int max_frames)
 #include <string.h>
 
 #include "log.h"
+#include "sys/optlibs.h"
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -37,20 +38,19 @@ static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
 static void load_unwind(void)
 {
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
-    /* the next dlopen, not by name: inside libhostup.so the name is the
-     * library's own wrapper (wrap/dlopen.c) */
-    void *(*open_lib)(const char *, int) = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
     void *h = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !h && open_lib; i++)
-        h = open_lib(names[i], RTLD_NOW | RTLD_LOCAL);
+    /* hu_dlopen: the next dlopen, not by name (inside libhostup.so the name
+     * is the library's own wrapper, wrap/dlopen.c) */
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
+        h = hu_dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
     /* the header maps unw_* to arch-specific names; stringify them */
-    *(void **)&unw.getcontext = dlsym(h, STR(unw_tdep_getcontext));
-    *(void **)&unw.init_local = dlsym(h, STR(unw_init_local));
-    *(void **)&unw.step = dlsym(h, STR(unw_step));
-    *(void **)&unw.get_reg = dlsym(h, STR(unw_get_reg));
-    *(void **)&unw.get_proc_name = dlsym(h, STR(unw_get_proc_name));
+    *(void **)&unw.getcontext = hu_dlsym(h, STR(unw_tdep_getcontext));
+    *(void **)&unw.init_local = hu_dlsym(h, STR(unw_init_local));
+    *(void **)&unw.step = hu_dlsym(h, STR(unw_step));
+    *(void **)&unw.get_reg = hu_dlsym(h, STR(unw_get_reg));
+    *(void **)&unw.get_proc_name = hu_dlsym(h, STR(unw_get_proc_name));
     if (!unw.getcontext || !unw.init_local || !unw.step || !unw.get_reg || !unw.get_proc_name)
         unw.getcontext = NULL;
 }
@@ -60,8 +60,8 @@ json_t *hu_backtrace_json(int max_frames)
     unw_context_t ctx;
     unw_cursor_t cur;
     Dl_info self;
-    pthread_once(&unw_once, load_unwind);
-    if (!unw.getcontext || !dladdr((void *)hu_backtrace_json, &self))
+    hu_once(&unw_once, load_unwind);
+    if (!unw.getcontext || !hu_dladdr((void *)hu_backtrace_json, &self))
         return NULL;
     if (unw.getcontext(&ctx) != 0 || unw.init_local(&cur, &ctx) != 0)
         return NULL;
@@ -73,7 +73,7 @@ json_t *hu_backtrace_json(int max_frames)
         char name[256], line[400];
         unw.get_reg(&cur, UNW_REG_IP, &ip);
         /* our own frames tell the user nothing */
-        if (dladdr((void *)ip, &di) && di.dli_fbase == self.dli_fbase)
+        if (hu_dladdr((void *)ip, &di) && di.dli_fbase == self.dli_fbase)
             continue;
         const char *mod = di.dli_fname ? strrchr(di.dli_fname, '/') : NULL;
         mod = mod ? mod + 1 : (di.dli_fname ? di.dli_fname : "?");

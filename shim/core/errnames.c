@@ -11,7 +11,9 @@
 
 #include "hostup/policy.h"
 
-static const struct { const char *name, *desc; } errnos[HU_ERRNO_MAX] = {
+/* arrays, not pointers: a table of pointers costs the loader a relocation
+ * for each of them in every exec (~250 here) */
+static const struct { char name[16], desc[56]; } errnos[HU_ERRNO_MAX] = {
     [EPERM] = {"EPERM", "Operation not permitted"},
     [ENOENT] = {"ENOENT", "No such file or directory"},
     [ESRCH] = {"ESRCH", "No such process"},
@@ -156,14 +158,14 @@ static const struct { int code; const char *name; } eai_names[] = {
 
 const char *hu_errno_name(int err)
 {
-    const char *n = err > 0 && err < HU_ERRNO_MAX ? errnos[err].name : NULL;
-    return n ? n : "EUNKNOWN";
+    const char *n = err > 0 && err < HU_ERRNO_MAX ? errnos[err].name : "";
+    return *n ? n : "EUNKNOWN";
 }
 
 const char *hu_errno_desc(int err)
 {
-    const char *d = err > 0 && err < HU_ERRNO_MAX ? errnos[err].desc : NULL;
-    return d ? d : "Unknown error";
+    const char *d = err > 0 && err < HU_ERRNO_MAX ? errnos[err].desc : "";
+    return *d ? d : "Unknown error";
 }
 
 const char *hu_eai_name(int eai)
@@ -186,7 +188,7 @@ int hu_errno_from_name(const char *name)
             return errno_aliases[i].code;
     for (int e = 1; e < HU_ERRNO_MAX; e++) {
         const char *n = errnos[e].name;
-        if (n && strcasecmp(n, name) == 0)
+        if (*n && strcasecmp(n, name) == 0)
             return e;
     }
     return 0;

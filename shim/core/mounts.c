@@ -155,17 +155,18 @@ int hu_fstype_is_fuse(const char *fstype)
 
 int hu_fstype_is_network(const char *fstype)
 {
-    /* kernel clients, then FUSE daemons that talk to a server */
-    static const char *const names[] = {
+    /* kernel clients, then FUSE daemons that talk to a server (arrays, not
+     * pointers: no relocation each for the loader in every exec) */
+    static const char names[][24] = {
         "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "afs",
         "lustre", "beegfs", "gpfs", "orangefs", "pvfs2", "ocfs2", "gfs2", "coda", "ncpfs",
         "davfs", "fuse.sshfs", "fuse.glusterfs", "fuse.ceph-fuse", "fuse.ceph",
         "fuse.s3fs", "fuse.rclone", "fuse.gcsfuse", "fuse.goofys", "fuse.juicefs",
         "fuse.davfs2", "fuse.lizardfs", "fuse.moosefs", "fuse.mfs", "fuse.seaweedfs",
         "fuse.cvmfs2", "fuse.curlftpfs", "fuse.smbnetfs", "fuse.blobfuse", "fuse.blobfuse2",
-        "fuse.mountpoint-s3", "fuse.alluxio-fuse", "fuse.objectivefs", NULL,
+        "fuse.mountpoint-s3", "fuse.alluxio-fuse", "fuse.objectivefs", "",
     };
-    for (int i = 0; names[i]; i++)
+    for (int i = 0; names[i][0]; i++)
         if (strcmp(fstype, names[i]) == 0)
             return 1;
     return 0;

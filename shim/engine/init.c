@@ -1,6 +1,6 @@
 /* Start-up: loading the policy (once, under the recursion guard so calls
  * the loader makes pass straight through) and the fork handlers of the
- * engine's modules.  Binding the real calls, the stage before, is
+ * engine's modules.  Binding the real calls (on first use) is
  * sys/real.c. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "volume.h"
+#include "sys/optlibs.h"
 
 static hu_policy *policy;
 static hu_policy fallback_policy;   /* if even allocation fails: defaults */
@@ -92,14 +93,40 @@ const hu_policy *hu_policy_get(void)
     hu_policy *p = __atomic_load_n(&policy, __ATOMIC_ACQUIRE);
     if (HU_LIKELY(p != NULL))
         return p;
-    pthread_once(&policy_once, load_policy);
+    hu_once(&policy_once, load_policy);
     return policy;
 }
 
-/* Load at start-up too, so a bad policy is reported at once rather than at
- * the first failure.  Wrappers never rely on this having run. */
+/* Load at start-up when something is configured, so a bad policy is
+ * reported at once (and by every process, docs/policy.md) rather than at
+ * the first failure.  With nothing configured there is nothing to report:
+ * the defaults load at the first call that needs them, and an exec that
+ * makes none (a shell's /bin/true) pays nothing.  Wrappers never rely on
+ * this having run. */
+/* Compared by hand: the constructor binds no libc call (each lazy binding
+ * costs the exec ~700 instructions). */
+static int has_prefix(const char *s, const char *prefix)
+{
+    while (*prefix && *s == *prefix)
+        s++, prefix++;
+    return !*prefix;
+}
+
+static int configured(const char *var)
+{
+    static const char *const vars[] = {HOSTUP_ENV_POLICY "=", HOSTUP_ENV_CONFIG "=",
+                                       HOSTUP_ENV_LOG_FORMAT "=", "HOSTUP_LOG_WINDOW="};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (has_prefix(var, vars[i]))
+            return 1;
+    return 0;
+}
+
 __attribute__((constructor)) static void hostup_init(void)
 {
-    hu_ensure_bound();
-    hu_policy_get();
+    for (char **e = environ; e && *e; e++)
+        if (has_prefix(*e, "HOSTUP_") && configured(*e)) {
+            hu_policy_get();
+            return;
+        }
 }

@@ -27,6 +27,7 @@
 
 #include "lookup.h"
 #include "retry.h"
+#include "sys/optlibs.h"
 
 #define HELPERS 64
 #define HELPER_STACK ((size_t)1024 * 1024)
@@ -95,14 +96,12 @@ hu_lookup *hu_lookup_start(const char *node, const char *service, const struct a
     if (pthread_attr_init(&a) != 0)
         goto fail;
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, HELPER_STACK);
     /* the helper inherits a full signal mask: the program's handlers run
      * on its own threads only */
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int e = pthread_create(&t, &a, helper, l);
+    int e = hu_thread_start(&a, HELPER_STACK, helper, l);
     sigprocmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
     if (e == 0)

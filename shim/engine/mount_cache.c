@@ -41,11 +41,34 @@ static hu_mounts *read_mountinfo(void)
     return NULL;
 }
 
+/* A reread may show a device number given to another mount since. */
+static void forget_local_locked(void)
+{
+    for (int i = 0; i < HU_LOCAL_DEVS; i++)
+        __atomic_store_n(&hu_vol_local_devs[i], 0, __ATOMIC_RELAXED);
+}
+
+void hu_mnt_note_local(dev_t dev)
+{
+    pthread_mutex_lock(&mnt_lock);
+    for (int i = 0; i < HU_LOCAL_DEVS; i++) {
+        dev_t d = __atomic_load_n(&hu_vol_local_devs[i], __ATOMIC_RELAXED);
+        if (d == dev)
+            break;
+        if (!d) {
+            __atomic_store_n(&hu_vol_local_devs[i], dev, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mnt_lock);
+}
+
 static void rescan_locked(void)
 {
     hu_mounts *t = read_mountinfo();
     if (!t)
         return;
+    forget_local_locked();
     hu_mounts_free(snap);
     snap = t;
     snap_ms = hu_now_ms();

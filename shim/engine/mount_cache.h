@@ -16,6 +16,9 @@ const hu_mountdesc *hu_mnt_for_path(const char *abs) HU_HIDDEN;
 /* The first read, at hu_vol_init: hu_vol_gate set to gate, then raised by
  * the read when it finds a network mount. */
 void hu_mnt_first_scan(int gate) HU_HIDDEN;
+/* dev holds no tracked file (hu_vol_local_devs, volume.h) until the next
+ * reread of the table. */
+void hu_mnt_note_local(dev_t dev) HU_HIDDEN;
 void hu_mnt_atfork_prepare(void) HU_HIDDEN;
 void hu_mnt_atfork_parent(void) HU_HIDDEN;
 void hu_mnt_atfork_child(void) HU_HIDDEN;

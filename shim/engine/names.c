@@ -1,7 +1,16 @@
 /* Address -> host name memory.  connect() sees only an address, yet rules
  * and records speak of names ("db:5432"), so the lookup wrappers remember
  * which name produced which address.  A fixed table: no malloc, bounded
- * memory, the oldest entry in a probe window is replaced. */
+ * memory, the oldest entry in a probe window is replaced.
+ *
+ * Every successful lookup passes here, and a program mostly looks up the
+ * same few names again and again: each slot carries a 64-bit tag of its
+ * (address, name) pair, read without the lock, so a pair already held
+ * costs a hash and a few loads (getaddrinfo +549 instructions before).
+ * Only a new pair takes the lock and writes.  A tag read while its slot is
+ * being replaced can only make us skip a pair that is being evicted
+ * anyway; two different pairs with one tag (2^-64) would keep the older
+ * name. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +24,7 @@
 #define NAME_MAX_LEN 254
 
 struct slot {
+    uint64_t tag;           /* of (address, name); 0 while empty or written */
     uint64_t stamp;         /* 0 = empty; larger = newer */
     unsigned char family;
     unsigned char addr[16];
@@ -49,27 +59,74 @@ static int key_of(const struct sockaddr *sa, unsigned char *family, unsigned cha
     return -1;
 }
 
-static unsigned hash_of(unsigned char family, const unsigned char addr[16])
+/* 64 bits of the key: its four words folded, then mixed (murmur3's
+ * finaliser); the slot is the top bits. */
+static uint64_t addr_hash(unsigned char family, const unsigned char addr[16])
 {
-    uint32_t h = 2166136261u ^ family;   /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ addr[i]) * 16777619u;
-    return h & (SLOTS - 1);
+    uint32_t w[4];
+    memcpy(w, addr, 16);
+    uint64_t h = ((uint64_t)(w[0] ^ w[2]) << 32 | (w[1] ^ w[3])) ^ ((uint64_t)family << 56) ^ w[0];
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
+static unsigned slot_of(uint64_t ah) { return (unsigned)(ah >> 54) & (SLOTS - 1); }
+
+/* The name's hash, eight bytes at a time, and its length */
+static uint64_t name_hash(const char *s, size_t *len)
+{
+    size_t n = strlen(s), i = 0;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 29;
+    }
+    for (w = 0; i < n; i++)
+        w = w << 8 | (unsigned char)s[i];
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    *len = n;
+    return h ^ (h >> 32);
+}
+
+static uint64_t tag_of(uint64_t ah, uint64_t nh) { return (ah ^ (nh * 0x9e3779b97f4a7c15ull)) | 1; }
+
+/* Numeric addresses have only hex digits, dots, colons (and a %zone): a
+ * name with any other character is no address, without inet_pton. */
 int hu_is_numeric_host(const char *node)
 {
+    const char *p = node;
+    for (; *p; p++) {
+        char c = *p;
+        if (!((c >= '0' && c <= '9') || c == '.' || c == ':' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')))
+            break;
+    }
+    if (*p && *p != '%')
+        return 0;
     unsigned char buf[16];
     return inet_pton(AF_INET, node, buf) == 1 || inet_pton(AF_INET6, node, buf) == 1;
 }
 
-void hu_names_remember(const char *host, const struct sockaddr *sa)
+static int held(unsigned h, uint64_t tag)
+{
+    for (int i = 0; i < PROBE; i++)
+        if (__atomic_load_n(&table[(h + (unsigned)i) & (SLOTS - 1)].tag, __ATOMIC_ACQUIRE) == tag)
+            return 1;
+    return 0;
+}
+
+static void remember(const char *host, size_t n, uint64_t nh, const struct sockaddr *sa)
 {
     unsigned char fam, addr[16];
-    size_t n = strlen(host);
     if (!sa || n == 0 || n >= NAME_MAX_LEN || key_of(sa, &fam, addr) < 0)
         return;
-    unsigned h = hash_of(fam, addr);
+    uint64_t ah = addr_hash(fam, addr), tag = tag_of(ah, nh);
+    unsigned h = slot_of(ah);
+    if (held(h, tag))
+        return;
     pthread_mutex_lock(&lock);
     struct slot *victim = NULL;
     for (int i = 0; i < PROBE; i++) {
@@ -81,11 +138,21 @@ void hu_names_remember(const char *host, const struct sockaddr *sa)
         if (!victim || s->stamp < victim->stamp)
             victim = s;
     }
+    __atomic_store_n(&victim->tag, 0, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     victim->stamp = ++clock_stamp;
     victim->family = fam;
     memcpy(victim->addr, addr, 16);
     memcpy(victim->name, host, n + 1);
+    __atomic_store_n(&victim->tag, tag, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&lock);
+}
+
+void hu_names_remember(const char *host, const struct sockaddr *sa)
+{
+    size_t n;
+    uint64_t nh = name_hash(host, &n);
+    remember(host, n, nh, sa);
 }
 
 int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
@@ -94,7 +161,7 @@ int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
     int found = 0;
     if (!sa || key_of(sa, &fam, addr) < 0)
         return 0;
-    unsigned h = hash_of(fam, addr);
+    unsigned h = slot_of(addr_hash(fam, addr));
     pthread_mutex_lock(&lock);
     for (int i = 0; i < PROBE; i++) {
         struct slot *s = &table[(h + (unsigned)i) & (SLOTS - 1)];
@@ -113,26 +180,30 @@ int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
 
 void hu_names_remember_ai(const char *host, const struct addrinfo *ai)
 {
+    size_t n;
+    uint64_t nh = name_hash(host, &n);
     for (; ai; ai = ai->ai_next)
         if (ai->ai_addr && (ai->ai_family == AF_INET || ai->ai_family == AF_INET6))
-            hu_names_remember(host, ai->ai_addr);
+            remember(host, n, nh, ai->ai_addr);
 }
 
 void hu_names_remember_hostent(const char *host, const struct hostent *he)
 {
     if (!he || !he->h_addr_list)
         return;
+    size_t n;
+    uint64_t nh = name_hash(host, &n);
     for (char **a = he->h_addr_list; *a; a++) {
         struct sockaddr_in6 s6 = {0};
         struct sockaddr_in s4 = {0};
         if (he->h_addrtype == AF_INET && he->h_length == 4) {
             s4.sin_family = AF_INET;
             memcpy(&s4.sin_addr, *a, 4);
-            hu_names_remember(host, (struct sockaddr *)&s4);
+            remember(host, n, nh, (struct sockaddr *)&s4);
         } else if (he->h_addrtype == AF_INET6 && he->h_length == 16) {
             s6.sin6_family = AF_INET6;
             memcpy(&s6.sin6_addr, *a, 16);
-            hu_names_remember(host, (struct sockaddr *)&s6);
+            remember(host, n, nh, (struct sockaddr *)&s6);
         }
     }
 }

@@ -41,8 +41,11 @@
 #include "sys/sysio.h"
 #include "mount_cache.h"
 #include "volume.h"
+#include "sys/optlibs.h"
 
 int hu_vol_gate = -1;
+dev_t hu_vol_local_devs[HU_LOCAL_DEVS];
+int hu_vol_no_path_rules;
 uint64_t hu_vol_errnos[HU_ERRNO_MAX / 64];
 
 static hu_rule vol_defaults;
@@ -73,6 +76,7 @@ static void vol_init_once(void)
             set_errno_bits(&p->rules[i]);
         }
     }
+    __atomic_store_n(&hu_vol_no_path_rules, !have_path_rules, __ATOMIC_RELAXED);
     hu_mnt_first_scan(have_path_rules);
     hu_guard--;
     errno = saved;
@@ -81,7 +85,7 @@ static void vol_init_once(void)
 void hu_vol_init(void)
 {
     hu_ensure_bound();
-    pthread_once(&vol_once, vol_init_once);
+    hu_once(&vol_once, vol_init_once);
 }
 
 /* ---- tracked files -------------------------------------------------- */
@@ -243,8 +247,11 @@ void hu_vol_opened(int fd, int flags, int dirfd, const char *path)
             goto out;
         r = &vol_defaults;
     }
-    if (!r)
+    if (!r) {
+        if (!mnt || !mnt->network)
+            hu_mnt_note_local(st.st_dev);
         goto out;
+    }
     if (!have_canon && fd_path(fd, canon, sizeof canon) < 0)
         goto out;
     if (is_deleted(canon))

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "core/mounts.h"
+#include "fdtable.h"
+#include "sys/sysio.h"
 #include "hostup/backoff.h"
 #include "decide.h"
 #include "hostup/policy.h"
@@ -66,6 +68,38 @@ extern int hu_vol_gate __attribute__((visibility("hidden")));
 extern uint64_t hu_vol_errnos[HU_ERRNO_MAX / 64] __attribute__((visibility("hidden")));
 
 void hu_vol_init(void) __attribute__((visibility("hidden")));
+
+/* Devices whose files are never tracked (local file systems, and the ones
+ * the mount table does not list), learnt by hu_vol_opened and forgotten
+ * at every reread of the table (mount_cache.c); 0 = free.  No path rule
+ * that is not off: hu_vol_no_path_rules. */
+#define HU_LOCAL_DEVS 8
+extern dev_t hu_vol_local_devs[HU_LOCAL_DEVS] __attribute__((visibility("hidden")));
+extern int hu_vol_no_path_rules __attribute__((visibility("hidden")));
+
+/* The open wrappers' fast path while hu_vol_gate is 1: whether fd, just
+ * opened, is surely not to be tracked, by one fstat: not a regular file,
+ * or on a device seen to be local, while no path rule exists (a rule
+ * needs the path) and fd's number holds no tracked file.  Decided by the
+ * fd, not the path: a relative path, a dirfd or a symlink into a network
+ * mount all end on the network mount's device.  0: ask hu_vol_opened. */
+static inline int hu_vol_open_untracked(int fd)
+{
+    struct stat st;
+    if (!__atomic_load_n(&hu_vol_no_path_rules, __ATOMIC_RELAXED) || hu_fd_maybe_file(fd) ||
+        hu_sys_fstat(fd, &st) < 0)
+        return 0;
+    if (!S_ISREG(st.st_mode))
+        return 1;
+    for (int i = 0; i < HU_LOCAL_DEVS; i++) {
+        dev_t d = __atomic_load_n(&hu_vol_local_devs[i], __ATOMIC_RELAXED);
+        if (d == st.st_dev && d)
+            return 1;
+        if (!d)
+            return 0;
+    }
+    return 0;
+}
 static inline int hu_vol_errno_maybe(int err)
 {
     return err > 0 && err < HU_ERRNO_MAX && ((hu_vol_errnos[err / 64] >> (err % 64)) & 1);

@@ -4,7 +4,7 @@
  * musl up to 1.2.3 maps the LFS64 names (open64, stat64, pread64...) to the
  * plain ones with macros, and the library could not define wrappers of both.
  * The symbols themselves stay in musl for binaries linked against them, so
- * the macros go and both names are wrapped; hu_bind falls back to the plain
+ * the macros go and both names are wrapped; real.c binds the plain
  * function should a musl lack the 64 one (they are the same call there). */
 #ifndef HOSTUP_MUSL_COMPAT_H
 #define HOSTUP_MUSL_COMPAT_H

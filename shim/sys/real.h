@@ -1,8 +1,16 @@
 /* The real calls: the next definition of every call the library wraps
- * (the list is calls.def), bound with dlsym(RTLD_NEXT) so that libraries
+ * (the list is calls.def), as dlsym(RTLD_NEXT) finds it, so that libraries
  * preloaded after us are still reached, and the recursion guard.  Inside
  * the library a wrapped call is made only through hu_real, never by its
- * name (that would reach our own wrapper; `make lint` checks). */
+ * name (that would reach our own wrapper; `make lint` checks).
+ *
+ * Each call is bound on its first use, not at start-up (binding all 82
+ * cost every exec ~71,000 instructions): hu_real starts out pointing at
+ * one small binder per call (real.c), which looks the call up, stores it
+ * in hu_real and calls it.  So hu_real.name is always callable, on any
+ * thread, before our constructor has run and from a signal handler (the
+ * look-up reads the loaded objects' tables: elfsym.c).  A call that is
+ * missing from libc is bound to one that fails with ENOSYS. */
 #ifndef HOSTUP_SYS_REAL_H
 #define HOSTUP_SYS_REAL_H
 
@@ -24,31 +32,32 @@
 #define HU_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct hu_real {
-#define HU_CALL(ret, name, params) ret (*name) params; /* NOLINT(bugprone-macro-parentheses): a declarator */
+#define HU_CALL(ret, name, params, args) ret (*name) params; /* NOLINT(bugprone-macro-parentheses): a declarator */
+#define HU_CALL_VA(ret, name, params, last, args) ret (*name) params; /* NOLINT(bugprone-macro-parentheses) */
 #define HU_EXPORT(name)
 #include "calls.def"
 #undef HU_CALL
+#undef HU_CALL_VA
 #undef HU_EXPORT
-    /* The program's stdin: inside this library the name is jansson's
-     * private stand-in (jansson_link.c), so it is looked up by name. */
-    FILE **stdin_ref;
 };
 extern struct hu_real hu_real HU_HIDDEN;
+/* Always 1 now that every call binds itself (kept for the fast paths that
+ * still test it: engine/conn.h). */
 extern int hu_bound HU_HIDDEN;
+
+/* The program's stdin: inside this library the name is jansson's private
+ * stand-in (jansson_link.c), so it is looked up by name (once). */
+FILE **hu_real_stdin_ref(void) HU_HIDDEN;
+/* The real dlopen, bound, never its binder (NULL: missing); real.c */
+void *hu_real_dlopen_now(void) HU_HIDDEN;
 
 /* Depth of the library's own work on this thread: while non-zero every
  * wrapper passes straight through.  initial-exec: no allocation on first
  * touch, which matters inside malloc-free paths. */
 extern __thread int hu_guard __attribute__((tls_model("initial-exec"))) HU_HIDDEN;
 
-/* Binds every call (dlsym only: safe to repeat, on any thread), errno kept,
- * under the guard (dlsym may itself call what we wrap). */
-void hu_bind(void) HU_HIDDEN;
-
-static inline void hu_ensure_bound(void)
-{
-    if (HU_UNLIKELY(!__atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE)))
-        hu_bind();
-}
+/* Nothing to do any more: each call binds itself on first use.  Kept so
+ * that the wrappers being rewritten elsewhere merge; to be removed. */
+static inline void hu_ensure_bound(void) {}
 
 #endif

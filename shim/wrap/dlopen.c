@@ -47,7 +47,8 @@ void *hu_dlopen_enter(const char *file, int *mode)
             *mode &= ~RTLD_DEEPBIND;
     }
 #endif
-    return hu_real.dlopen ? (void *)hu_real.dlopen : (void *)no_dlopen;
+    void *real = hu_real_dlopen_now();
+    return real ? real : (void *)no_dlopen;
 }
 
 /* dlopen(file, mode): save the arguments, let hu_dlopen_enter adjust the

@@ -60,7 +60,7 @@ __attribute__((noinline)) static int close_slow(int fd)
 __attribute__((visibility("default")))
 int close(int fd)
 {
-    if (HU_LIKELY(__atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE) && !known(fd)))
+    if (HU_LIKELY(!known(fd)))
         return hu_real.close(fd);
     return close_slow(fd);
 }
@@ -131,7 +131,7 @@ int fcntl64(int fd, int cmd, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     hu_ensure_bound();
-    return fcntl_common(hu_real.fcntl64 ? hu_real.fcntl64 : hu_real.fcntl, fd, cmd, arg);
+    return fcntl_common(hu_real.fcntl64, fd, cmd, arg);   /* fcntl where libc lacks it */
 }
 
 __attribute__((visibility("default")))

@@ -47,29 +47,39 @@ struct oc {
     FILE *stream;
 };
 
-/* An fd, or a FILE * for the stdio openers; -1 / 0 on failure. */
-static intptr_t call_open(const struct oc *c)
+/* An fd, or a FILE * for the stdio openers; -1 / 0 on failure.  Inlined,
+ * as do_open is, into each wrapper, with the kind a constant: the switch
+ * folds away, and the description (struct oc) is built only when the
+ * slow side needs it. */
+static inline __attribute__((always_inline)) intptr_t
+call_open_args(enum okind kind, int dirfd, const char *path, int flags, mode_t mode,
+               const char *fmode, FILE *stream)
 {
-    switch (c->kind) {
-    case O_OPEN: return hu_real.open(c->path, c->flags, c->mode);
-    case O_OPEN64: return hu_real.open64(c->path, c->flags, c->mode);
-    case O___OPEN: return hu_real.__open(c->path, c->flags, c->mode);
-    case O___OPEN64: return hu_real.__open64(c->path, c->flags, c->mode);
-    case O_OPENAT: return hu_real.openat(c->dirfd, c->path, c->flags, c->mode);
-    case O_OPENAT64: return hu_real.openat64(c->dirfd, c->path, c->flags, c->mode);
-    case O_CREAT_: return hu_real.creat(c->path, c->mode);
-    case O_CREAT64_: return hu_real.creat64(c->path, c->mode);
-    case O_OPEN_2: return hu_real.__open_2(c->path, c->flags);
-    case O_OPEN64_2: return hu_real.__open64_2(c->path, c->flags);
-    case O_OPENAT_2: return hu_real.__openat_2(c->dirfd, c->path, c->flags);
-    case O_OPENAT64_2: return hu_real.__openat64_2(c->dirfd, c->path, c->flags);
-    case O_FOPEN: return (intptr_t)hu_real.fopen(c->path, c->fmode);
-    case O_FOPEN64: return (intptr_t)hu_real.fopen64(c->path, c->fmode);
-    case O_FREOPEN: return (intptr_t)hu_real.freopen(c->path, c->fmode, c->stream);
-    case O_FREOPEN64: return (intptr_t)hu_real.freopen64(c->path, c->fmode, c->stream);
+    switch (kind) {
+    case O_OPEN: return hu_real.open(path, flags, mode);
+    case O_OPEN64: return hu_real.open64(path, flags, mode);
+    case O___OPEN: return hu_real.__open(path, flags, mode);
+    case O___OPEN64: return hu_real.__open64(path, flags, mode);
+    case O_OPENAT: return hu_real.openat(dirfd, path, flags, mode);
+    case O_OPENAT64: return hu_real.openat64(dirfd, path, flags, mode);
+    case O_CREAT_: return hu_real.creat(path, mode);
+    case O_CREAT64_: return hu_real.creat64(path, mode);
+    case O_OPEN_2: return hu_real.__open_2(path, flags);
+    case O_OPEN64_2: return hu_real.__open64_2(path, flags);
+    case O_OPENAT_2: return hu_real.__openat_2(dirfd, path, flags);
+    case O_OPENAT64_2: return hu_real.__openat64_2(dirfd, path, flags);
+    case O_FOPEN: return (intptr_t)hu_real.fopen(path, fmode);
+    case O_FOPEN64: return (intptr_t)hu_real.fopen64(path, fmode);
+    case O_FREOPEN: return (intptr_t)hu_real.freopen(path, fmode, stream);
+    case O_FREOPEN64: return (intptr_t)hu_real.freopen64(path, fmode, stream);
     }
     errno = ENOSYS;
     return -1;
+}
+
+static intptr_t call_open(const struct oc *c)
+{
+    return call_open_args(c->kind, c->dirfd, c->path, c->flags, c->mode, c->fmode, c->stream);
 }
 
 static int is_stdio(const struct oc *c) { return c->kind >= O_FOPEN; }
@@ -144,27 +154,40 @@ __attribute__((noinline)) static intptr_t open_slow(const struct oc *c, intptr_t
     return res;
 }
 
-static intptr_t do_open(const struct oc *c)
+/* After the real call, unless it succeeded with no network mount and no
+ * path rule anywhere (a separate function: the fast path keeps a small
+ * frame, and the description is built only for this call). */
+__attribute__((noinline)) static intptr_t open_after(const struct oc *c, intptr_t res, int saved)
 {
-    hu_ensure_bound();
+    int failed = is_stdio(c) ? res == 0 : res < 0;
+    int gate = __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE);
+    if (!failed && gate > 0 &&
+        hu_vol_open_untracked(is_stdio(c) ? hu_file_fd((FILE *)res) : (int)res))
+        return res;
+    if (failed && gate >= 0 && HU_LIKELY(!hu_vol_errno_maybe(errno)))
+        return res;
+    return open_slow(c, res, saved);
+}
+
+static inline __attribute__((always_inline)) intptr_t
+do_open(enum okind kind, const char *op, int dirfd, const char *path, int flags, mode_t mode,
+        const char *fmode, FILE *stream)
+{
     if (HU_UNLIKELY(hu_guard))
-        return call_open(c);
+        return call_open_args(kind, dirfd, path, flags, mode, fmode, stream);
     int saved = errno;
-    if (c->kind == O_FREOPEN || c->kind == O_FREOPEN64) {
+    if (kind == O_FREOPEN || kind == O_FREOPEN64) {
         /* the stream's fd is closed inside libc, where close() is not seen */
-        int old = c->stream ? fileno(c->stream) : -1;
+        int old = stream ? fileno(stream) : -1;
         if (old >= 0 && hu_fd_maybe_file(old))
             hu_vol_forget(old);
         errno = saved;
     }
-    intptr_t res = call_open(c);
-    int failed = is_stdio(c) ? res == 0 : res < 0;
+    intptr_t res = call_open_args(kind, dirfd, path, flags, mode, fmode, stream);
+    int failed = kind >= O_FOPEN ? res == 0 : res < 0;
     if (HU_LIKELY(!failed && __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) == 0))
         return res;
-    if (failed && __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) >= 0 &&
-        HU_LIKELY(!hu_vol_errno_maybe(errno)))
-        return res;
-    return open_slow(c, res, saved);
+    return open_after(&(struct oc){kind, op, dirfd, path, flags, mode, fmode, stream}, res, saved);
 }
 
 /* open's mode argument exists only with O_CREAT or O_TMPFILE. */
@@ -182,78 +205,78 @@ static intptr_t do_open(const struct oc *c)
 EXPORT int open(const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O_OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL});
+    return (int)do_open(O_OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL);
 }
 EXPORT int open64(const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O_OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
+    return (int)do_open(O_OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL);
 }
 #ifdef __GLIBC__
 EXPORT int __open(const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O___OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL});
+    return (int)do_open(O___OPEN, "open", AT_FDCWD, path, flags, mode, NULL, NULL);
 }
 EXPORT int __open64(const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O___OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL});
+    return (int)do_open(O___OPEN64, "open64", AT_FDCWD, path, flags, mode, NULL, NULL);
 }
 #endif
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O_OPENAT, "openat", dirfd, path, flags, mode, NULL, NULL});
+    return (int)do_open(O_OPENAT, "openat", dirfd, path, flags, mode, NULL, NULL);
 }
 EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
     MODE(flags);
-    return (int)do_open(&(struct oc){O_OPENAT64, "openat64", dirfd, path, flags, mode, NULL, NULL});
+    return (int)do_open(O_OPENAT64, "openat64", dirfd, path, flags, mode, NULL, NULL);
 }
 EXPORT int creat(const char *path, mode_t mode)
 {
-    return (int)do_open(&(struct oc){O_CREAT_, "creat", AT_FDCWD, path,
-                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL});
+    return (int)do_open(O_CREAT_, "creat", AT_FDCWD, path,
+                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL);
 }
 EXPORT int creat64(const char *path, mode_t mode)
 {
-    return (int)do_open(&(struct oc){O_CREAT64_, "creat64", AT_FDCWD, path,
-                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL});
+    return (int)do_open(O_CREAT64_, "creat64", AT_FDCWD, path,
+                                     O_CREAT | O_WRONLY | O_TRUNC, mode, NULL, NULL);
 }
 #ifdef __GLIBC__
 EXPORT int __open_2(const char *path, int flags)
 {
-    return (int)do_open(&(struct oc){O_OPEN_2, "open", AT_FDCWD, path, flags, 0, NULL, NULL});
+    return (int)do_open(O_OPEN_2, "open", AT_FDCWD, path, flags, 0, NULL, NULL);
 }
 EXPORT int __open64_2(const char *path, int flags)
 {
-    return (int)do_open(&(struct oc){O_OPEN64_2, "open64", AT_FDCWD, path, flags, 0, NULL, NULL});
+    return (int)do_open(O_OPEN64_2, "open64", AT_FDCWD, path, flags, 0, NULL, NULL);
 }
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-    return (int)do_open(&(struct oc){O_OPENAT_2, "openat", dirfd, path, flags, 0, NULL, NULL});
+    return (int)do_open(O_OPENAT_2, "openat", dirfd, path, flags, 0, NULL, NULL);
 }
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-    return (int)do_open(&(struct oc){O_OPENAT64_2, "openat64", dirfd, path, flags, 0, NULL, NULL});
+    return (int)do_open(O_OPENAT64_2, "openat64", dirfd, path, flags, 0, NULL, NULL);
 }
 #endif
 EXPORT FILE *fopen(const char *path, const char *m)
 {
-    return (FILE *)do_open(&(struct oc){O_FOPEN, "fopen", AT_FDCWD, path, 0, 0, m, NULL});
+    return (FILE *)do_open(O_FOPEN, "fopen", AT_FDCWD, path, 0, 0, m, NULL);
 }
 EXPORT FILE *fopen64(const char *path, const char *m)
 {
-    return (FILE *)do_open(&(struct oc){O_FOPEN64, "fopen64", AT_FDCWD, path, 0, 0, m, NULL});
+    return (FILE *)do_open(O_FOPEN64, "fopen64", AT_FDCWD, path, 0, 0, m, NULL);
 }
 EXPORT FILE *freopen(const char *path, const char *m, FILE *stream)
 {
-    return (FILE *)do_open(&(struct oc){O_FREOPEN, "freopen", AT_FDCWD, path, 0, 0, m, stream});
+    return (FILE *)do_open(O_FREOPEN, "freopen", AT_FDCWD, path, 0, 0, m, stream);
 }
 EXPORT FILE *freopen64(const char *path, const char *m, FILE *stream)
 {
-    return (FILE *)do_open(&(struct oc){O_FREOPEN64, "freopen64", AT_FDCWD, path, 0, 0, m, stream});
+    return (FILE *)do_open(O_FREOPEN64, "freopen64", AT_FDCWD, path, 0, 0, m, stream);
 }
 
 /* fclose closes the fd inside libc, where close() is not seen. */

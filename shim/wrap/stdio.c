@@ -172,11 +172,7 @@ static inline int wide(FILE *fp) { return fp->_mode > 0; }
  * (jansson_link.c), so the program's is looked up by name. */
 static FILE *prog_stdin(void)
 {
-    FILE **ref = __atomic_load_n(&hu_real.stdin_ref, __ATOMIC_RELAXED);
-    if (HU_UNLIKELY(!ref)) {
-        hu_ensure_bound();
-        ref = __atomic_load_n(&hu_real.stdin_ref, __ATOMIC_RELAXED);
-    }
+    FILE **ref = hu_real_stdin_ref();
     return ref ? *ref : NULL;
 }
 
