@@ -35,7 +35,7 @@ endif
 # (connections, herd, volumes, the retry decision) < wrap (the exported
 # calls).  cli/ is the command, beside wrap, on top of core.
 # Core: shared by the library, the CLI and the unit tests.
-CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c errnames.c backoff.c log.c log_format.c \
+CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c errnames.c backoff.c log.c log_dest.c log_format.c \
               log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
 # Library only: the engine and the wrapped calls.
 LIB_SRC  := shim/sys/jansson_link.c \
