@@ -42,7 +42,7 @@ LIB_SRC  := shim/sys/jansson_link.c \
             $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c)
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c http_request.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
@@ -231,21 +231,26 @@ clean:
 # ASan and UBSan, each run for FUZZ_SECONDS; results in tests/fuzz/results.md.
 .PHONY: fuzz fuzz-build
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -std=gnu11 -Iinclude -Ishim -D_GNU_SOURCE \
                 -Wall -Wno-macro-redefined
-FUZZ_NAMES   := policy config env log mounts
+FUZZ_NAMES   := policy config env log mounts report http
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+# the CLI's parsers each harness needs besides the core
+FUZZ_CLI_report := $(addprefix shim/cli/,report_read.c report_stats.c report_alloc.c)
+FUZZ_CLI_http   := shim/cli/http_request.c
 
 fuzz-build: $(FUZZ_BINS)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS)
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS) $$(FUZZ_CLI_$$*)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) -ljansson -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CLI_$*) $(CORE_SRC) -ljansson -lm
 
 fuzz: $(FUZZ_BINS)
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
 # 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "http_request.h"
 #include "common.h"
 #include "hostup/hostup.h"
 #include "hostup/policy.h"
@@ -356,19 +357,18 @@ static int serve(const char *addr, const struct sopts *o, const hu_policy *p)
             continue;
         struct timeval tv = {2, 0};
         setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        char req[2048];
-        size_t n = 0;
-        ssize_t k;
-        while (n + 1 < sizeof req && (k = read(c, req + n, sizeof req - 1 - n)) > 0) {
-            n += (size_t)k;
-            req[n] = '\0';
-            if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+        struct hu_http_request req;     /* http_request.c */
+        hu_http_request_init(&req);
+        for (;;) {
+            size_t room;
+            char *at = hu_http_request_space(&req, &room);
+            ssize_t k = read(c, at, room);
+            if (hu_http_request_add(&req, k > 0 ? (size_t)k : 0))
                 break;
         }
-        req[n] = '\0';
         struct buf b = {0};
         const char *status = "200 OK";
-        if (strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET /metrics?", 13) == 0)
+        if (hu_http_request_wants_metrics(&req))
             render(&b, o, p);
         else {
             status = "404 Not Found";

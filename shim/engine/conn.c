@@ -307,6 +307,7 @@ static enum hu_verdict failed_x(hu_conn *c, int fd, int err, int cut, int64_t no
         if (skipped)
             rejoin_epoll(c, fd);    /* the program must see the failure */
         hu_herd_done(&c->herd, why);
+        hu_errqueue_done(fd, &c->errq_watch);  /* the socket as the program made it */
         c->state = HU_CONN_DONE;
         c->pending_err = shown;
         drop_relook(c);
@@ -329,6 +330,7 @@ static enum hu_verdict failed_x(hu_conn *c, int fd, int err, int cut, int64_t no
             c->relook_t = now;
         }
     }
+    c->errq_watch = c->errq_watch || hu_errqueue_watch(fd);     /* IPv6: ICMP evidence */
     c->state = HU_CONN_WAITING;
     c->next_try = now + delay;
     set_active(c, was);
@@ -343,7 +345,7 @@ static enum hu_verdict failed(hu_conn *c, int fd, int err, int cut, int64_t now)
 static void succeeded(hu_conn *c, int fd, int64_t now)
 {
     int was = is_active(c);
-    hu_drain_errqueue(fd, NULL);    /* stale ICMP entries keep POLLERR up */
+    hu_errqueue_done(fd, &c->errq_watch);   /* stale ICMP entries keep POLLERR up */
     hu_herd_result(&c->herd, 0, c->attempt > 1, now, (long)(now - c->t0));
     if (c->attempt > 1)
         LOG_HERD(c, HOSTUP_EV_RECOVERED, 0, now, -1, c->herd.waited_ms);
@@ -386,6 +388,7 @@ static int64_t herd_gate(hu_conn *c, int fd, int64_t now)
         LOG_HERD(c, HOSTUP_EV_GAVE_UP, c->last_err, now, HU_GU_BUDGET, 0);
         rejoin_epoll(c, fd);
         hu_herd_done(&c->herd, HU_GU_BUDGET);
+        hu_errqueue_done(fd, &c->errq_watch);
         c->state = HU_CONN_DONE;
         c->pending_err = c->last_err;
         c->probing = 0;

@@ -48,6 +48,7 @@ typedef struct hu_conn {
     hu_herd herd;           /* the shared prober and budget (herd.h) */
     int herd_joined;
     int probing;            /* this try is the prober's extra one */
+    int errq_watch;         /* we set IPV6_RECVERR for our tries (probe.h) */
     int last_err;           /* the last try's errno, owed if it gives up waiting */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;

@@ -235,6 +235,7 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     int skipped = skip;
     hu_herd herd;
     hu_herd_join(&herd, sa, r);
+    HU_ERRQUEUE_WATCH(errwatch, fd);   /* IPv6: the ICMP evidence of the tries made here */
     if (!skipped && hu_rule_retries_errno(r, err) && r->attempts > 1)
         hu_herd_result(&herd, err, 0, hu_now_ms(), 0);
     /* the host name looked up again (hosts that move), dropped on return */
