@@ -53,7 +53,7 @@ static inline void hu_errwatch_end(struct hu_errwatch *w)
 }
 /* A watch for one scope: cleared on every return. */
 #define HU_ERRQUEUE_WATCH(name, fd) \
-    struct hu_errwatch name __attribute__((cleanup(hu_errwatch_end))) = {(fd), hu_errqueue_watch(fd)}
+    struct hu_errwatch name __attribute__((cleanup(hu_errwatch_end), unused)) = {(fd), hu_errqueue_watch(fd)}
 /* The address of sa as text ("?" when it cannot be shown). */
 void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 /* Nameservers from the resolver configuration file, joined by spaces. */

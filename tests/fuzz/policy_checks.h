@@ -158,7 +158,10 @@ static void fuzz_policy_checks(const hu_policy *p, const char *host, const char 
             hu_rule_retries_errno(r, errs[j]);
         for (size_t j = 0; j < sizeof eais / sizeof eais[0]; j++)
             hu_rule_retries_eai(r, eais[j]);
-        check_describe(r);
+        /* describing costs most of a run: every rule's kind reaches the
+         * first places, so the first 8, the defaults and a sample do */
+        if (i < 8 || i == p->nrules || (i + h) % 32 == 0)
+            check_describe(r);
     }
     check_self_match(p);
     check_errors(p);

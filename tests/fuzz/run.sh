@@ -52,6 +52,32 @@ if [ -f "$out" ]; then
     done <"$out"
 fi
 
+# the table is rewritten after each harness: a long run stopped halfway keeps its rows
+write_table() {
+    # hand-written notes below "## Findings" survive a rerun
+    findings=""
+    [ -f "$out" ] && findings=$(sed -n '/^## Findings/,$p' "$out")
+    {
+        echo "# Fuzzing results"
+        echo
+        echo "libFuzzer ($(clang --version | head -1)) with ASan and UBSan, $(nproc) cores"
+        echo "shared with other work, harnesses run one after another under nice -n 10"
+        echo "(\`make fuzz FUZZ_SECONDS=N\`, or \`FUZZ_RUNS=N tests/fuzz/run.sh 0 NAME...\`)."
+        echo "cov and ft are libFuzzer's figures on its last line (edges covered,"
+        echo "features).  Crashes: inputs saved in build/fuzz/artifacts/<name>/."
+        echo
+        echo "| harness | date | executions | seconds | exec/s | max_len | cov | ft | corpus | crashes |"
+        echo "|---|---|---|---|---|---|---|---|---|---|"
+        for n in policy config report mounts http env log; do
+            [ -n "${row[$n]:-}" ] && echo "${row[$n]}"
+        done
+        if [ -n "$findings" ]; then
+            echo
+            printf '%s\n' "$findings"
+        fi
+    } >"$out"
+}
+
 total_crashes=0
 for n in "${names[@]}"; do
     bin=build/fuzz/fuzz_$n
@@ -91,30 +117,9 @@ for n in "${names[@]}"; do
         grep -m3 -E 'ERROR: |runtime error|fuzz check failed' "$log" | sed 's/^/   /'
     fi
     row[$n]="| fuzz_$n | $(date -u +%Y-%m-%d) | ${execs:-0} | $took | ${speed:-?} | $len | ${cov:-?} | ${ft:-?} | $(ls "$corpus" | wc -l) | $crashes |"
+    write_table
 done
 
-# hand-written notes below "## Findings" survive a rerun
-findings=""
-[ -f "$out" ] && findings=$(sed -n '/^## Findings/,$p' "$out")
-{
-    echo "# Fuzzing results"
-    echo
-    echo "libFuzzer ($(clang --version | head -1)) with ASan and UBSan, $(nproc) cores"
-    echo "shared with other work, harnesses run one after another under nice -n 10"
-    echo "(\`make fuzz FUZZ_SECONDS=N\`, or \`FUZZ_RUNS=N tests/fuzz/run.sh 0 NAME...\`)."
-    echo "cov and ft are libFuzzer's figures on its last line (edges covered,"
-    echo "features).  Crashes: inputs saved in build/fuzz/artifacts/<name>/."
-    echo
-    echo "| harness | date | executions | seconds | exec/s | max_len | cov | ft | corpus | crashes |"
-    echo "|---|---|---|---|---|---|---|---|---|---|"
-    for n in policy config report mounts http env log; do
-        [ -n "${row[$n]:-}" ] && echo "${row[$n]}"
-    done
-    if [ -n "$findings" ]; then
-        echo
-        printf '%s\n' "$findings"
-    fi
-} >"$out"
 echo "summary in $out"
 sed -n "/^| harness/,/^$/p" "$out"
 [ "$total_crashes" -eq 0 ]
