@@ -218,7 +218,8 @@ void hu_log_emit(json_t *rec)
         hu_log_failure f;
         int r = line ? hu_log_write(line, n, &f) : HU_LOG_DROPPED;   /* log_dest.c */
         if (r == HU_LOG_FAILED) {
-            say_log_failed(&f);
+            if (f.dest[0])      /* empty: another thread said it */
+                say_log_failed(&f);
             r = hu_log_write(line, n, &f);
         }
         if (r == 0 && owed)

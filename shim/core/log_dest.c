@@ -70,17 +70,16 @@ static int usable_type(int fd, const struct stat *st)
 static void remember(struct ident *id, int fd)
 {
     struct stat st;
+    struct ident seen = {ID_CLOSED, 0, 0, 0, 0};
     int saved = errno;
-    if (hu_raw_fstat(fd, &st) != 0) {
-        id->state = ID_CLOSED;
-        errno = saved;
-        return;
-    }
-    id->state = ID_OPEN;
-    id->dev = st.st_dev;
-    id->ino = st.st_ino;
-    id->type = st.st_mode & S_IFMT;
-    id->usable = usable_type(fd, &st);
+    if (hu_raw_fstat(fd, &st) == 0)
+        seen = (struct ident){ID_OPEN, st.st_dev, st.st_ino, st.st_mode & S_IFMT, usable_type(fd, &st)};
+    /* threads taking it at once store the same; state goes last */
+    id->dev = seen.dev;
+    id->ino = seen.ino;
+    id->type = seen.type;
+    id->usable = seen.usable;
+    __atomic_store_n(&id->state, seen.state, __ATOMIC_RELEASE);
     errno = saved;
 }
 
@@ -231,49 +230,72 @@ static int give_up_destination(int err, const char *reason, hu_log_failure *f)
     f->reason = reason;
     if (log_mode == LOG_FILE && log_fd >= 0)
         syscall(SYS_close, log_fd);    /* ours: open_path checked it */
-    log_mode = LOG_STDERR;
     log_fd = 2;
+    __atomic_store_n(&log_mode, LOG_STDERR, __ATOMIC_RELEASE);
     return HU_LOG_FAILED;
 }
 
 /* stderr, or fd:N: the program's descriptor, while it is what it was. */
-static int write_handed(int fd, struct ident *id, const char *line, size_t n, hu_log_failure *f)
+/* fd:N failed: stderr from now on, said once (by the thread that switched). */
+static int handed_failed(int err, const char *reason, hu_log_failure *f)
 {
-    if (id->state == ID_UNSEEN)     /* never configured (the CLI): now */
-        remember(id, fd);
-    if (log_mode == LOG_FD && id->state == ID_CLOSED)
-        return give_up_destination(EBADF, NULL, f);     /* fd:N never was open */
-    if (log_mode == LOG_FD && !id->usable)
-        return give_up_destination(EINVAL, "not a regular file, pipe, socket, terminal or /dev/null: "
-                                           "records are not written there", f);
+    int r = HU_LOG_FAILED;
+    pthread_mutex_lock(&dest_lock);
+    if (log_mode == LOG_FD)
+        r = give_up_destination(err, reason, f);
+    else
+        f->dest[0] = '\0';     /* another thread switched: just write again */
+    pthread_mutex_unlock(&dest_lock);
+    return r;
+}
+
+/* stderr, or fd:N: the program's descriptor, while it is what it was.  No
+ * lock here: the identity is fixed once taken, and a lock held by another
+ * thread at fork() would stop the child's records for good. */
+static int write_handed(int mode, int fd, struct ident *id, const char *line, size_t n,
+                        hu_log_failure *f)
+{
+    if (__atomic_load_n(&id->state, __ATOMIC_ACQUIRE) == ID_UNSEEN)
+        remember(id, fd);   /* never configured (the CLI): now */
+    if (mode == LOG_FD && id->state == ID_CLOSED)
+        return handed_failed(EBADF, NULL, f);   /* fd:N never was open */
+    if (mode == LOG_FD && !id->usable)
+        return handed_failed(EINVAL, "not a regular file, pipe, socket, terminal or /dev/null: "
+                                     "records are not written there", f);
     if (!id->usable || !still(id, fd))
         return drop();      /* closed, or the number is another file now */
     if (put(fd, id->type, 1, line, n) >= 0)
         return 0;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || log_mode == LOG_STDERR)
+    if (errno == EAGAIN || errno == EWOULDBLOCK || mode == LOG_STDERR)
         return drop();
-    return give_up_destination(errno, NULL, f);
+    return handed_failed(errno, NULL, f);
 }
 
 int hu_log_write(const char *line, size_t n, hu_log_failure *f)
 {
     int saved = errno, r;
-    pthread_mutex_lock(&dest_lock);
-    if (log_mode == LOG_OFF) {
+    int mode = __atomic_load_n(&log_mode, __ATOMIC_ACQUIRE);
+    if (mode == LOG_OFF) {
         r = HU_LOG_DROPPED;     /* not counted: nothing is wanted */
-    } else if (log_mode == LOG_FILE) {
+    } else if (mode == LOG_STDERR) {
+        r = write_handed(mode, 2, &err_id, line, n, f);
+    } else if (mode == LOG_FD) {
+        r = write_handed(mode, log_fd, &fd_id, line, n, f);
+    } else {
+        /* a path: opened (again) and written under the lock */
+        pthread_mutex_lock(&dest_lock);
         const char *reason = NULL;
-        int err = open_path(&reason);
-        if (err)
+        int err = log_mode != LOG_FILE ? -1 : open_path(&reason);
+        if (err < 0)
+            f->dest[0] = '\0', r = HU_LOG_FAILED;  /* another thread switched */
+        else if (err)
             r = give_up_destination(err, reason, f);
         else if (put(log_fd, file_id.type, 0, line, n) >= 0)
             r = 0;
         else
             r = errno == EAGAIN ? drop() : give_up_destination(errno, NULL, f);
-    } else {
-        r = write_handed(log_fd, log_mode == LOG_FD ? &fd_id : &err_id, line, n, f);
+        pthread_mutex_unlock(&dest_lock);
     }
-    pthread_mutex_unlock(&dest_lock);
     errno = saved;
     return r;
 }

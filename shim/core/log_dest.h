@@ -17,7 +17,8 @@ enum { HU_LOG_DROPPED = -1, HU_LOG_FAILED = 1 };
 /* Write one record line.  0: written.  HU_LOG_DROPPED: not written (full,
  * no reader, or the descriptor is no longer the program's stderr or fd:N
  * of when the log was chosen), counted.  HU_LOG_FAILED: the HOSTUP_LOG
- * path or fd:N failed, *f says how; records go to stderr from now on.
+ * path or fd:N failed, *f says how (f->dest empty: another thread already
+ * said it); records go to stderr from now on: write again.
  * errno is preserved. */
 int hu_log_write(const char *line, size_t n, hu_log_failure *f);
 /* Records dropped and not yet reported; hu_log_settle(n) once a record
