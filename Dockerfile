@@ -4,7 +4,7 @@
 #   docker build -t hostup .
 #   # in your Dockerfile:
 #   COPY --from=hostup /usr/local/lib/hostup/libhostup.so /usr/local/lib/hostup/
-#   RUN LD_PRELOAD=/usr/local/lib/hostup/libhostup.so /bin/true
+#   RUN out=$(LD_PRELOAD=/usr/local/lib/hostup/libhostup.so /bin/true 2>&1) && [ -z "$out" ] || { echo "$out"; exit 1; }
 #   ENV LD_PRELOAD=/usr/local/lib/hostup/libhostup.so
 #
 # The build stage is Debian 12; what it builds needs glibc 2.17 or later

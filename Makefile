@@ -34,31 +34,39 @@ endif
 # below it: sys (real calls) < core (policy, records, diagnosis) < engine
 # (connections, herd, volumes, the retry decision) < wrap (the exported
 # calls).  cli/ is the command, beside wrap, on top of core.
-# Core: shared by the library, the CLI and the unit tests.
-CORE_SRC := $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c errnames.c backoff.c log.c log_dest.c log_format.c \
-              log_otel.c diagnosis.c probe.c backtrace.c environment.c mounts.c diag_volume.c shared.c)
-# Library only: the engine and the wrapped calls.
-LIB_SRC  := shim/sys/jansson_link.c \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c conn.c herd.c volume.c) \
-            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c)
-CLI_SRC  := $(addprefix shim/cli/,main.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c http_request.c)
+# Core, with the part of sys it reads files with: shared by the library,
+# the CLI and the unit tests.
+CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c \
+            $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
+              errnames.c backoff.c log.c log_dest.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
+              environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c netinfo.c diag_overlap.c)
+# Library only: the real calls, the engine and the wrapped calls.
+LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c) \
+            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
+              stale.c herd.c volume.c volume_retry.c mount_cache.c) \
+            $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
+CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c http_request.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c hold.c decide.c answer.c \
-              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c
+              record.c config.c elf.c) shim/engine/herd.c shim/engine/retry.c shim/engine/decide.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 # Test tools: programs, plus the two preloadable test libraries.
-TOOL_SO  := hu_early hu_stack
+TOOL_SO  := hu_early hu_stack hu_deepclose
 # The flaky FUSE file system of the network-volume tests links libfuse3.
 TOOL_FUSE := hu_flakyfs
-TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
+# dlopen through DT_RUNPATH (test_deepbind.sh): a program and a library that
+# open a leaf library found only in $(B)/tools/dlopen_leaf/
+TOOL_DL  := hu_dlopen hu_dlopen_opener hu_dlopen_leaf
+TOOLS    := $(patsubst tests/tools/%.c,$(B)/tools/%,$(filter-out $(TOOL_SO:%=tests/tools/%.c) $(TOOL_FUSE:%=tests/tools/%.c) $(TOOL_DL:%=tests/tools/%.c),$(wildcard tests/tools/*.c))) \
             $(TOOL_SO:%=$(B)/tools/lib%.so) $(TOOL_FUSE:%=$(B)/tools/%) \
+            $(B)/tools/hu_dlopen $(B)/tools/libhu_dlopen_opener.so $(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so \
             $(if $(MUSL),,$(B)/tools/hu_connect_static)
 
 CORE_OBJ := $(CORE_SRC:shim/%.c=$(B)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:shim/%.c=$(B)/obj/%.o)
-HEADERS  := $(wildcard include/hostup/*.h shim/*/*.h)
+HEADERS  := $(wildcard include/hostup/*.h shim/*/*.h) shim/sys/calls.def
 
 # jansson is linked in statically and kept local, so ldd shows libc only.
 STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
@@ -66,7 +74,8 @@ STATIC_JANSSON := -Wl,-Bstatic -ljansson -Wl,-Bdynamic
 # glibc baseline: what we ship must load on glibc 2.17 and later.
 # shim/sys/libc_compat.h binds the calls newer glibc re-versioned to their old
 # versions; before 2.34 dlsym/dlopen/dladdr were in libdl and pthread_once
-# in libpthread, so the library names both (they are empty stubs on 2.34+).
+# in libpthread, so the library and the CLI name both (they are empty stubs
+# on 2.34+).
 # The CLI's __libc_start_main goes the same way (shim/cli/glibc_start.c).
 # The musl build (make musl) sets these empty.
 GLIBC_MAX     := 2.17
@@ -108,9 +117,11 @@ LDFLAGS        += -L$(MUSL_JANSSON)/lib
 TOOL_FLAGS     := -include tests/musl/tools_compat.h tests/musl/tools_compat.c
 endif
 
-.PHONY: all lib cli tools check unit integration demo fresh bench install uninstall clean deps-build musl
+.PHONY: all lib cli tools check check-quick unit integration demo fresh bench install uninstall clean deps-build musl deb
 
-all: lib cli tools
+# The product only: the library and the command.  The test tools (some need
+# libfuse3-dev) build under `make tools`, which check and integration run.
+all: lib cli
 
 lib: $(B)/libhostup.so
 cli: $(B)/hostup
@@ -124,14 +135,21 @@ $(B)/libhostup-core.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a shim/wrap/exports.map
+# The version script: the names of shim/sys/calls.def (tests/integration/
+# test_safety.sh checks nm -D against it).
+$(B)/exports.map: shim/sys/exports.map.in shim/sys/calls.def
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -undef -x c -o $@ $<
+
+$(B)/libhostup.so: $(LIB_OBJ) $(B)/libhostup-core.a $(B)/exports.map
 	$(CC) $(CFLAGS) -shared -o $@ $(LIB_OBJ) $(B)/libhostup-core.a \
-	  -Wl,--version-script=shim/wrap/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
+	  -Wl,--version-script=$(B)/exports.map -Wl,--exclude-libs,ALL -Wl,-z,now \
 	  $(STATIC_JANSSON) $(LIB_LIBC_LIBS) $(LDFLAGS)
 	$(glibc_guard)
 
 $(B)/hostup: $(CLI_SRC) $(SV_SRC) $(B)/libhostup-core.a $(HEADERS) shim/cli/glibc_start.c
-	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDFLAGS) $(CLI_LDFLAGS) -lm
+	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_SRC) $(SV_SRC) $(CLI_START) $(B)/libhostup-core.a $(STATIC_JANSSON) \
+	  -Wl,-z,relro -Wl,-z,now $(LDFLAGS) $(CLI_LDFLAGS) -lm $(LIB_LIBC_LIBS)
 	$(glibc_guard)
 
 $(B)/tools/%: tests/tools/%.c
@@ -149,12 +167,28 @@ $(B)/tools/hu_flakyfs: tests/tools/hu_flakyfs.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -pthread $(SAN_FLAGS) $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
 
+DL_RUNPATH := -Wl,--enable-new-dtags,-rpath,'$$ORIGIN/dlopen_leaf'
+$(B)/tools/dlopen_leaf/libhu_dlopen_leaf.so: tests/tools/hu_dlopen_leaf.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
+
+$(B)/tools/libhu_dlopen_opener.so: tests/tools/hu_dlopen_opener.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
+
+$(B)/tools/hu_dlopen: tests/tools/hu_dlopen.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra $(SAN_FLAGS) $(DL_RUNPATH) -o $@ $< -ldl
+
 $(B)/tools/lib%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -shared -fPIC $(SAN_FLAGS) -o $@ $<
 
-$(B)/unit_tests: $(UNIT_SRC) $(B)/libhostup-core.a $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
+# The unit tests link the core and the engine's retry decision, which
+# needs neither the wrappers nor dlsym (engine/decide.h).
+UNIT_ENGINE := $(B)/obj/engine/decide.o
+$(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)
 
 # the probe benchmark calls the core directly
 $(B)/bench/probes: bench/probes.c $(B)/libhostup-core.a
@@ -188,15 +222,23 @@ musl: deps-musl
 
 # The README's test command.
 check: deps-check
-	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory musl)
 	@$(if $(SANITIZE),true,$(MAKE) --no-print-directory SANITIZE=address,undefined B=build-asan $(SAN_QUICK))
 	@bash tests/run.sh
 
+# The edit loop: the unit tests and the integration tests that take
+# seconds (no Docker, VM, root file systems, musl or sanitizer builds).
+QUICK_TESTS := harness cli cli_metrics sizes safety secure config_input errno backoff report \
+               identity load_check
+check-quick: deps-check
+	@$(MAKE) --no-print-directory all tools $(B)/unit_tests
+	@HU_TESTS="$(QUICK_TESTS)" HU_BG_TESTS="test_harness.sh test_identity.sh" bash tests/run.sh
+
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-integration: all
+integration: all tools
 	@$(MAKE) --no-print-directory musl
 	@bash tests/run.sh --integration-only
 
@@ -212,17 +254,40 @@ FRESH_TARGET ?= demo
 fresh: deps-fresh
 	@bash tests/fresh_machine.sh $(FRESH_TARGET)
 
+# What `make install` puts down, below $(DESTDIR)$(PREFIX); `make uninstall`
+# removes exactly these files, then the folders of hostup's own (lib/hostup,
+# include/hostup, share/hostup) once they are empty.  The man pages are
+# man/*.[157] (mdoc; make lint checks them), the bash completion
+# completion/hostup.bash.
+MAN_PAGES := man/hostup.1 man/hostup-policy.5 man/libhostup.7
+COMPLETION := share/bash-completion/completions/hostup
+CONFIGS   := $(wildcard config/*)
+INSTALLED := lib/hostup/libhostup.so bin/hostup \
+             $(wildcard include/hostup/*.h) \
+             $(CONFIGS:config/%=share/hostup/%) \
+             $(foreach m,$(MAN_PAGES),share/man/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(COMPLETION)
+OWN_DIRS  := lib/hostup include/hostup share/hostup
+D := $(DESTDIR)$(PREFIX)
+
 install: $(if $(filter 1,$(MUSL)),musl,lib cli)
-	install -d $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/include/hostup $(DESTDIR)$(PREFIX)/share/hostup
-	install -m 0755 $(B)/libhostup.so $(DESTDIR)$(PREFIX)/lib/hostup/libhostup.so
-	install -m 0755 $(B)/hostup $(DESTDIR)$(PREFIX)/bin/hostup
-	install -m 0644 include/hostup/*.h $(DESTDIR)$(PREFIX)/include/hostup/
-	install -m 0644 config/* $(DESTDIR)$(PREFIX)/share/hostup/
+	install -d $(D)/lib/hostup $(D)/bin $(D)/include/hostup $(D)/share/hostup \
+	  $(D)/share/man/man1 $(D)/share/man/man5 $(D)/share/man/man7
+	install -m 0644 $(B)/libhostup.so $(D)/lib/hostup/libhostup.so
+	install -m 0755 $(B)/hostup $(D)/bin/hostup
+	install -m 0644 include/hostup/*.h $(D)/include/hostup/
+	install -m 0644 $(CONFIGS) $(D)/share/hostup/
+	for m in $(MAN_PAGES); do s=$${m##*.}; install -m 0644 $$m $(D)/share/man/man$$s/ || exit 1; done
+	install -D -m 0644 completion/hostup.bash $(D)/$(COMPLETION)
 
 uninstall:
-	rm -rf $(DESTDIR)$(PREFIX)/lib/hostup $(DESTDIR)$(PREFIX)/include/hostup \
-	  $(DESTDIR)$(PREFIX)/share/hostup $(DESTDIR)$(PREFIX)/bin/hostup
+	rm -f $(addprefix $(D)/,$(INSTALLED))
+	rmdir $(addprefix $(D)/,$(OWN_DIRS)) 2>/dev/null || true
+
+# hostup_VERSION_amd64.deb: the library, the command, the man pages and the
+# example configs, staged by `make install PREFIX=/usr` (packaging/deb.sh)
+deb: deps-deb lib cli
+	@bash packaging/deb.sh "$(B)"
 
 clean:
 	rm -rf $(B)
@@ -252,9 +317,12 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(H
 fuzz: $(FUZZ_BINS)
 	@FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
-# Static analysis of shim/*/*.c: sizes (tests/lint/sizes.sh: no file over
-# 600 lines, no function over 80), cppcheck (tests/cppcheck.supp), clang-tidy
-# (.clang-tidy), and gcc and clang with the warnings below as errors.
+# Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
+# 600 lines, no function over 80), the layering (tests/lint/layering.sh: no
+# call from inside the library to a name it exports, includes only
+# downward), cppcheck (tests/cppcheck.supp), clang-tidy (.clang-tidy), gcc
+# and clang with the warnings below as errors, and mandoc -T lint -W
+# warning and groff -ww on man/.
 # -Wsign-conversion is left out: all it finds is in the kernel's netlink
 # macros (RTA_OK/RTA_NEXT/NLMSG_NEXT mix int lengths and unsigned sizes).
 .PHONY: lint
@@ -262,6 +330,10 @@ LINT_WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wconversion -Wno-sign-conversion
              -Wno-missing-field-initializers -Werror
 lint: deps-lint
 	@bash tests/lint/sizes.sh
+	@$(MAKE) --no-print-directory lib
+	@bash tests/lint/layering.sh $(B)
+	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1; groff -ww -z -mandoc $(MAN_PAGES) 2>&1); \
+	  [ -z "$$out" ] || { echo "$$out"; exit 1; }; echo "lint: man pages (mandoc -T lint, groff -ww): clean"
 	@for cc in gcc clang; do for f in shim/*/*.c; do \
 	  $$cc -fsyntax-only -std=gnu11 -Iinclude -Ishim $(LINT_WARN) $$f || exit 1; done; \
 	  echo "lint: $$cc $(LINT_WARN): clean"; done

@@ -14,6 +14,9 @@ N1=${N1:-200} N2=${N2:-1200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
+# a shared-state file of its own: failing targets other programs left in
+# the default one would send connect down the herd's slower path
+export HOSTUP_SHARED=${HOSTUP_SHARED:-$tmp/hostup-shared}
 
 instr() { # PRELOAD OP N -> total instructions (Ir)
 	local out=$tmp/cg.out

@@ -11,6 +11,10 @@ note=${2:-}
 base=$(mktemp -d /tmp/hostup-base.XXXXXX)
 trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base"' EXIT
 git worktree add -q --detach "$base" "$rev"
+# both runs get a shared-state file of their own (see callgrind_calls.sh)
+shared=$(mktemp -d /tmp/hostup-cmp-shared.XXXXXX)
+trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base" "$shared"' EXIT
+export HOSTUP_SHARED=$shared/hostup-shared
 (cd "$base" && bash bench/callgrind_calls.sh >/dev/null)
 bash bench/callgrind_calls.sh >/dev/null
 rows() { sed -n 's/^| \(.*\) | \([0-9]*\) | \([0-9]*\) | \([-+][0-9]*\) | .*/\1|\2|\3|\4/p' "$1"; }

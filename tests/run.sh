@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Runs every test: the Check unit tests, then each integration script.
-# A script exits 0 (pass), 1 (fail) or 77 (skipped).  The last line is the
-# plain summary "check: N passed, N failed, N skipped".
+# A script exits 0 (pass), 1 (fail) or 77 (skipped); a pass must end in its
+# "PASS:" line (tests/integration/lib.sh, hu_done).  A passing script's
+# "skip: WHY" lines are parts that could not run here: each one counts as
+# skipped.  Every test's time is printed; a failed test's FAIL: lines, then
+# the tail of its log.  The last line is the plain summary
+# "check: N passed, N failed, N skipped".
+#
+#   HU_KEEP_TMP=1 bash tests/run.sh   keep each test's temp dir ($HU_TMP:
+#                                     records, servers' logs); the test
+#                                     prints "logs kept in DIR"
+#   bash tests/run.sh --integration-only    no unit tests, no ASan part
+#   HU_TESTS="cli report" bash tests/run.sh --integration-only
+#                                     only test_cli.sh and test_report.sh
+#                                     (HU_TESTS: never the ASan part)
+# One script alone: bash tests/integration/test_X.sh (as root).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 B=${HU_BUILD:-build}
 passed=0 failed=0 skipped=0
 failures=()
@@ -38,8 +51,10 @@ fi
 if [ "${1:-}" != "--integration-only" ]; then
   echo "== unit tests (Check)"
   # leaks of the core are ours: checked here (CK_FORK=no: in one process)
+  start=$(date +%s)
   out=$(CK_FORK=${HU_SANITIZE:+no} ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1 "$B/unit_tests" 2>&1); rc=$?
   echo "$out" | grep -v '^Running suite' | tail -n 20
+  echo "unit tests: $(( $(date +%s) - start ))s"
   # "100%: Checks: 57, Failures: 0, Errors: 0"
   summary=$(echo "$out" | grep -E '^[0-9]+%: Checks: ' | tail -n 1)
   if [ -n "$summary" ]; then
@@ -52,14 +67,32 @@ if [ "${1:-}" != "--integration-only" ]; then
   fi
 fi
 
-echo "== integration tests"
-for t in tests/integration/test_*.sh; do
-  name=${t##*/}
-  # curl (Debian 12) hangs in setlocale under the ASan runtime alone, with
-  # or without hostup: its scripts would only time out
+# Two lanes run at once on a machine with 2 cores or more: the tests
+# that mostly wait on something slow and time nothing finely (a Docker
+# engine, a VM, a root file system to copy or debootstrap) go in the
+# background lane; every other test runs one at a time in the main lane,
+# as before.  HU_JOBS=1 runs everything in one lane.
+HU_BG_TESTS=${HU_BG_TESTS:-"test_docker.sh test_nfs.sh test_oldglibc.sh test_fresh_machine.sh test_deb.sh test_podman.sh test_prometheus.sh"}
+jobs=${HU_JOBS:-$(nproc 2>/dev/null || echo 1)}
+res=$(mktemp -d /tmp/hostup-run.XXXXXX)
+
+selected() { # NAME: in HU_TESTS, when that is set
+  [ -z "${HU_TESTS:-}" ] && return 0
+  local short=${1#test_}
+  [[ " $HU_TESTS " == *" ${short%.sh} "* || " $HU_TESTS " == *" $1 "* ]]
+}
+
+# run_one SCRIPT: runs it; its report goes to $res/NAME.out, its counts
+# ("passed failed skipped") to $res/NAME.cnt
+run_one() {
+  local t=$1 name=${1##*/} log start shared rc secs nskip
+  local passed=0 failed=0 skipped=0
+  exec 3>"$res/$name.out"
   if [[ ${HU_SANITIZE:-} == *address* ]] && grep -q 'curl ' "$t"; then
-    skipped=$((skipped + 1)); echo "SKIP $name: skipped under ASan: curl hangs under the ASan runtime alone"
-    continue
+    # curl (Debian 12) hangs in setlocale under the ASan runtime alone, with
+    # or without hostup: its scripts would only time out
+    echo "SKIP $name: skipped under ASan: curl hangs under the ASan runtime alone" >&3
+    echo "0 0 1" >"$res/$name.cnt"; exec 3>&-; return
   fi
   log=$(mktemp)
   start=$(date +%s)
@@ -68,16 +101,73 @@ for t in tests/integration/test_*.sh; do
   HOSTUP_SHARED=$shared/hostup-shared timeout -k 10 600 bash "$t" >"$log" 2>&1; rc=$?
   rm -rf "$shared"
   secs=$(( $(date +%s) - start ))
+  # a pass must say so: a script that ends early without hu_done has not
+  # run its checks
+  [ $rc -eq 0 ] && ! grep -q "^PASS: $name" "$log" && rc=0x
   case $rc in
-    0)  passed=$((passed + 1)); echo "PASS $name (${secs}s)" ;;
-    77) skipped=$((skipped + 1)); echo "SKIP $name: $(grep -m1 '^skipped' "$log")" ;;
-    *)  failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name (exit $rc, ${secs}s)"
-        # the failed assertion first: the log tails after it can push it out
-        grep -m3 '^FAIL:' "$log" | sed 's/^/    /'
-        sed 's/^/    /' "$log" | tail -n 40 ;;
+    0)  passed=1
+        nskip=$(grep -c '^skip: ' "$log")
+        if [ "$nskip" -gt 0 ]; then
+          skipped=$nskip; echo "PASS $name (${secs}s; $nskip part(s) skipped)" >&3
+          grep '^skip: ' "$log" | sed 's/^skip: /    skipped: /' >&3
+        else
+          echo "PASS $name (${secs}s)" >&3
+        fi ;;
+    77) skipped=1; echo "SKIP $name (${secs}s): $(grep -m1 '^skipped' "$log")" >&3 ;;
+    *)  failed=1
+        case $rc in
+          0x)      echo "FAIL $name (exit 0 without its PASS: line, ${secs}s)" ;;
+          124|137) echo "FAIL $name (killed: still running after 600 s, ${secs}s)" ;;
+          *)       echo "FAIL $name (exit $rc, ${secs}s)" ;;
+        esac >&3
+        # the failed assertions first: the log tail after them can push them out
+        { grep '^FAIL:' "$log" | head -n 10 | sed 's/^/    /'
+          echo "    --- last 60 lines of the log:"
+          sed 's/^/    /' "$log" | tail -n 60; } >&3 ;;
   esac
+  [ -n "${HU_KEEP_TMP:-}" ] && grep '^logs kept in ' "$log" | sed 's/^/    /' >&3
   rm -f "$log"
+  echo "$passed $failed $skipped" >"$res/$name.cnt"
+  exec 3>&-
+}
+
+# a lane: its scripts one after the other, each report printed whole
+lane() {
+  local t
+  for t in "$@"; do
+    run_one "$t"
+    flock "$res/.print" cat "$res/${t##*/}.out"
+  done
+}
+
+echo "== integration tests"
+main_lane=() bg_lane=()
+for t in tests/integration/test_*.sh; do
+  name=${t##*/}
+  selected "$name" || continue
+  if [ "$jobs" -gt 1 ] && [[ " $HU_BG_TESTS " == *" $name "* ]]; then
+    bg_lane+=("$t")
+  else
+    main_lane+=("$t")
+  fi
 done
+t0=$(date +%s)
+bg_pid=
+[ ${#bg_lane[@]} -gt 0 ] && { lane "${bg_lane[@]}" & bg_pid=$!; }
+[ ${#main_lane[@]} -gt 0 ] && lane "${main_lane[@]}"
+[ -n "$bg_pid" ] && wait "$bg_pid"
+for t in "${main_lane[@]}" "${bg_lane[@]}"; do
+  name=${t##*/}
+  if [ -s "$res/$name.cnt" ]; then
+    read -r p f k <"$res/$name.cnt"
+  else
+    p=0 f=1 k=0; echo "FAIL $name (no result: the runner lost it)"
+  fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
+  [ "$f" -gt 0 ] && failures+=("$name")
+done
+rm -rf "$res"
+echo "integration tests: $(( $(date +%s) - t0 ))s in $( [ "$jobs" -gt 1 ] && echo "2 lanes" || echo "1 lane")"
 
 [ -n "$san_dir" ] && san_reports "$san_dir" "-fsanitize=$HU_SANITIZE"
 
@@ -85,7 +175,11 @@ done
 # build-asan): the unit tests with leak checking, and test_safety.sh (libc
 # results and errno, records, config errors) with the sanitized library.
 A=${HU_BUILD_ASAN:-build-asan}
-if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -x "$A/unit_tests" ]; then
+if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -z "${HU_TESTS:-}" ] &&
+   [ ! -x "$A/unit_tests" ]; then
+  # not built (make check builds it): said and counted, not silently left out
+  skipped=$((skipped + 1)); echo "SKIP ASan/UBSan part: no $A/unit_tests (make check builds $A)"
+elif [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -z "${HU_TESTS:-}" ]; then
   echo "== ASan/UBSan: unit tests and test_safety.sh ($A)"
   d=$(mktemp -d /tmp/hostup-san.XXXXXX)
   ( san_env "$d"
@@ -104,6 +198,7 @@ if [ -z "${HU_SANITIZE:-}" ] && [ "${1:-}" != "--integration-only" ] && [ -x "$A
     passed=$((passed + 1)); echo "PASS test_safety.sh under ASan/UBSan"
   else
     failed=$((failed + 1)); failures+=("test_safety.sh under ASan/UBSan"); echo "FAIL test_safety.sh under ASan/UBSan (exit $rc)"
+    grep '^FAIL:' "$d/safety.out" | head -n 10 | sed 's/^/    /'
     tail -n 30 "$d/safety.out" | sed 's/^/    /'
   fi
   rm -f "$d/safety.out"

@@ -86,8 +86,12 @@ typedef struct hu_policy {
 hu_policy *hu_policy_parse(const char *text);
 /* Append the rules of a JSON config (string form) to p, after its own. */
 void hu_policy_add_json(hu_policy *p, const char *json, const char *origin);
-/* Same, from a file. */
+/* Same, from a file, read within HU_CONFIG_READ_MS; a file not read by
+ * then (a network mount that stopped answering) is one error, and the
+ * rules before it apply.  _within: another bound; 0 reads unbounded. */
+#define HU_CONFIG_READ_MS 500
 void hu_policy_add_json_file(hu_policy *p, const char *path);
+void hu_policy_add_json_file_within(hu_policy *p, const char *path, unsigned timeout_ms);
 /* Recompute the unions after rules were added. */
 void hu_policy_finish(hu_policy *p);
 void hu_policy_free(hu_policy *p);

@@ -8,6 +8,9 @@
 #define EX_NOINPUT 66
 #define EX_UNAVAILABLE 69
 #define EX_SOFTWARE 70
+#define EX_CANTCREAT 73
+#define EX_IOERR 74
+#define EX_CONFIG 78
 
 int cmd_run(int argc, char **argv);           /* run.c */
 int cmd_policy(int argc, char **argv);        /* policy_cmd.c */

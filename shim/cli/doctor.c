@@ -22,9 +22,11 @@
 
 #include "cli.h"
 #include "common.h"
+#include "doctor_net.h"
 #include "doctor_probe.h"
+#include "help.h"
 #include "library.h"
-#include "core/diagnosis.h"
+#include "core/diag_overlap.h"
 #include "core/environment.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
@@ -116,12 +118,12 @@ static int doctor_path(struct doc *d, const char *path, long timeout_ms, json_t 
     char mnt[1024] = "", fs[1024] = "", src[1024] = "", opts[1024] = "";
     static const char *const netfs[] = {"nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs",
                                         "fuse.sshfs", "9p", "fuse.glusterfs", "fuse.ceph"};
-    int network = 0;
+    int network = 0, hard = 0;
     if (hu_doc_find_mount(path, mnt, fs, src, opts, sizeof mnt) == 0) {
         for (size_t i = 0; i < sizeof netfs / sizeof netfs[0]; i++)
             network |= strcmp(fs, netfs[i]) == 0;
         network |= strncmp(fs, "fuse", 4) == 0;
-        int hard = network && strstr(opts, "soft") == NULL && strncmp(fs, "nfs", 3) == 0;
+        hard = network && strstr(opts, "soft") == NULL && strncmp(fs, "nfs", 3) == 0;
         step(d, 8, "mount", INFO, "%s on %s type %s (%s)%s", src, mnt, fs, opts,
              hard ? "; hard mount: I/O blocks while the server is down" : "");
     } else
@@ -142,8 +144,12 @@ static int doctor_path(struct doc *d, const char *path, long timeout_ms, json_t 
     json_object_set_new(verdict, "layer", json_string("volume"));
     if (rc == -2) {
         step(d, 8, "stat", FAIL, "blocked for %ld ms", timeout_ms);
-        json_object_set_new(verdict, "cause", json_string("stat blocks: the volume's server does not answer "
-                                                          "(a hard mount waits forever)"));
+        /* a soft mount gives up after timeo x retrans, but that may be
+         * longer than our bound (tests/integration/test_nfs.sh) */
+        json_object_set_new(verdict, "cause",
+                            json_string(hard ? "stat blocks: the volume's server does not answer "
+                                               "(a hard mount waits forever)"
+                                             : "stat blocks: the volume's server does not answer"));
     } else {
         step(d, 8, "stat", FAIL, "%s (%s)", hu_errno_name(err), strerror(err));
         const char *cause = err == ESTALE ? "stale file handle: the server restarted or the export changed"
@@ -230,6 +236,21 @@ static void route_step(struct doc *d, hu_facts *f, const char *a)
         step(d, 4, "route", SKIP, "netlink route lookup failed");
 }
 
+/* Steps 4 "network" and 6 "routes": the interfaces as `docker network
+ * inspect` shows them, and the routes that cover the target (a VPN's among
+ * them), into *n. */
+static void network_steps(struct doc *d, const struct sockaddr *sa, const hu_env *e, hu_netinfo *n, const char *a)
+{
+    char text[700];
+    hu_netinfo_read(sa, n);
+    hu_doc_net_interfaces(n, e, text, sizeof text);
+    step(d, 4, "network", n->have_ifs ? INFO : SKIP, "%s", text);
+    if (hu_doc_net_routes(n, text, sizeof text))
+        step(d, 6, "routes", INFO, "to %s, the first wins: %s", a, text);
+    else
+        step(d, 6, "routes", SKIP, "netlink route dump failed");
+}
+
 /* Step 5 "tcp connect": one try at f->addr, its outcome into f. */
 static void tcp_step(struct doc *d, hu_facts *f, socklen_t sl, long timeout_ms, const char *a)
 {
@@ -284,8 +305,9 @@ static int icmp_step(struct doc *d, const struct sockaddr *sa, const char *a)
     return e;
 }
 
-/* The verdict from the facts: 0 reachable, 1 not. */
-static int host_verdict(const hu_facts *f, int echo, json_t *verdict)
+/* The verdict from the facts: 0 reachable, 1 not.  in: the network
+ * evidence, for telling an overlapping network from a host that is gone. */
+static int host_verdict(const hu_facts *f, int echo, const hu_overlap_in *in, json_t *verdict)
 {
     if (f->port && !f->err) {
         json_object_set_new(verdict, "reachable", json_true());
@@ -299,14 +321,17 @@ static int host_verdict(const hu_facts *f, int echo, json_t *verdict)
         return echo == 0 ? 0 : 1;
     }
     json_t *dg = hu_classify_connect(f);
+    hu_diag_overlap(dg, in);
+    json_object_set_new(json_object_get(dg, "evidence"), "network",
+                        hu_netinfo_json(in->net, in->env->have_resolv ? in->env->docker_dns : -1));
     json_object_update(verdict, dg);
     json_decref(dg);
     return 1;
 }
 
 /* The steps for one address of the target; 0 when it is reachable. */
-static int doctor_address(struct doc *d, const struct addrinfo *ai, unsigned port, long timeout_ms,
-                          json_t *verdict)
+static int doctor_address(struct doc *d, const char *host, const struct addrinfo *ai, unsigned port,
+                          long timeout_ms, json_t *verdict)
 {
     char a[INET6_ADDRSTRLEN];
     struct sockaddr_storage ss;
@@ -314,11 +339,16 @@ static int doctor_address(struct doc *d, const struct addrinfo *ai, unsigned por
     ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);   /* same place in sin6 */
     hu_addr_text((struct sockaddr *)&ss, a, sizeof a);
     hu_facts f = {.addr = (struct sockaddr *)&ss, .port = port};
+    hu_env env;
+    hu_netinfo net;
+    hu_env_current(&env);
     route_step(d, &f, a);
+    network_steps(d, f.addr, &env, &net, a);
     tcp_step(d, &f, ai->ai_addrlen, timeout_ms, a);
     neighbour_step(d, &f);
     int echo = icmp_step(d, f.addr, a);
-    int rc = host_verdict(&f, echo, verdict);
+    hu_overlap_in in = {.addr = f.addr, .host = strcmp(host, a) ? host : NULL, .env = &env, .net = &net};
+    int rc = host_verdict(&f, echo, &in, verdict);
     json_object_set_new(verdict, "addr", json_string(a));
     return rc;
 }
@@ -338,7 +368,7 @@ static int doctor_host(struct doc *d, const char *host, unsigned port, long time
     int rc = 1, count = 0;
     for (struct addrinfo *ai = res; ai && count < MAX_ADDRS && rc; ai = ai->ai_next, count++) {
         json_t *v = json_object();
-        rc = doctor_address(d, ai, port, timeout_ms, v);
+        rc = doctor_address(d, host, ai, port, timeout_ms, v);
         json_t *o = json_object();
         json_object_set(o, "addr", json_object_get(v, "addr"));
         json_object_set(o, "reachable", json_object_get(v, "reachable"));
@@ -395,8 +425,12 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             d->json = 1;
-        else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+        else if (!strcmp(argv[i], "--timeout")) {
             unsigned ms = 0;
+            if (i + 1 >= argc) {
+                fprintf(stderr, "hostup: doctor: --timeout needs a duration, as in 5s or 500ms\n");
+                return EX_USAGE;
+            }
             const char *why = "must be > 0";
             if (hu_parse_duration(argv[++i], &ms, &why) < 0 || !ms) {
                 fprintf(stderr, "hostup: doctor: --timeout %s: %s\n", argv[i], why);
@@ -404,16 +438,11 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
             }
             *timeout_ms = ms;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: hostup doctor [--json] [--timeout DUR] TARGET\n"
-                   "TARGET is host[:port], [ipv6]:port, a URL (scheme://host[:port]/...) or a /path.\n"
-                   "--timeout bounds the TCP try and the path's stat (default 5s: longer than\n"
-                   "ARP's 3 s, so a host that does not answer ARP shows EHOSTUNREACH).\n"
-                   "Runs the checklist from here: resolve, route, TCP connect, neighbour, ICMP echo,\n"
-                   "environment; for a path: the mount and a bounded stat.  Exit 0 when the target\n"
-                   "is reachable, 1 when it is not, 64 on usage errors.\n");
+            hu_cli_help("doctor", stdout);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "hostup: doctor: unknown option '%s'\n", argv[i]);
+            hu_cli_synopsis("doctor", stderr);
             return EX_USAGE;
         } else if (*target) {
             fprintf(stderr, "hostup: doctor: one TARGET only\n");
@@ -422,7 +451,7 @@ static int parse_args(int argc, char **argv, struct doc *d, long *timeout_ms, co
             *target = argv[i];
     }
     if (!*target) {
-        fprintf(stderr, "usage: hostup doctor [--json] [--timeout DUR] TARGET\n");
+        hu_cli_synopsis("doctor", stderr);
         return EX_USAGE;
     }
     return -1;
@@ -440,6 +469,7 @@ static void print_verdict(const json_t *verdict, int rc)
         printf("next: %s%s\n", next, hu_cli_paint(stdout, "\033[0m"));
     else
         printf("%s", hu_cli_paint(stdout, "\033[0m"));
+    hu_doc_print_alternatives(verdict);
 }
 
 int cmd_doctor(int argc, char **argv)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "doctor_probe.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 long hu_doc_ms_since(const struct timespec *t0)
 {
@@ -141,7 +141,7 @@ int hu_doc_stat_bounded(const char *path, long timeout_ms, struct stat *st, int 
     pid_t pid = fork();
     if (pid == 0) {
         struct { int rc, err; struct stat st; } m;
-        m.rc = hu_raw_stat(path, &m.st);
+        m.rc = hu_sys_stat(path, &m.st);
         m.err = errno;
         ssize_t w = write(pfd[1], &m, sizeof m);
         _exit(w == (ssize_t)sizeof m ? 0 : 1);

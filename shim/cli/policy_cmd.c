@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -12,31 +13,39 @@
 #include "hostup/policy.h"
 #include "cli.h"
 #include "common.h"
+#include "sys/readfile_bounded.h"
 
-static void print_errors(const hu_policy *p)
+/* The config file check-config was given (or the environment names) when
+ * it cannot be opened for reading, is no regular file, or its file system
+ * does not answer in time: sysexits' missing input, not "has errors".
+ * Looked at as the library reads it (O_NONBLOCK, bounded in time); a
+ * two-byte buffer: a larger file is refused after the fstat, unread. */
+static int config_unreadable(const struct hu_cli_opts *o)
 {
-    for (size_t i = 0; i < p->nerrors; i++) {
-        const hu_policy_error *e = &p->errors[i];
-        fprintf(stderr, "%s", e->source);
-        if (e->line)
-            fprintf(stderr, ":%d:%d", e->line, e->column);
-        if (e->rule)
-            fprintf(stderr, ": rule %d", e->rule);
-        if (e->column && !e->line)
-            fprintf(stderr, ", column %d", e->column);
-        fprintf(stderr, ": %s", e->reason);
-        if (e->text && *e->text)
-            fprintf(stderr, " (in \"%s\")", e->text);
-        fputc('\n', stderr);
+    const char *cfg = o->config_set ? o->config : getenv(HOSTUP_ENV_CONFIG);
+    if (!cfg || !*cfg)
+        return 0;
+    char two[2];
+    ssize_t n = hu_read_file_within(cfg, HU_RF_REGULAR, two, sizeof two, NULL, HU_CONFIG_READ_MS);
+    return n == HU_RF_OPEN || n == HU_RF_STAT || n == HU_RF_NOTREG || n == HU_RF_TIME;
+}
+
+/* "ok", and with no rule at all what applies then: the defaults. */
+static void print_ok(const hu_policy *p)
+{
+    printf("ok: %zu rule%s", p->nrules, p->nrules == 1 ? "" : "s");
+    if (p->nrules) {
+        putchar('\n');
+        return;
     }
-    if (p->nerrors_more)
-        fprintf(stderr, "... and %zu more errors (at most %d are shown)\n", p->nerrors_more,
-                HU_MAX_ERRORS);
+    char desc[1024];
+    hu_rule_describe(&p->defaults, desc, sizeof desc);
+    printf("; no HOSTUP_POLICY or HOSTUP_CONFIG rules, so the defaults apply to every target:\n  %s\n", desc);
 }
 
 int cmd_check_config(int argc, char **argv)
 {
-    struct hu_cli_opts o = {0};
+    struct hu_cli_opts o = {.cmd = argv[1]};
     int i = hu_cli_parse_opts(argc, argv, 2, &o);
     if (i < 0)
         return EX_USAGE;
@@ -46,6 +55,8 @@ int cmd_check_config(int argc, char **argv)
     }
     hu_policy *p = hu_cli_load_policy(&o);
     int bad = p->nerrors != 0;     /* nerrors_more is never set without it */
+    char desc[1024];
+    hu_rule_describe(&p->defaults, desc, sizeof desc);
     if (o.json) {
         json_t *errs = json_array();
         for (size_t k = 0; k < p->nerrors; k++) {
@@ -54,15 +65,15 @@ int cmd_check_config(int argc, char **argv)
                                                   "rule", e->rule, "line", e->line, "column", e->column,
                                                   "text", e->text ? e->text : "", "reason", e->reason));
         }
-        hu_cli_put_json(json_pack("{s:b, s:i, s:o, s:i}", "ok", !bad, "rules", (int)p->nrules,
-                                  "errors", errs, "more_errors", (int)p->nerrors_more));
+        hu_cli_put_json(json_pack("{s:b, s:i, s:o, s:i, s:s}", "ok", !bad, "rules", (int)p->nrules,
+                                  "errors", errs, "more_errors", (int)p->nerrors_more, "defaults", desc));
     } else {
-        print_errors(p);
+        hu_cli_print_policy_errors(p);
         if (!bad)
-            printf("ok: %zu rule%s\n", p->nrules, p->nrules == 1 ? "" : "s");
+            print_ok(p);
     }
     hu_policy_free(p);
-    return bad ? 1 : 0;
+    return !bad ? 0 : config_unreadable(&o) ? EX_NOINPUT : 1;
 }
 
 /* The rule for a host[:port] or address[:port] TARGET; NULL after printing
@@ -73,7 +84,9 @@ static const hu_rule *rule_for_host(const hu_policy *p, const char *target)
     const char *why;
     if (hu_parse_selector(target, &sel, &why) < 0 || sel.kind == HU_SEL_CIDR ||
         sel.port_lo != sel.port_hi) {
-        fprintf(stderr, "hostup: %s: %s\n", target, sel.kind == HU_SEL_CIDR ? "give one address, not a CIDR" : why);
+        fputs("hostup: ", stderr);
+        hu_cli_put_safe(stderr, target);
+        fprintf(stderr, ": %s\n", sel.kind == HU_SEL_CIDR ? "give one address, not a CIDR" : why);
         return NULL;
     }
     struct sockaddr_storage ss = {0};
@@ -113,7 +126,7 @@ static void put_rule_json(const char *target, const hu_rule *r, const char *desc
 
 int cmd_policy(int argc, char **argv)
 {
-    struct hu_cli_opts o = {0};
+    struct hu_cli_opts o = {.cmd = argv[1]};
     int i = hu_cli_parse_opts(argc, argv, 2, &o);
     if (i < 0)
         return EX_USAGE;
@@ -123,7 +136,7 @@ int cmd_policy(int argc, char **argv)
     }
     const char *target = argv[i];
     hu_policy *p = hu_cli_load_policy(&o);
-    print_errors(p);
+    hu_cli_print_policy_errors(p);
     const hu_rule *r;
     if (target[0] == '/') {
         r = hu_policy_match_path(p, target);
@@ -138,11 +151,13 @@ int cmd_policy(int argc, char **argv)
     if (o.json)
         put_rule_json(target, r, desc);
     else {
-        if (r->number)
-            printf("%s: %s rule %d: %s\n", target, r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY,
-                   r->number, r->text);
-        else
-            printf("%s: no rule matches; the defaults apply\n", target);
+        hu_cli_put_safe(stdout, target);
+        if (r->number) {
+            printf(": %s rule %d: ", r->from_config ? HOSTUP_ENV_CONFIG : HOSTUP_ENV_POLICY, r->number);
+            hu_cli_put_safe(stdout, r->text);
+            putchar('\n');
+        } else
+            printf(": no rule matches; the defaults apply\n");
         printf("  %s\n", desc);
     }
     hu_policy_free(p);

@@ -15,27 +15,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "help.h"
 #include "report.h"
-#include "sys/rawstat.h"
-
-#define EX_IOERR 74
-
-static void usage(FILE *f)
-{
-    fputs("usage: hostup report [--json] [FILE|-]\n"
-          "\n"
-          "Summarise hostup records (JSON lines; FILE, or stdin for - or none) per\n"
-          "target: failures (retries + gave_up, counting suppressed retries), retries,\n"
-          "recovered, gave_up, median and p99 time to recover (nearest rank over the\n"
-          "recovered records' elapsed_ms), the commonest cause and its layer, and the\n"
-          "first and last time seen.  Other lines are skipped and counted.\n"
-          "Reads plain and OTel (HOSTUP_LOG_FORMAT=otel) records, docker's json-file\n"
-          "log lines and `docker logs [--timestamps]` output, mixed in any way.\n"
-          "\n"
-          "  --json    one JSON object: {\"targets\": [...], \"records\": N,\n"
-          "            \"skipped_lines\": N, \"config_errors\": N, \"other_records\": N}\n"
-          "  -h, --help\n", f);
-}
+#include "sys/sysio.h"
 
 /* The options: -1 to go on, else the exit status (--help, usage errors). */
 static int parse_args(int argc, char **argv, int *json, const char **file)
@@ -48,15 +30,15 @@ static int parse_args(int argc, char **argv, int *json, const char **file)
         else if (opts && strcmp(a, "--json") == 0)
             *json = 1;
         else if (opts && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
-            usage(stdout);
+            hu_cli_help("report", stdout);
             return 0;
         } else if (opts && a[0] == '-' && a[1]) {
             fprintf(stderr, "hostup: report: unknown option '%s'\n", a);
-            fputs("usage: hostup report [--json] [FILE|-]\n", stderr);
+            hu_cli_synopsis("report", stderr);
             return EX_USAGE;
         } else if (*file) {
             fprintf(stderr, "hostup: report: one FILE only ('%s' and '%s')\n", *file, a);
-            fputs("usage: hostup report [--json] [FILE|-]\n", stderr);
+            hu_cli_synopsis("report", stderr);
             return EX_USAGE;
         } else
             *file = a;
@@ -74,7 +56,7 @@ static FILE *open_input(const char *file)
     }
     struct stat st;
     FILE *in = fopen(file, "r");
-    if (in && hu_raw_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (in && hu_sys_fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(in);
         in = NULL;
         errno = EISDIR;

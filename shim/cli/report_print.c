@@ -284,6 +284,12 @@ void rep_print_table(struct summary *S, struct target **sorted)
         fputs("no hostup records\n", o);
         if (S->skipped)
             fprintf(o, "%llu other line%s skipped\n", S->skipped, S->skipped == 1 ? "" : "s");
+        /* what a person wonders next */
+        fputs("hostup writes records only about failures its policy retries. None means that\n"
+              "nothing failed, or that what failed was not retryable by the policy: a refused\n"
+              "connection (ECONNREFUSED), for one, is retried only with retry_on=+ECONNREFUSED\n"
+              "(hostup policy TARGET shows what applies). Or the records went elsewhere:\n"
+              "HOSTUP_LOG (stderr by default, or off).\n", o);
         return;
     }
     int same_day;

@@ -15,7 +15,7 @@
 #include "common.h"
 #include "library.h"
 #include "supervise/supervise.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 /* CMD as execvp would find it, in path; "" if not found. */
 static void resolve_cmd(const char *cmd, char *path, size_t len)
@@ -41,7 +41,7 @@ static void warn_unreachable(const char *cmd, const char *path)
 {
     struct stat st;
     char interp[256];
-    if (!path[0] || hu_raw_stat(path, &st) != 0)
+    if (!path[0] || hu_sys_stat(path, &st) != 0)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         fprintf(stderr, "hostup: warning: %s is setuid/setgid; the loader ignores LD_PRELOAD for it\n", cmd);
@@ -71,7 +71,7 @@ static int run_supervised(const struct hu_cli_opts *o, char **argv, const char *
     struct hu_sv_opts so = {.supervise = 1, .verbose = o->verbose,
                             .why = o->supervise ? "--supervise" : hu_sv_kind_name(kind)};
     struct stat st;
-    if (path[0] && hu_raw_stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
+    if (path[0] && hu_sys_stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID))) {
         fprintf(stderr, "hostup: %s is setuid/setgid: not supervised, since the supervisor's "
                         "NO_NEW_PRIVS would drop its privileges; it runs without hostup\n", argv[0]);
         so.supervise = 0;
@@ -114,9 +114,42 @@ static int run_preloaded(const struct hu_cli_opts *o, char **argv, const char *p
     return e == ENOENT ? 127 : 126;
 }
 
+/* The policy CMD would get, checked as check-config checks it: 0 to go
+ * on, else EX_CONFIG after the errors.  The library would skip the bad
+ * rules and run on; a person who just typed the policy wants to know. */
+static int check_policy(const struct hu_cli_opts *o, const char *cmd)
+{
+    hu_policy *p = hu_cli_load_policy(o);
+    size_t bad = p->nerrors;
+    if (bad) {
+        hu_cli_print_policy_errors(p);
+        fprintf(stderr, "hostup: run: not starting %s: the policy has %s; fix it, or give --lenient "
+                        "to run with the bad rules skipped, as the library does\n", cmd,
+                bad == 1 ? "an error" : "errors");
+    }
+    hu_policy_free(p);
+    return bad ? EX_CONFIG : 0;
+}
+
+/* HOSTUP_LOG as CMD will see it: the library refuses fd:1 (records would
+ * go into CMD's output) and any fd:N it cannot read, and writes to stderr
+ * instead; say so here, once, rather than let it happen silently. */
+static void check_log(const char *spec)
+{
+    if (!spec || strncmp(spec, "fd:", 3) != 0)
+        return;
+    char *end;
+    long fd = strtol(spec + 3, &end, 10);
+    if (end == spec + 3 || *end || fd < 0 || fd >= (1L << 30))
+        fprintf(stderr, "hostup: run: HOSTUP_LOG=%s is no fd:N with a number N; records go to stderr\n", spec);
+    else if (fd == 1)
+        fprintf(stderr, "hostup: run: HOSTUP_LOG=fd:1 is refused: records never go into the program's "
+                        "output (stdout); they go to stderr\n");
+}
+
 int cmd_run(int argc, char **argv)
 {
-    struct hu_cli_opts o = {0};
+    struct hu_cli_opts o = {.cmd = "run"};
     int i = hu_cli_parse_opts(argc, argv, 2, &o);
     if (i < 0)
         return EX_USAGE;
@@ -128,9 +161,13 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "hostup: --supervise and --preload-only exclude each other\n");
         return EX_USAGE;
     }
+    int rc = o.lenient ? 0 : check_policy(&o, argv[i]);
+    if (rc)
+        return rc;
+    check_log(o.log ? o.log : getenv(HOSTUP_ENV_LOG));
     char path[PATH_MAX];
     resolve_cmd(argv[i], path, sizeof path);
     run_env(&o);
-    int rc = run_supervised(&o, argv + i, path);
+    rc = run_supervised(&o, argv + i, path);
     return rc >= 0 ? rc : run_preloaded(&o, argv + i, path);
 }

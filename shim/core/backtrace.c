@@ -37,9 +37,12 @@ static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
 static void load_unwind(void)
 {
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
+    /* the next dlopen, not by name: inside libhostup.so the name is the
+     * library's own wrapper (wrap/dlopen.c) */
+    void *(*open_lib)(const char *, int) = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
     void *h = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !h; i++)
-        h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !h && open_lib; i++)
+        h = open_lib(names[i], RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
     /* the header maps unw_* to arch-specific names; stringify them */

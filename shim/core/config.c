@@ -8,17 +8,15 @@
  * "comment" or starting with "//" are ignored: JSON has no comments. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "policy_internal.h"
-#include "sys/rawstat.h"
+#include "sys/readfile_bounded.h"
 
 #define FILE_IGNORED "file ignored; HOSTUP_POLICY and the defaults apply"
 
@@ -167,72 +165,54 @@ static const char *kind_of(mode_t m)
 }
 
 /* The whole file, NUL-terminated, in *out; or one config_error and -1.
- * Opened with O_NONBLOCK: a FIFO without a writer must not block every
- * program at start-up; only a regular file of at most HU_MAX_INPUT bytes
- * is read, so /dev/zero or a 50 MB file costs one fstat.  Raw system
- * calls: the library's own open/read wrappers must not see them. */
-static int read_config(hu_policy *p, const char *path, char **out, size_t *len)
+ * Only a regular file of at most HU_MAX_INPUT bytes is read (the reader
+ * opens it O_NONBLOCK: a FIFO without a writer must not block every
+ * program at start-up), so /dev/zero or a 50 MB file costs one fstat.
+ * Within timeout_ms: a file on a network mount that stopped answering
+ * must not stop every program from starting (readfile_bounded.h). */
+static int read_config(hu_policy *p, const char *path, char **out, size_t *len, unsigned timeout_ms)
 {
     char reason[300];
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-                          O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(reason, sizeof reason, "unable to open %s: %s", path, hu_errno_desc(errno));
-        hu_policy_add_limit_error(p, path, reason, FILE_IGNORED);
-        return -1;
+    hu_readfile_info info;
+    char *buf = malloc(HU_MAX_INPUT + 1);
+    ssize_t n = buf ? hu_read_file_within(path, HU_RF_REGULAR, buf, HU_MAX_INPUT + 1, &info, timeout_ms) : 0;
+    if (n >= 0 && buf) {
+        *out = buf;
+        *len = (size_t)n;
+        return 0;
     }
-    struct stat st;
-    char *buf = NULL;
-    size_t n = 0;
-    if (hu_raw_fstat(fd, &st) != 0) {
-        snprintf(reason, sizeof reason, "unable to stat: %s", hu_errno_desc(errno));
-        goto refuse;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(reason, sizeof reason, "%s, not a regular file: not read", kind_of(st.st_mode));
-        goto refuse;
-    }
-    if (st.st_size > (off_t)HU_MAX_INPUT)
-        goto too_big;
-    buf = malloc(HU_MAX_INPUT + 2);
-    if (!buf) {
-        snprintf(reason, sizeof reason, "out of memory");
-        goto refuse;
-    }
-    for (;;) {     /* up to one byte past the limit: a file that grew is refused too */
-        ssize_t r = syscall(SYS_read, fd, buf + n, HU_MAX_INPUT + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(reason, sizeof reason, "read error: %s", hu_errno_desc(errno));
-            goto refuse;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > HU_MAX_INPUT)
-            goto too_big;
-    }
-    syscall(SYS_close, fd);
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-too_big:
-    snprintf(reason, sizeof reason, "larger than 256 KiB (%lld bytes): not read",
-             (long long)(n > HU_MAX_INPUT ? (long long)n : (long long)st.st_size));
-refuse:
+    const char *err = hu_errno_desc(errno);
     free(buf);
-    syscall(SYS_close, fd);
+    if (!buf)
+        snprintf(reason, sizeof reason, "out of memory");
+    else if (n == HU_RF_TIME)
+        snprintf(reason, sizeof reason, "not read within %u ms: its file system does not answer "
+                 "(a network mount that is down?)", timeout_ms);
+    else if (n == HU_RF_OPEN)
+        snprintf(reason, sizeof reason, "unable to open %s: %s", path, err);
+    else if (n == HU_RF_STAT)
+        snprintf(reason, sizeof reason, "unable to stat: %s", err);
+    else if (n == HU_RF_NOTREG)
+        snprintf(reason, sizeof reason, "%s, not a regular file: not read", kind_of(info.st.st_mode));
+    else if (n == HU_RF_BIG)        /* one byte past the limit when it grew after the fstat */
+        snprintf(reason, sizeof reason, "larger than 256 KiB (%lld bytes): not read",
+                 info.truncated ? (long long)HU_MAX_INPUT + 1 : (long long)info.st.st_size);
+    else
+        snprintf(reason, sizeof reason, "read error: %s", err);
     hu_policy_add_limit_error(p, path, reason, FILE_IGNORED);
     return -1;
 }
 
 void hu_policy_add_json_file(hu_policy *p, const char *path)
 {
+    hu_policy_add_json_file_within(p, path, HU_CONFIG_READ_MS);
+}
+
+void hu_policy_add_json_file_within(hu_policy *p, const char *path, unsigned timeout_ms)
+{
     char *buf;
     size_t n;
-    if (read_config(p, path, &buf, &n) == 0) {
+    if (read_config(p, path, &buf, &n, timeout_ms) == 0) {
         json_error_t err;
         json_t *root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &err);
         free(buf);

@@ -1,24 +1,18 @@
-/* The environment of a failure: container runtime, platform, resolver
- * configuration (small bounded file reads under a root directory, so tests
- * use fixtures) and our own networks (netlink).  No allocation outside
+/* The environment of a failure, from files: container runtime, platform,
+ * resolver configuration (small bounded file reads under a root
+ * directory, so tests use fixtures), and the record's "env" object.  Our
+ * own networks and the cache are env_net.c.  No allocation outside
  * hu_env_json. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "environment.h"
-
-extern char **environ;
+#include "sys/readfile.h"
 
 /* ---- bounded file reads ------------------------------------------------- */
 
@@ -30,34 +24,8 @@ static ssize_t read_small(const char *root, const char *rel, char *buf, size_t l
     int n = snprintf(path, sizeof path, "%s%s", root ? root : "", rel);
     if (n < 0 || (size_t)n >= sizeof path)
         return -1;
-    /* O_NONBLOCK: a FIFO planted in place of the file must not hang us */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    size_t got = 0;
-    int failed = 0;
-    for (int i = 0; i < 16 && got < len - 1; i++) {
-        ssize_t r = read(fd, buf + got, len - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            failed = 1;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (failed && got == 0)
-        return -1;
-    buf[got] = '\0';
-    if (got == len - 1) {
-        char *nl = strrchr(buf, '\n');
-        if (nl) {
-            nl[1] = '\0';
-            got = (size_t)(nl + 1 - buf);
-        }
-    }
-    return (ssize_t)got;
+    ssize_t got = hu_read_file(path, HU_RF_LINES, buf, len, NULL);
+    return got < 0 ? -1 : got;
 }
 
 static int exists(const char *root, const char *rel)
@@ -139,16 +107,15 @@ static int component_marker(const char *c, size_t len)
     if ((memmem(c, len, "containerd", 10) && !word_is(c, len, "containerd.service")) ||
         has_prefix(c, len, "nerdctl-"))
         return HU_CONTAINER_CONTAINERD;
-    return HU_CONTAINER_UNKNOWN;
+    return has_prefix(c, len, "libpod") ? HU_CONTAINER_PODMAN : HU_CONTAINER_UNKNOWN;
 }
 
-/* Strongest marker wins: kubernetes (pods run on docker or containerd),
- * then docker, then containerd. */
+/* Strongest marker wins: kubernetes (pods run on any), docker, podman, containerd. */
 static int stronger(int a, int b)
 {
     static const int rank[] = {
         [HU_CONTAINER_UNKNOWN] = 0, [HU_CONTAINER_NONE] = 1, [HU_CONTAINER_CONTAINERD] = 2,
-        [HU_CONTAINER_DOCKER] = 3, [HU_CONTAINER_KUBERNETES] = 4,
+        [HU_CONTAINER_PODMAN] = 3, [HU_CONTAINER_DOCKER] = 4, [HU_CONTAINER_KUBERNETES] = 5,
     };
     return rank[b] > rank[a] ? b : a;
 }
@@ -282,6 +249,8 @@ void hu_env_read(const char *root, char **envp, hu_env *out)
     int c = stronger(init.marker, self.marker);
     if (exists(root, "/.dockerenv"))
         c = stronger(c, HU_CONTAINER_DOCKER);
+    if (exists(root, "/run/.containerenv"))     /* podman's marker; it has no /.dockerenv */
+        c = stronger(c, HU_CONTAINER_PODMAN);
     const char *localdomain = NULL, *res_options = NULL;
     for (char **v = envp; v && *v; v++) {
         if (strncmp(*v, "KUBERNETES_SERVICE_HOST=", 24) == 0 && (*v)[24])
@@ -312,189 +281,6 @@ void hu_env_read(const char *root, char **envp, hu_env *out)
         parse_options(res_options, res_options + strlen(res_options), out);
 }
 
-/* ---- netlink ------------------------------------------------------------- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void add_net(hu_env *e, int family, const void *addr, unsigned prefix, unsigned scope)
-{
-    if (e->n_nets >= HU_ENV_MAX_NETS)
-        return;
-    hu_env_net *n = &e->nets[e->n_nets++];
-    memset(n, 0, sizeof *n);
-    n->family = family;
-    memcpy(n->addr, addr, family == AF_INET ? 4 : 16);
-    n->prefix = (unsigned char)prefix;
-    n->scope = (unsigned char)scope;
-}
-
-static void on_addr(struct nlmsghdr *h, hu_env *e)
-{
-    if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
-        return;
-    struct ifaddrmsg *ifa = NLMSG_DATA(h);
-    if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
-        return;
-    size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
-    const void *local = NULL, *address = NULL;
-    int len = (int)IFA_PAYLOAD(h);
-    for (struct rtattr *ra = IFA_RTA(ifa); RTA_OK(ra, len); ra = RTA_NEXT(ra, len)) {
-        if (RTA_PAYLOAD(ra) != alen)
-            continue;
-        if (ra->rta_type == IFA_LOCAL)
-            local = RTA_DATA(ra);
-        else if (ra->rta_type == IFA_ADDRESS)
-            address = RTA_DATA(ra);
-    }
-    /* IFA_ADDRESS is the peer on point-to-point links; IFA_LOCAL is ours */
-    const void *a = local ? local : address;
-    if (a)
-        add_net(e, ifa->ifa_family, a, ifa->ifa_prefixlen, ifa->ifa_scope);
-}
-
-static void on_route(struct nlmsghdr *h, hu_env *e)
-{
-    if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
-        return;
-    struct rtmsg *rt = NLMSG_DATA(h);
-    if (rt->rtm_dst_len != 0 || rt->rtm_type != RTN_UNICAST ||
-        (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6))
-        return;
-    size_t alen = rt->rtm_family == AF_INET ? 4 : 16;
-    unsigned table = rt->rtm_table;
-    const void *gw = NULL;
-    int len = (int)RTM_PAYLOAD(h);
-    for (struct rtattr *ra = RTM_RTA(rt); RTA_OK(ra, len); ra = RTA_NEXT(ra, len)) {
-        if (ra->rta_type == RTA_TABLE && RTA_PAYLOAD(ra) == 4)
-            memcpy(&table, RTA_DATA(ra), 4);
-        else if (ra->rta_type == RTA_GATEWAY && RTA_PAYLOAD(ra) == alen)
-            gw = RTA_DATA(ra);
-        else if (ra->rta_type == RTA_MULTIPATH && !gw &&
-                 RTA_PAYLOAD(ra) >= sizeof(struct rtnexthop)) {
-            /* first next hop of a multipath default */
-            struct rtnexthop *nh = RTA_DATA(ra);
-            int nlen = (int)nh->rtnh_len - (int)RTNH_LENGTH(0);
-            if (nh->rtnh_len <= RTA_PAYLOAD(ra) && nlen > 0)
-                for (struct rtattr *na = RTNH_DATA(nh); RTA_OK(na, nlen); na = RTA_NEXT(na, nlen))
-                    if (na->rta_type == RTA_GATEWAY && RTA_PAYLOAD(na) == alen)
-                        gw = RTA_DATA(na);
-        }
-    }
-    if (table != RT_TABLE_MAIN || !gw)
-        return;
-    if (rt->rtm_family == AF_INET && !e->have_gw4) {
-        memcpy(e->gw4, gw, 4);
-        e->have_gw4 = 1;
-    } else if (rt->rtm_family == AF_INET6 && !e->have_gw6) {
-        memcpy(e->gw6, gw, 16);
-        e->have_gw6 = 1;
-    }
-}
-
-/* One dump request of `type` for all families; each message goes to cb.
- * 1 when the dump ran to NLMSG_DONE.  Bounded: 100 ms per receive, 64
- * receives, 250 ms in all. */
-static int nl_dump(int type, void (*cb)(struct nlmsghdr *, hu_env *), hu_env *e)
-{
-    struct {
-        struct nlmsghdr n;
-        struct rtmsg r;         /* the larger of rtmsg and ifaddrmsg; family first in both */
-    } req;
-    char reply[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-    memset(&req, 0, sizeof req);
-    req.n.nlmsg_len = NLMSG_LENGTH(type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct rtmsg));
-    req.n.nlmsg_type = (unsigned short)type;
-    req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.n.nlmsg_seq = (unsigned)type;
-    req.r.rtm_family = AF_UNSPEC;
-
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0)
-        return 0;
-    struct timeval tv = {0, 100000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    int done = 0;
-    int64_t deadline = mono_ms() + 250;
-    if (send(fd, &req, req.n.nlmsg_len, 0) < 0)
-        goto out;
-    for (int reads = 0; reads < 64 && !done && mono_ms() < deadline; reads++) {
-        ssize_t n = recv(fd, reply, sizeof reply, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        int left = (int)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (unsigned)left);
-             h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_seq != req.n.nlmsg_seq)
-                continue;
-            if (h->nlmsg_type == NLMSG_DONE) {
-                done = 1;
-                break;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR)
-                goto out;
-            cb(h, e);
-        }
-    }
-out:
-    close(fd);
-    return done;
-}
-
-void hu_env_read_net(hu_env *out)
-{
-    out->n_nets = 0;
-    out->have_gw4 = out->have_gw6 = 0;
-    out->have_net = nl_dump(RTM_GETADDR, on_addr, out);
-    if (!out->have_net)
-        out->n_nets = 0;            /* a partial dump would say "not ours" wrongly */
-    nl_dump(RTM_GETROUTE, on_route, out);
-}
-
-/* ---- questions and evidence ---------------------------------------------- */
-
-static int prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)
-{
-    unsigned full = bits / 8, rest = bits % 8;
-    if (memcmp(net, a, full) != 0)
-        return 0;
-    if (!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (net[full] & mask) == (a[full] & mask);
-}
-
-int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
-{
-    int family;
-    const unsigned char *a;
-    if (!e || !sa)
-        return 0;
-    if (sa->sa_family == AF_INET) {
-        family = AF_INET;
-        a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
-    } else if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        family = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
-        a = family == AF_INET ? &a6->s6_addr[12] : a6->s6_addr;
-    } else {
-        return 0;
-    }
-    unsigned max = family == AF_INET ? 32 : 128;
-    for (int i = 0; i < e->n_nets && i < HU_ENV_MAX_NETS; i++) {
-        const hu_env_net *n = &e->nets[i];
-        if (n->family == family && prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
-            return 1;
-    }
-    return 0;
-}
-
 const char *hu_env_container_name(int c)
 {
     switch (c) {
@@ -502,6 +288,7 @@ const char *hu_env_container_name(int c)
     case HU_CONTAINER_DOCKER: return "docker";
     case HU_CONTAINER_KUBERNETES: return "kubernetes";
     case HU_CONTAINER_CONTAINERD: return "containerd";
+    case HU_CONTAINER_PODMAN: return "podman";
     default: return NULL;
     }
 }
@@ -559,78 +346,4 @@ json_t *hu_env_json(const hu_env *e, const struct sockaddr *sa)
     if (sa && e->have_net)
         json_object_set_new(o, "target_in_own_network", json_boolean(hu_env_in_own_network(e, sa)));
     return o;
-}
-
-/* ---- the cache ------------------------------------------------------------ */
-
-/* Two slots: a refresh writes the one readers are not pointed at, then
- * publishes it.  Each slot has a sequence number (odd while written) so a
- * reader that raced a write retries.  The refresher is recorded by pid, so
- * a child forked in the middle of a refresh takes the job over instead of
- * waiting for a thread that does not exist in it. */
-#ifndef HU_ENV_TTL_MS
-#define HU_ENV_TTL_MS 10000
-#endif
-
-static hu_env slot[2];
-static unsigned slot_seq[2];
-static int64_t slot_at[2];
-static int slot_cur = -1;
-static pid_t refresher;
-
-static int copy_slot(int i, hu_env *out)
-{
-    unsigned s1 = __atomic_load_n(&slot_seq[i], __ATOMIC_ACQUIRE);
-    if (s1 & 1)
-        return 0;
-    memcpy(out, &slot[i], sizeof *out);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&slot_seq[i], __ATOMIC_RELAXED) == s1;
-}
-
-static int become_refresher(pid_t me)
-{
-    pid_t owner = __atomic_load_n(&refresher, __ATOMIC_ACQUIRE);
-    if (owner == me)
-        return 0;                   /* another thread of ours is at it */
-    return __atomic_compare_exchange_n(&refresher, &owner, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
-
-static void read_now(hu_env *out)
-{
-    hu_env_read("", environ, out);
-    hu_env_read_net(out);
-}
-
-void hu_env_current(hu_env *out)
-{
-    for (int tries = 0; tries < 4; tries++) {
-        int64_t now = mono_ms();
-        int i = __atomic_load_n(&slot_cur, __ATOMIC_ACQUIRE);
-        int fresh = i >= 0 && now - __atomic_load_n(&slot_at[i], __ATOMIC_ACQUIRE) < HU_ENV_TTL_MS;
-        if (fresh && copy_slot(i, out))
-            return;
-        if (fresh)
-            continue;               /* raced a writer two refreshes ahead: look again */
-        pid_t me = getpid();
-        if (!become_refresher(me)) {
-            if (i >= 0 && copy_slot(i, out))
-                return;             /* stale by a little; the refresher is on it */
-            break;
-        }
-        int j = i < 0 ? 0 : 1 - i;
-        hu_env fresh_env;
-        read_now(&fresh_env);       /* the slow part, outside the slot */
-        unsigned s = (__atomic_load_n(&slot_seq[j], __ATOMIC_RELAXED) | 1u) + 2;
-        __atomic_store_n(&slot_seq[j], s, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        memcpy(&slot[j], &fresh_env, sizeof fresh_env);
-        __atomic_store_n(&slot_seq[j], s + 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&slot_at[j], mono_ms(), __ATOMIC_RELEASE);
-        __atomic_store_n(&slot_cur, j, __ATOMIC_RELEASE);
-        __atomic_store_n(&refresher, 0, __ATOMIC_RELEASE);
-        *out = fresh_env;
-        return;
-    }
-    read_now(out);                  /* nothing cached we could use: our own read */
 }

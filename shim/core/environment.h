@@ -15,6 +15,7 @@ enum hu_container {
     HU_CONTAINER_DOCKER,
     HU_CONTAINER_KUBERNETES,
     HU_CONTAINER_CONTAINERD,
+    HU_CONTAINER_PODMAN,        /* /run/.containerenv, or a libpod cgroup */
 };
 
 enum hu_platform {

@@ -33,7 +33,7 @@
 
 #include "log.h"
 #include "log_dest.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
 static int log_mode = LOG_STDERR;
@@ -72,7 +72,7 @@ static void remember(struct ident *id, int fd)
     struct stat st;
     struct ident seen = {ID_CLOSED, 0, 0, 0, 0};
     int saved = errno;
-    if (hu_raw_fstat(fd, &st) == 0)
+    if (hu_sys_fstat(fd, &st) == 0)
         seen = (struct ident){ID_OPEN, st.st_dev, st.st_ino, st.st_mode & S_IFMT, usable_type(fd, &st)};
     /* threads taking it at once store the same; state goes last */
     id->dev = seen.dev;
@@ -87,7 +87,7 @@ static void remember(struct ident *id, int fd)
 static int still(const struct ident *id, int fd)
 {
     struct stat st;
-    return id->state == ID_OPEN && hu_raw_fstat(fd, &st) == 0 && st.st_dev == id->dev &&
+    return id->state == ID_OPEN && hu_sys_fstat(fd, &st) == 0 && st.st_dev == id->dev &&
            st.st_ino == id->ino && (st.st_mode & S_IFMT) == id->type;
 }
 
@@ -143,14 +143,14 @@ static ssize_t write_quiet(int fd, const char *buf, size_t n)
     unsigned long pipe_only = 1ul << (SIGPIPE - 1), old = 0, pending = 0;
     const size_t kset = sizeof pipe_only;
     int was_pending = syscall(SYS_rt_sigpending, &pending, kset) == 0 && (pending & pipe_only);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old, kset);
-    ssize_t w = syscall(SYS_write, fd, buf, n);
+    hu_sys_sigmask(SIG_BLOCK, &pipe_only, &old);
+    ssize_t w = hu_sys_write(fd, buf, n);
     int err = errno;
     if (w < 0 && err == EPIPE && !was_pending) {
         struct timespec now = {0, 0};
         syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &now, kset);
     }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, kset);
+    hu_sys_sigmask(SIG_SETMASK, &old, NULL);
     errno = err;
     return w;
 }
@@ -164,12 +164,11 @@ static ssize_t write_handed_pipe(int fd, const char *buf, size_t n)
 {
     char path[40];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    int own = (int)syscall(SYS_openat, AT_FDCWD, path,
-                           O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    int own = hu_sys_open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
     if (own >= 0) {
         ssize_t w = write_quiet(own, buf, n);
         int err = errno;
-        syscall(SYS_close, own);
+        hu_sys_close(own);
         errno = err;
         return w;
     }
@@ -179,7 +178,7 @@ static ssize_t write_handed_pipe(int fd, const char *buf, size_t n)
     }
     struct pollfd pf = {fd, POLLOUT, 0};
     struct timespec zero = {0, 0};
-    if (n <= PIPE_BUF && syscall(SYS_ppoll, &pf, 1, &zero, NULL, (size_t)8) == 1 &&
+    if (n <= PIPE_BUF && hu_sys_ppoll(&pf, 1, &zero) == 1 &&
         (pf.revents & (POLLOUT | POLLERR)) == POLLOUT)
         return write_quiet(fd, buf, n);
     errno = EAGAIN;
@@ -192,7 +191,7 @@ static ssize_t put(int fd, mode_t type, int handed, const char *buf, size_t n)
         return syscall(SYS_sendto, fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
     if (type == S_IFIFO)
         return handed ? write_handed_pipe(fd, buf, n) : write_quiet(fd, buf, n);
-    return syscall(SYS_write, fd, buf, n);  /* ours are O_NONBLOCK; a terminal as the program's */
+    return hu_sys_write(fd, buf, n);    /* ours are O_NONBLOCK; a terminal as the program's */
 }
 
 /* Open the path (again, when the program closed ours or put its own file
@@ -203,14 +202,13 @@ static int open_path(const char **reason)
         return 0;
     log_fd = -1;    /* not ours any more: never written, never closed */
     /* raw syscall: our own open wrappers must not see it */
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
-                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-                              O_NOCTTY, 0640);
+    int fd = hu_sys_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+                                       O_NOCTTY, 0640);
     if (fd < 0)
         return errno;
     remember(&file_id, fd);
     if (!file_id.usable) {
-        syscall(SYS_close, fd);
+        hu_sys_close(fd);
         file_id.state = ID_UNSEEN;
         *reason = "not a regular file, FIFO, terminal or /dev/null: records are not written there";
         return EINVAL;
@@ -229,7 +227,7 @@ static int give_up_destination(int err, const char *reason, hu_log_failure *f)
     f->err = err;
     f->reason = reason;
     if (log_mode == LOG_FILE && log_fd >= 0)
-        syscall(SYS_close, log_fd);    /* ours: open_path checked it */
+        hu_sys_close(log_fd);   /* ours: open_path checked it */
     log_fd = 2;
     __atomic_store_n(&log_mode, LOG_STDERR, __ATOMIC_RELEASE);
     return HU_LOG_FAILED;

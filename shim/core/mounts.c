@@ -192,6 +192,18 @@ int hu_option_get(const char *options, const char *name, char *val, size_t len)
     return 0;
 }
 
+long hu_mount_soft_nfs_timeo_ms(const char *fstype, const char *options)
+{
+    char v[16];
+    if (!fstype || (strcmp(fstype, "nfs") != 0 && strcmp(fstype, "nfs4") != 0) ||
+        !hu_option_get(options, "soft", NULL, 0))
+        return -1;
+    if (!hu_option_get(options, "timeo", v, sizeof v))
+        return 0;
+    long ds = strtol(v, NULL, 10);      /* tenths of a second */
+    return ds > 0 && ds < 1000000 ? ds * 100 : 0;
+}
+
 static int copy_out(const char *s, size_t n, char *host, size_t len)
 {
     if (n == 0 || n >= len)

@@ -46,6 +46,10 @@ int hu_fstype_is_fuse(const char *fstype);
 /* Value of NAME in a comma-separated option list: 1 and the value (or ""
  * for a flag) copied into val, or 0 when absent. */
 int hu_option_get(const char *options, const char *name, char *val, size_t len);
+/* A soft nfs/nfs4 mount (not softerr, not hard), where EIO is how the
+ * kernel says the server did not answer in timeo x retrans: its timeo in ms
+ * (0 when not listed).  -1 for any other mount. */
+long hu_mount_soft_nfs_timeo_ms(const char *fstype, const char *options);
 /* The server's host name or address from a mount's source (and options:
  * NFS and CIFS also give addr=).  1 when found. */
 int hu_mount_server(const char *fstype, const char *source, char *host, size_t len);

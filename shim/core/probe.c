@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "sys/readfile.h"
+#include "sys/sysio.h"
 
 static int nl_open(void)
 {
@@ -106,7 +108,7 @@ int hu_probe_route(const struct sockaddr *sa, hu_route *out)
     }
     rc = 0;
 done:
-    close(fd);
+    hu_sys_close(fd);
     return rc;
 }
 
@@ -152,7 +154,7 @@ int hu_probe_neigh(int family, const unsigned char *addr, int ifindex)
         }
     }
 done:
-    close(fd);
+    hu_sys_close(fd);
     return state;
 }
 
@@ -251,7 +253,6 @@ void hu_errqueue_unwatch(int fd)
 
 void hu_errqueue_done(int fd, int *watched)
 {
-    hu_drain_errqueue(fd, NULL);
     if (*watched)
         hu_errqueue_unwatch(fd);
     *watched = 0;
@@ -269,14 +270,8 @@ void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 int hu_probe_nameservers(const char *path, char *buf, size_t len)
 {
     char data[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (hu_read_file(path, 0, data, sizeof data, NULL) < 0)
         return -1;
-    ssize_t n = read(fd, data, sizeof data - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    data[n] = '\0';
     size_t o = 0;
     buf[0] = '\0';
     char *save = NULL;

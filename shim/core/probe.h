@@ -42,18 +42,9 @@ void hu_drain_errqueue(int fd, hu_icmp *out);
  * program had not), else 0; unwatch only after a 1. */
 int hu_errqueue_watch(int fd);
 void hu_errqueue_unwatch(int fd);
-/* The connect is done: the queue emptied, and the option cleared when
- * *watched says we set it. */
+/* The connect is done: the option cleared (and the queue with it) when
+ * *watched says we set it; nothing to do, no call made, otherwise. */
 void hu_errqueue_done(int fd, int *watched);
-struct hu_errwatch { int fd, on; };
-static inline void hu_errwatch_end(struct hu_errwatch *w)
-{
-    if (w->on)
-        hu_errqueue_unwatch(w->fd);
-}
-/* A watch for one scope: cleared on every return. */
-#define HU_ERRQUEUE_WATCH(name, fd) \
-    struct hu_errwatch name __attribute__((cleanup(hu_errwatch_end), unused)) = {(fd), hu_errqueue_watch(fd)}
 /* The address of sa as text ("?" when it cannot be shown). */
 void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 /* Nameservers from the resolver configuration file, joined by spaces. */

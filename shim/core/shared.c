@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sys/rawstat.h"
 #include "shared.h"
+#include "sys/sysio.h"
 
 const char *const hu_giveup_names[HU_GU_N] = {"attempts", "deadline", "budget", "error"};
 const unsigned hu_shm_hist_ms[HU_SHM_HIST - 1] = {50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
@@ -42,7 +42,7 @@ int hu_shm_path(char *buf, size_t len, int secure)
      * host only within one network namespace (and the test suites, which
      * all use 198.18.0.2 in namespaces of their own, must not meet) */
     struct stat st;
-    if (hu_raw_stat("/proc/self/ns/net", &st) == 0)
+    if (hu_sys_stat("/proc/self/ns/net", &st) == 0)
         snprintf(buf, len, "/dev/shm/hostup-%u-net%llu", (unsigned)geteuid(),
                  (unsigned long long)st.st_ino);
     else
@@ -53,7 +53,7 @@ int hu_shm_path(char *buf, size_t len, int secure)
 static int raw_open(const char *path, int flags, mode_t mode)
 {
     /* a raw call: the library's own open wrappers must not see it */
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    return hu_sys_open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
 static void init_header(struct hu_shm *m)
@@ -88,7 +88,7 @@ static int create(const char *path)
         }
     }
     unlink(tmp);
-    close(fd);
+    hu_sys_close(fd);
     return ok ? 0 : -1;
 }
 
@@ -103,7 +103,7 @@ struct hu_shm *hu_shm_open(const char *path, int readonly, const char **why)
     if (fd < 0) {
         *why = errno == ELOOP ? "the path is a symbolic link" : errno == ENOENT ? "no such file"
                : "cannot open it";
-    } else if (hu_raw_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    } else if (hu_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         *why = "not a regular file";
     } else if (st.st_uid != geteuid()) {
         *why = "owned by another user";
@@ -125,7 +125,7 @@ struct hu_shm *hu_shm_open(const char *path, int readonly, const char **why)
         }
     }
     if (fd >= 0)
-        close(fd);      /* the map stays */
+        hu_sys_close(fd);      /* the map stays */
     errno = saved;
     return m;
 }

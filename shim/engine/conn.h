@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 
 #include "hostup/backoff.h"
+#include "decide.h"
 #include "herd.h"
 #include "hostup/policy.h"
 #include "core/probe.h"
+#include "sys/real.h"
 
 enum hu_conn_state {
     HU_CONN_CONNECTING,     /* a SYN is in flight */
@@ -24,6 +26,7 @@ enum hu_conn_state {
 typedef struct hu_conn {
     int refs;               /* fds pointing here (dup) */
     int fd;                 /* the fd it is known by for epoll; -1 unknown */
+    uint64_t sock_id;       /* its socket's identity (hu_sock_id); 0 unknown */
     enum hu_conn_state state;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -31,12 +34,10 @@ typedef struct hu_conn {
     char host[256];
     int have_host;
     const hu_rule *rule;
-    unsigned attempt;
-    int64_t t0, try_start, next_try;
-    hu_backoff bo;
+    hu_attempt a;           /* the retry decision's state (decide.h) */
+    int64_t cut_at;         /* CONNECTING: hostup's own bound on the try; -1 none */
     int pending_err;        /* SO_ERROR owed to the program after we read it */
-    int last_real;          /* errno of the last try the kernel itself ended */
-    int last_soft;          /* ... seen while the SYN was still in flight */
+    int last_soft;          /* the last real failure came while the SYN was in flight */
     int sock_reset;         /* handed back after we reset the socket: the
                              * kernel holds nothing for the program */
     int ep_removed;         /* we took it out of epfd while WAITING */
@@ -44,20 +45,26 @@ typedef struct hu_conn {
     uint32_t ep_events;
     uint64_t ep_data;
     struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
-    int64_t relook_t;           /* when it started */
     hu_herd herd;           /* the shared prober and budget (herd.h) */
-    int herd_joined;
-    int probing;            /* this try is the prober's extra one */
+    hu_herd_ref herd_ref;   /* ... as the decision reaches it */
     int errq_watch;         /* we set IPV6_RECVERR for our tries (probe.h) */
-    int last_err;           /* the last try's errno, owed if it gives up waiting */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 
 /* How a wait wrapper should treat an event on a tracked fd. */
 enum hu_verdict { HU_PASS, HU_HIDE };
 
-/* hu_conns_active (hu.h) counts conns in CONNECTING or WAITING, or owing
- * an error: the wait wrappers' fast path reads only that. */
+/* hu_conns_active counts conns in CONNECTING or WAITING, or owing an
+ * error: the wait wrappers' fast path reads only that. */
+extern int hu_conns_active HU_HIDDEN;
+
+/* Bound, and no connection being retried anywhere: the wait wrappers'
+ * whole fast path. */
+static inline int hu_ready_and_idle(void)
+{
+    return __atomic_load_n(&hu_bound, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&hu_conns_active, __ATOMIC_RELAXED);
+}
 
 /* All calls below need hu_table_lock held. */
 
@@ -72,7 +79,11 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents);
 /* Fire due retries and expire per-try timeouts; returns the earliest
  * time (ms) this conn needs attention, or -1. */
 int64_t hu_conn_tick(hu_conn *c, int fd, int64_t now);
-/* fd was closed or replaced: drop its reference. */
+/* When hostup's own bound ends the try in flight (ms), or -1. */
+int64_t hu_conn_try_bound(const hu_conn *c);
+/* fd was closed, replaced, connected anew, or no longer holds the conn's
+ * socket (stale.h): drop its reference to the conn.  Its epoll
+ * registration is the caller's to drop (it belongs to the number). */
 void hu_conn_forget_fd(int fd);
 /* fd2 became a duplicate of fd. */
 void hu_conn_dup(int fd, int fd2);
@@ -103,6 +114,9 @@ static inline unsigned hu_relookup_ms(const hu_rule *r)
 void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
                       int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                       long try_ms, const hu_icmp *icmp, int reason, long waited_ms);
+/* The record a decision describes (decide.h), if any, for target sa. */
+void hu_conn_log_rec(const hu_decide_rec *rec, const struct sockaddr *sa, const char *host,
+                     unsigned port, const hu_rule *r, const hu_icmp *icmp, long waited_ms);
 void hu_conn_atfork_child(void);
 
 /* Socket helpers shared with the blocking retry (wrap_connect.c). */

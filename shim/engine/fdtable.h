@@ -5,6 +5,7 @@
 #define HOSTUP_FDTABLE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct hu_conn;
 struct hu_file;
@@ -47,6 +48,21 @@ static inline int hu_fd_maybe_file(int fd)
 /* Entry for fd, allocating its chunk; NULL only when out of memory or
  * fd < 0.  Call with hu_table_lock held. */
 hu_fdent *hu_fd_make(int fd);
+
+/* The table is keyed by number, and a program can close a descriptor where
+ * no wrapper sees it (libuv's syscall(SYS_close), close_range, closefrom, a
+ * library loaded with RTLD_DEEPBIND): the next socket, file or pipe gets the
+ * same number.  What an entry knows belongs to one socket or file, so it
+ * remembers which and is checked against these before it is used (stale.h
+ * for connections, volume.c for files).  Both preserve errno.
+ * The identity of the socket open at fd: its SO_COOKIE (Linux 4.12+), or on
+ * older kernels its inode number (tagged: the two never compare equal); 0
+ * when fd is not an open socket. */
+uint64_t hu_sock_id(int fd) __attribute__((visibility("hidden")));
+/* Is fd now something else than the file (dev, ino)?  Cached attributes
+ * only (a dead server must not block the check); a file that cannot be
+ * examined (a stale handle) counts as the same, a closed fd does not. */
+int hu_fd_other_file(int fd, dev_t dev, ino_t ino) __attribute__((visibility("hidden")));
 
 /* One lock for the table and every connection's state. */
 void hu_table_lock(void);

@@ -19,9 +19,9 @@
 
 #include "herd.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "retry.h"
 #include "core/log.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
 
 struct hu_shm *hu_shm_map;
 int hu_shm_tried;
@@ -60,7 +60,7 @@ void hu_herd_map(void)
         char path[4096];
         const char *why = NULL;
         struct stat st;
-        if (hu_raw_stat("/proc/self/ns/pid", &st) == 0)
+        if (hu_sys_stat("/proc/self/ns/pid", &st) == 0)
             my_pidns = (uint64_t)st.st_ino;
         if (hu_shm_path(path, sizeof path, getauxval(AT_SECURE) != 0) == 0) {
             struct hu_shm *m = hu_shm_open(path, 0, &why);
@@ -492,4 +492,31 @@ unsigned hu_herd_spread_ms(hu_herd *h)
         return 0;
     unsigned n = waiters_of(h->idx) + 1, hi = 5 + n / 4;
     return hu_rng_between(hu_thread_rng(), 0, hi > SPREAD_MAX_MS ? SPREAD_MAX_MS : hi);
+}
+
+/* ---- the retry decision's view (decide.h) --------------------------------- */
+
+static void op_join(void *ctx)
+{
+    hu_herd_ref *x = ctx;
+    hu_herd_join(x->herd, x->sa, x->rule);
+}
+
+static void op_result(void *ctx, int err, int retry, int64_t now, long elapsed_ms)
+{
+    hu_herd_result(((hu_herd_ref *)ctx)->herd, err, retry, now, elapsed_ms);
+}
+
+static void op_done(void *ctx, int reason) { hu_herd_done(((hu_herd_ref *)ctx)->herd, reason); }
+
+static int op_budget(void *ctx, const hu_rule *r, int64_t now)
+{
+    (void)ctx;
+    return hu_herd_budget(r, now);
+}
+
+void hu_herd_ops(hu_decide_ops *o, hu_herd_ref *ref)
+{
+    *o = (hu_decide_ops){.ctx = ref, .rng = hu_thread_rng, .herd_join = op_join,
+                         .herd_result = op_result, .herd_done = op_done, .herd_budget = op_budget};
 }

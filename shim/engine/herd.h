@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "decide.h"
 #include "hostup/policy.h"
 #include "core/shared.h"
 
@@ -93,5 +94,15 @@ unsigned hu_herd_spread_ms(hu_herd *h) HU_HIDDEN_H;
 /* May a retry go now under r's budget?  Charges it when yes. */
 int hu_herd_budget(const hu_rule *r, int64_t now) HU_HIDDEN_H;
 void hu_herd_atfork_child(void) HU_HIDDEN_H;
+
+/* A connect's herd as the retry decision reaches it (decide.h): sa is the
+ * address it tries now (the same storage across a readdress). */
+typedef struct hu_herd_ref {
+    hu_herd *herd;
+    const struct sockaddr *sa;
+    const hu_rule *rule;
+} hu_herd_ref;
+/* Fills o for ref, with this thread's generator. */
+void hu_herd_ops(hu_decide_ops *o, hu_herd_ref *ref) HU_HIDDEN_H;
 
 #endif

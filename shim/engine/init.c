@@ -1,11 +1,8 @@
-/* Lazy initialisation, symbol binding and fork handling.
- *
- * Two stages: binding the real functions (dlsym only, safe to repeat, done
- * by the first wrapper call on any thread) and loading the policy (once,
- * under the recursion guard so calls the loader makes pass straight
- * through). */
+/* Start-up: loading the policy (once, under the recursion guard so calls
+ * the loader makes pass straight through) and the fork handlers of the
+ * engine's modules.  Binding the real calls, the stage before, is
+ * sys/real.c. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,127 +12,17 @@
 #include "hostup/hostup.h"
 #include "fdtable.h"
 #include "herd.h"
-#include "hu.h"
+#include "init.h"
+#include "lookup.h"
+#include "names.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 #include "volume.h"
-
-struct hu_real hu_real;
-int hu_bound;
-__thread int hu_guard __attribute__((tls_model("initial-exec")));
 
 static hu_policy *policy;
 static hu_policy fallback_policy;   /* if even allocation fails: defaults */
 static pthread_once_t policy_once = PTHREAD_ONCE_INIT;
-
-#define BIND(name) *(void **)&hu_real.name = dlsym(RTLD_NEXT, #name)
-
-void hu_bind(void)
-{
-    int saved = errno;
-    hu_guard++;
-    BIND(connect);
-    BIND(getaddrinfo);
-    BIND(gethostbyname);
-    BIND(gethostbyname2);
-    BIND(gethostbyname_r);
-    BIND(gethostbyname2_r);
-    BIND(poll);
-    BIND(ppoll);
-    BIND(select);
-    BIND(pselect);
-    BIND(epoll_ctl);
-    BIND(epoll_wait);
-    BIND(epoll_pwait);
-    BIND(epoll_pwait2);
-    BIND(close);
-    BIND(dup);
-    BIND(dup2);
-    BIND(dup3);
-    BIND(fcntl);
-    BIND(fcntl64);
-    BIND(getsockopt);
-    BIND(open);
-    BIND(open64);
-    BIND(__open);
-    BIND(__open64);
-    BIND(openat);
-    BIND(openat64);
-    BIND(creat);
-    BIND(creat64);
-    BIND(__open_2);
-    BIND(__open64_2);
-    BIND(__openat_2);
-    BIND(__openat64_2);
-    BIND(fopen);
-    BIND(fopen64);
-    BIND(freopen);
-    BIND(freopen64);
-    BIND(fclose);
-    BIND(stat);
-    BIND(stat64);
-    BIND(lstat);
-    BIND(lstat64);
-    BIND(fstatat);
-    BIND(fstatat64);
-    BIND(statx);
-    BIND(__xstat);
-    BIND(__xstat64);
-    BIND(__lxstat);
-    BIND(__lxstat64);
-    BIND(__fxstatat);
-    BIND(__fxstatat64);
-    BIND(read);
-    BIND(pread);
-    BIND(pread64);
-    BIND(readv);
-    BIND(preadv);
-    BIND(preadv64);
-    BIND(preadv2);
-    BIND(preadv64v2);
-    BIND(__read_chk);
-    BIND(__pread_chk);
-    BIND(__pread64_chk);
-    BIND(fread);
-    BIND(fread_unlocked);
-    BIND(__fread_chk);
-    BIND(__fread_unlocked_chk);
-    BIND(fgets);
-    BIND(fgets_unlocked);
-    BIND(__fgets_chk);
-    BIND(__fgets_unlocked_chk);
-    BIND(getline);
-    BIND(getdelim);
-    BIND(__getdelim);
-    BIND(fgetc);
-    BIND(getc);
-    BIND(_IO_getc);
-    BIND(fgetc_unlocked);
-    BIND(getc_unlocked);
-    BIND(getchar);
-    BIND(getchar_unlocked);
-    hu_real.stdin_ref = dlsym(RTLD_DEFAULT, "stdin");
-    BIND(__uflow);
-    BIND(__underflow);
-#ifdef HU_MUSL
-    /* musl: an LFS64 name is the plain call under another name, and a musl
-     * may not export it at all (see musl_compat.h) */
-#define ALIAS(name64, name) if (!hu_real.name64) *(void **)&hu_real.name64 = (void *)hu_real.name
-    ALIAS(open64, open);
-    ALIAS(openat64, openat);
-    ALIAS(creat64, creat);
-    ALIAS(fopen64, fopen);
-    ALIAS(freopen64, freopen);
-    ALIAS(stat64, stat);
-    ALIAS(lstat64, lstat);
-    ALIAS(fstatat64, fstatat);
-    ALIAS(pread64, pread);
-    ALIAS(preadv64, preadv);
-#undef ALIAS
-#endif
-    __atomic_store_n(&hu_bound, 1, __ATOMIC_RELEASE);
-    hu_guard--;
-    errno = saved;
-}
 
 static void atfork_prepare(void)
 {

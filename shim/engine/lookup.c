@@ -25,7 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hu.h"
+#include "lookup.h"
+#include "retry.h"
 
 #define HELPERS 64
 #define HELPER_STACK ((size_t)1024 * 1024)

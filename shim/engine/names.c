@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "hu.h"
+#include "names.h"
 
 #define SLOTS 1024          /* power of two */
 #define PROBE 8

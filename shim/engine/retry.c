@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hu.h"
+#include "retry.h"
 
 int64_t hu_now_ms(void)
 {

@@ -9,14 +9,17 @@
  * second).  A process with no network mount and no path rule pays one flag
  * test per open.
  *
- * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN (and whatever a rule adds)
- * wait the backoff delay and try again on the same fd.  ESTALE reopens the
+ * Recovery: EHOSTDOWN, ETIMEDOUT, ENOTCONN, what a rule adds, a soft NFS
+ * mount's slow EIO (volume.h): wait, retry on the same fd.  ESTALE reopens the
  * path with the original flags minus O_CREAT/O_TRUNC/O_EXCL, checks that
  * it is the same file (inode; size and mtime when opened read-only),
  * seeks to the offset the old description had reached, and dup3()s the
  * new description over every fd that shared the old one, keeping
  * FD_CLOEXEC and the status flags.  A different file is never spliced in:
- * the program gets the error and the record says why. */
+ * the program gets the error and the record says why.  The recovery
+ * itself (reopen, the retry loop on the engine's decision, the records)
+ * is in volume_retry.c; this file: which files, the mount cache, the
+ * tracked files and the start and end of a recovery. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,10 +33,13 @@
 
 #include "fdtable.h"
 #include "hostup/hostup.h"
-#include "hu.h"
+#include "init.h"
+#include "retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 #include "core/mounts.h"
-#include "sys/rawstat.h"
+#include "sys/sysio.h"
+#include "mount_cache.h"
 #include "volume.h"
 
 int hu_vol_gate = -1;
@@ -43,119 +49,6 @@ static hu_rule vol_defaults;
 static int have_path_rules;         /* some path rule that is not off */
 static int any_path_rules;          /* some path rule, off ones included */
 static pthread_once_t vol_once = PTHREAD_ONCE_INIT;
-
-/* ---- the mount cache ------------------------------------------------ */
-
-static pthread_mutex_t mnt_lock = PTHREAD_MUTEX_INITIALIZER;
-static hu_mounts *snap;
-static int64_t snap_ms;
-static hu_mountdesc *descs;
-#define UNKNOWN_DEVS 32
-static dev_t unknown_devs[UNKNOWN_DEVS];   /* not in the table even after a rescan */
-static unsigned n_unknown;
-
-/* Raw system calls: our own open/read wrappers must not see these. */
-static hu_mounts *read_mountinfo(void)
-{
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 16384, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t n = syscall(SYS_read, fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    syscall(SYS_close, fd);
-    hu_mounts *t = buf ? hu_mounts_parse(buf, len) : NULL;
-    free(buf);
-    return t;
-}
-
-static void rescan_locked(void)
-{
-    hu_mounts *t = read_mountinfo();
-    if (!t)
-        return;
-    hu_mounts_free(snap);
-    snap = t;
-    snap_ms = hu_now_ms();
-    if (t->any_network && __atomic_load_n(&hu_vol_gate, __ATOMIC_RELAXED) == 0)
-        __atomic_store_n(&hu_vol_gate, 1, __ATOMIC_RELEASE);
-}
-
-static const hu_mountdesc *intern_locked(const hu_mount *m)
-{
-    for (hu_mountdesc *d = descs; d; d = d->next)
-        if (d->major == m->major && d->minor == m->minor && !strcmp(d->point, m->point) &&
-            !strcmp(d->fstype, m->fstype) && !strcmp(d->source, m->source) &&
-            !strcmp(d->options, m->options))
-            return d;
-    size_t lp = strlen(m->point) + 1, lf = strlen(m->fstype) + 1, ls = strlen(m->source) + 1,
-           lo = strlen(m->options) + 1;
-    hu_mountdesc *d = malloc(sizeof *d + lp + lf + ls + lo);
-    if (!d)
-        return NULL;
-    char *s = (char *)(d + 1);
-    d->major = m->major;
-    d->minor = m->minor;
-    d->network = m->network;
-    d->point = memcpy(s, m->point, lp);
-    d->fstype = memcpy(s + lp, m->fstype, lf);
-    d->source = memcpy(s + lp + lf, m->source, ls);
-    d->options = memcpy(s + lp + lf + ls, m->options, lo);
-    d->next = descs;
-    descs = d;
-    return d;
-}
-
-static const hu_mountdesc *mount_for_dev(dev_t dev)
-{
-    unsigned ma = major(dev), mi = minor(dev);
-    pthread_mutex_lock(&mnt_lock);
-    if (!snap)
-        rescan_locked();
-    const hu_mount *m = snap ? hu_mounts_by_dev(snap, ma, mi) : NULL;
-    if (!m) {
-        int seen = 0;
-        for (unsigned i = 0; i < n_unknown && i < UNKNOWN_DEVS; i++)
-            seen |= unknown_devs[i] == dev;
-        if (!seen) {        /* a device we never saw: the table changed */
-            rescan_locked();
-            m = snap ? hu_mounts_by_dev(snap, ma, mi) : NULL;
-            if (!m)         /* btrfs subvolumes, overlay files: not listed */
-                unknown_devs[n_unknown++ % UNKNOWN_DEVS] = dev;
-        }
-    }
-    const hu_mountdesc *d = m ? intern_locked(m) : NULL;
-    pthread_mutex_unlock(&mnt_lock);
-    return d;
-}
-
-static const hu_mountdesc *mount_for_path(const char *abs)
-{
-    pthread_mutex_lock(&mnt_lock);
-    if (!snap || hu_now_ms() - snap_ms >= 1000)   /* failure path only */
-        rescan_locked();
-    const hu_mount *m = snap ? hu_mounts_by_path(snap, abs) : NULL;
-    const hu_mountdesc *d = m ? intern_locked(m) : NULL;
-    pthread_mutex_unlock(&mnt_lock);
-    return d;
-}
 
 static void set_errno_bits(const hu_rule *r)
 {
@@ -170,6 +63,7 @@ static void vol_init_once(void)
     const hu_policy *p = hu_policy_get();
     hu_rule_volume_defaults(&vol_defaults);
     set_errno_bits(&vol_defaults);
+    hu_vol_errnos[EIO / 64] |= 1ull << (EIO % 64);     /* hu_vol_retries: soft NFS */
     for (size_t i = 0; i < p->nrules; i++) {
         if (p->rules[i].sel.kind != HU_SEL_PATH)
             continue;
@@ -179,10 +73,7 @@ static void vol_init_once(void)
             set_errno_bits(&p->rules[i]);
         }
     }
-    pthread_mutex_lock(&mnt_lock);
-    __atomic_store_n(&hu_vol_gate, have_path_rules, __ATOMIC_RELAXED);
-    rescan_locked();        /* the one read at start; raises the gate */
-    pthread_mutex_unlock(&mnt_lock);
+    hu_mnt_first_scan(have_path_rules);
     hu_guard--;
     errno = saved;
 }
@@ -259,6 +150,10 @@ void hu_vol_dup(int fd, int fd2)
     hu_fdent *e = hu_fd_get(fd), *e2;
     if (!e || !e->file || !(e2 = hu_fd_make(fd2)))
         return;
+    if (hu_fd_other_file(fd, e->file->dev, e->file->ino)) {
+        hu_vol_forget_fd(fd);
+        return;
+    }
     if (e2->file)
         hu_vol_forget_fd(fd2);
     hu_file *f = e->file;
@@ -327,9 +222,9 @@ void hu_vol_opened(int fd, int flags, int dirfd, const char *path)
     struct stat st;
     char canon[PATH_MAX], given[PATH_MAX];
     if (!__atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) || (flags & O_PATH) ||
-        hu_raw_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        hu_sys_fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         goto out;
-    const hu_mountdesc *mnt = mount_for_dev(st.st_dev);
+    const hu_mountdesc *mnt = hu_mnt_for_dev(st.st_dev);
     const hu_rule *r = NULL;
     int have_canon = 0;
     if (any_path_rules) {
@@ -390,54 +285,14 @@ out:
     errno = saved;
 }
 
-/* ---- records -------------------------------------------------------- */
-
-static void vol_log(hu_vol_try *t, const char *event, int err, long delay, const hu_vol_facts *facts)
-{
-    if (!hu_log_enabled())
-        return;
-    int64_t now = hu_now_ms();
-    hu_event ev = {.event = event, .op = t->op, .err = err, .attempt = t->attempt,
-                   .attempts = t->rule->attempts, .delay_ms = delay,
-                   .elapsed_ms = (long)(now - t->t0), .rule = t->rule, .backtrace = 1,
-                   .path = t->path, .fd = t->fd, .offset = t->offset};
-    if (t->mnt) {
-        ev.mount_point = t->mnt->point;
-        ev.mount_fstype = t->mnt->fstype;
-        ev.mount_source = t->mnt->source;
-        ev.mount_options = t->mnt->options;
-    }
-    /* a reopen is told every time: storm folding would hide it */
-    if (!(facts && facts->reopen == HU_REOPEN_OK) && (ev.suppressed = hu_log_admit(&ev)) < 0)
-        return;
-    if (err) {
-        hu_vol_facts f = {0};
-        if (facts)
-            f = *facts;
-        f.err = err;
-        f.op = t->op;
-        f.path = t->path;
-        f.try_ms = (long)(now - t->try_start);
-        if (t->mnt) {
-            f.fstype = t->mnt->fstype;
-            f.source = t->mnt->source;
-            f.options = t->mnt->options;
-            f.point = t->mnt->point;
-        }
-        ev.diagnosis = hu_diagnose_volume(&f);
-    }
-    hu_log_event(&ev);
-}
-
 /* ---- recovery ------------------------------------------------------- */
 
 static void try_init(hu_vol_try *t, const char *op, const hu_rule *r)
 {
     t->op = op;
     t->rule = r;
-    t->t0 = t->try_start = hu_now_ms();
-    t->attempt = 1;
-    hu_backoff_init(&t->bo);
+    /* a volume call may wait; it has no name to look up again */
+    hu_decide_init(&t->a, r, hu_now_ms(), 0, 1, 0, 0);
     t->begun = 1;
 }
 
@@ -453,13 +308,13 @@ int hu_vol_path_begin(hu_vol_try *t, const char *op, int dirfd, const char *path
     const hu_rule *r = path_rule(t->pathbuf);
     if (r && r->off)
         return 0;
-    const hu_mountdesc *mnt = mount_for_path(t->pathbuf);
+    const hu_mountdesc *mnt = hu_mnt_for_path(t->pathbuf);
     if (!r) {
         if (!mnt || !mnt->network)
             return 0;
         r = &vol_defaults;
     }
-    if (!hu_rule_retries_errno(r, err))
+    if (!hu_vol_retries(r, mnt, 1, 0, err))
         return 0;
     t->path = t->pathbuf;
     t->mnt = mnt;
@@ -480,16 +335,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
     hu_table_unlock();
     if (!f)
         return 0;
-    /* the number may have been closed and reused behind our back (close_range,
-     * a raw syscall): check it is still the file we opened */
-#ifdef STATX_INO
-    struct statx sx;
-    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) == 0 &&
-        (sx.stx_ino != f->ino || makedev(sx.stx_dev_major, sx.stx_dev_minor) != f->dev)) {
-#else   /* musl before 1.2.5: no statx */
-    struct stat sx;
-    if (hu_raw_fstat(fd, &sx) == 0 && (sx.st_ino != f->ino || sx.st_dev != f->dev)) {
-#endif
+    if (hu_fd_other_file(fd, f->dev, f->ino)) {
         hu_table_lock();
         if (e->file == f)
             hu_vol_forget_fd(fd);
@@ -497,7 +343,7 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
         hu_table_unlock();
         return 0;
     }
-    if (!hu_rule_retries_errno(f->rule, err)) {
+    if (!hu_vol_retries(f->rule, f->mnt, 1, 0, err)) {
         hu_table_lock();
         file_unref_locked(f);
         hu_table_unlock();
@@ -522,151 +368,14 @@ void hu_vol_end(hu_vol_try *t)
     }
 }
 
-#define REPLACED (-2)
-
-/* Reopen t->file by path and put the new description under every fd that
- * shared the old one.  0, REPLACED, or the errno of the failure. */
-static int reopen(hu_vol_try *t, hu_vol_facts *facts)
-{
-    hu_file *f = t->file;
-    int err = 0;
-    pthread_mutex_lock(&f->mu);
-    off_t off = lseek(t->fd, 0, SEEK_CUR);
-    if (off < 0) {
-        err = errno;
-        goto done;
-    }
-    int fl = hu_real.fcntl(t->fd, F_GETFL);
-    int nfd = (int)syscall(SYS_openat, AT_FDCWD, f->path,
-                           (f->flags & ~(O_CREAT | O_TRUNC | O_EXCL)) | O_CLOEXEC, 0);
-    if (nfd < 0) {
-        err = errno;
-        goto done;
-    }
-    struct stat st;
-    static __thread char why[160];
-    if (hu_raw_fstat(nfd, &st) < 0) {
-        err = errno;
-        goto close_new;
-    }
-    facts->old_ino = (long long)f->ino;
-    facts->new_ino = (long long)st.st_ino;
-    int readonly = (f->flags & O_ACCMODE) == O_RDONLY;
-    why[0] = '\0';
-    if (st.st_ino != f->ino)
-        snprintf(why, sizeof why, "inode %llu -> %llu", (unsigned long long)f->ino,
-                 (unsigned long long)st.st_ino);
-    else if (readonly && st.st_size != f->size)
-        snprintf(why, sizeof why, "size %lld -> %lld", (long long)f->size, (long long)st.st_size);
-    else if (readonly && (st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec))
-        snprintf(why, sizeof why, "modification time changed");
-    if (why[0]) {
-        facts->replaced = why;
-        err = REPLACED;
-        goto close_new;
-    }
-    if (lseek(nfd, off, SEEK_SET) != off) {
-        err = errno ? errno : EIO;
-        goto close_new;
-    }
-    if (fl >= 0)
-        hu_real.fcntl(nfd, F_SETFL, fl);
-    hu_table_lock();
-    int done_any = 0;
-    for (int i = 0; i < f->nfds; i++) {
-        int fd2 = f->fds[i];
-        hu_fdent *e = hu_fd_get(fd2);
-        if (!e || e->file != f)
-            continue;
-        int fdfl = hu_real.fcntl(fd2, F_GETFD);
-        if (hu_real.dup3(nfd, fd2, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0)
-            done_any |= fd2 == t->fd;
-    }
-    hu_table_unlock();
-    if (!done_any)
-        err = EBADF;        /* the program closed it meanwhile */
-    else
-        f->reopens++;
-    t->offset = off;
-close_new:
-    syscall(SYS_close, nfd);
-done:
-    pthread_mutex_unlock(&f->mu);
-    return err;
-}
-
-
-int hu_vol_step(hu_vol_try *t, int err)
-{
-    const hu_rule *r = t->rule;
-    for (;;) {
-        hu_vol_facts facts = {0};
-        if (!t->stale && !hu_rule_retries_errno(r, err)) {
-            if (t->attempt > 1)
-                vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, NULL);
-            errno = err;
-            return -1;
-        }
-        if (t->file && (err == ESTALE || t->stale)) {
-            int rc = reopen(t, &facts);
-            if (rc == 0) {
-                facts.reopen = HU_REOPEN_OK;
-                vol_log(t, HOSTUP_EV_RETRY, ESTALE, 0, &facts);
-                t->stale = 0;
-                t->attempt++;
-                t->try_start = hu_now_ms();
-                return 0;
-            }
-            if (rc == REPLACED || rc == EBADF) {
-                facts.reopen = rc == REPLACED ? HU_REOPEN_REPLACED : HU_REOPEN_FAILED;
-                facts.reopen_err = EBADF;
-                vol_log(t, HOSTUP_EV_GAVE_UP, ESTALE, -1, &facts);
-                errno = ESTALE;
-                return -1;
-            }
-            facts.reopen = HU_REOPEN_FAILED;
-            facts.reopen_err = rc;
-            t->stale = 1;
-            err = ESTALE;
-            if (!hu_rule_retries_errno(r, rc)) {
-                vol_log(t, HOSTUP_EV_GAVE_UP, ESTALE, -1, &facts);
-                errno = ESTALE;
-                return -1;
-            }
-        }
-        int64_t now = hu_now_ms();
-        unsigned delay = t->attempt < r->attempts ? hu_backoff_next(r, &t->bo, hu_thread_rng()) : 0;
-        if (t->attempt >= r->attempts || (r->deadline_ms && now + delay >= t->t0 + (int64_t)r->deadline_ms)) {
-            vol_log(t, HOSTUP_EV_GAVE_UP, err, -1, facts.reopen ? &facts : NULL);
-            errno = err;
-            return -1;
-        }
-        vol_log(t, HOSTUP_EV_RETRY, err, delay, facts.reopen ? &facts : NULL);
-        if (hu_backoff_wait(delay, 1) == EINTR) {
-            errno = EINTR;
-            return -1;
-        }
-        t->attempt++;
-        t->try_start = hu_now_ms();
-        if (!t->stale)
-            return 0;
-    }
-}
-
-void hu_vol_success(hu_vol_try *t)
-{
-    if (t->attempt > 1)
-        vol_log(t, HOSTUP_EV_RECOVERED, 0, -1, NULL);
-}
-
 /* ---- fork ------------------------------------------------------------ */
 
-void hu_vol_atfork_prepare(void) { pthread_mutex_lock(&mnt_lock); }
-void hu_vol_atfork_parent(void) { pthread_mutex_unlock(&mnt_lock); }
+void hu_vol_atfork_prepare(void) { hu_mnt_atfork_prepare(); }
+void hu_vol_atfork_parent(void) { hu_mnt_atfork_parent(); }
 /* Called with the table lock re-initialised: no other thread exists. */
 void hu_vol_atfork_child(void)
 {
-    pthread_mutex_init(&mnt_lock, NULL);
+    hu_mnt_atfork_child();
     for (hu_file *f = all_files; f; f = f->next)
         pthread_mutex_init(&f->mu, NULL);
 }

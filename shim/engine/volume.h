@@ -1,16 +1,19 @@
-/* Network volumes inside the library: which opens are tracked, the mount
- * cache, reopening after a stale handle, and the retry loop shared by the
- * open, stat, read and stdio wrappers. */
+/* Network volumes inside the library: which opens are tracked (their
+ * mounts: mount_cache.c), reopening after a stale handle, and the retry
+ * loop shared by the open, stat, read and stdio wrappers. */
 #ifndef HOSTUP_VOLUME_H
 #define HOSTUP_VOLUME_H
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/mounts.h"
 #include "hostup/backoff.h"
+#include "decide.h"
 #include "hostup/policy.h"
 
 /* A mount as the records show it; interned, never freed. */
@@ -50,9 +53,7 @@ typedef struct hu_vol_try {
     const char *path;
     int fd;                     /* -1 for path calls */
     long long offset;           /* -1: none */
-    int64_t t0, try_start;
-    unsigned attempt;
-    hu_backoff bo;
+    hu_attempt a;               /* the retry decision's state (decide.h) */
     int stale;                  /* the fd still holds the stale handle */
     int begun;
     char pathbuf[PATH_MAX];
@@ -74,6 +75,21 @@ static inline int hu_vol_errno_maybe(int err)
  * Call only when hu_vol_gate != 0; preserves errno. */
 void hu_vol_opened(int fd, int flags, int dirfd, const char *path) __attribute__((visibility("hidden")));
 
+/* Whether err on a volume call is retried: the rule's errnos; and an EIO
+ * that a soft NFS mount gives for a server that did not answer counts as
+ * the ETIMEDOUT softerr would give, while the failed try lasted at least
+ * one timeo: a server's own EIO (its disk) comes back within a round trip
+ * (docs/nfs.md).  The first failure is not timed (nothing is on the fast
+ * path): attempt 1 always gets its retry; a fast EIO after that is the
+ * program's. */
+static inline int hu_vol_retries(const hu_rule *r, const hu_mountdesc *m, unsigned attempt,
+                                 int64_t try_ms, int err)
+{
+    long timeo = err == EIO && m ? hu_mount_soft_nfs_timeo_ms(m->fstype, m->options) : -1;
+    return hu_rule_retries_errno(r, err) ||
+           (timeo >= 0 && (attempt <= 1 || try_ms >= timeo) && hu_rule_retries_errno(r, ETIMEDOUT));
+}
+
 /* Start a recovery.  Path calls (open, stat): 1 when the path is on a
  * network volume or under a path rule that retries err.  fd calls: 1 when
  * fd is tracked (it is held until hu_vol_end).  offset -1: the fd's own. */
@@ -86,6 +102,12 @@ int hu_vol_fd_begin(hu_vol_try *t, const char *op, int fd, long long offset, int
 int hu_vol_step(hu_vol_try *t, int err) __attribute__((visibility("hidden")));
 /* The try after a failure succeeded. */
 void hu_vol_success(hu_vol_try *t) __attribute__((visibility("hidden")));
+/* The whole retry of a call that failed with err: hu_vol_step, then
+ * again(ctx) (the call once more: 0 on success, else -1 with errno),
+ * until it succeeds (0, recovered record) or the failure goes to the
+ * program (-1, errno set). */
+int hu_vol_retry(hu_vol_try *t, int err, int (*again)(void *ctx), void *ctx)
+    __attribute__((visibility("hidden")));
 void hu_vol_end(hu_vol_try *t) __attribute__((visibility("hidden")));
 
 /* fd table bookkeeping; call with hu_table_lock held. */

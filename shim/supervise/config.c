@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "hostup/hostup.h"
 #include "sv.h"
 

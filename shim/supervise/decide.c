@@ -1,41 +1,31 @@
-/* The retry decision the supervisor's loop asks after each failed try.
- *
- * A thin local adapter over the core's policy and backoff, with the same
- * outcomes as the library's blocking connect (shim/wrap/connect.c): give
- * up at once on an errno the rule does not retry, or when the attempts or
- * the deadline are spent; otherwise wait the backoff delay.  The errno a
- * program gets is always one the kernel gave (a try our own bound cut
- * short counts as ETIMEDOUT only for the decision).  Plain inputs, the
- * clock passed in: to be replaced by the engine's one decision. */
+/* The retry decision the supervisor's loop asks after each failed try:
+ * the engine's one decision (engine/decide.h), which the library's
+ * blocking connect, its event loops and its volume calls follow too.  It
+ * gives up at once on an errno the rule does not retry, or when the
+ * attempts or the deadline are spent; otherwise it waits the backoff
+ * delay.  The errno a program gets is always one the kernel gave (a try
+ * our own bound cut short counts as ETIMEDOUT only for the decision).
+ * The loop (hold.c) keeps its own herd and bounds; this adapter hands the
+ * decision no herd and no name to look up again. */
+#define _GNU_SOURCE
+#include "engine/retry.h"
 #include "sv.h"
 
-void sv_retry_init(sv_retry *t, const hu_rule *r, int64_t end)
+void sv_retry_init(sv_retry *t, const hu_rule *r, int64_t t0, int64_t end)
 {
-    t->r = r;
-    t->attempt = 1;
-    hu_backoff_init(&t->bo);
+    hu_decide_init(&t->a, r, t0, 0, 1, 0, 0);
+    /* the supervisor's own bound (deadline, SO_SNDTIMEO, its hold cap) */
+    t->a.deadline_end = end;
     t->end = end;
-    t->real = 0;
 }
 
-sv_decision sv_decide(sv_retry *t, int err, int cut, int64_t now, hu_rng *g)
+sv_decision sv_decide(sv_retry *t, int err, int cut, int64_t now)
 {
-    const hu_rule *r = t->r;
-    sv_decision d = {.next = SV_GIVE_UP, .delay_ms = 0, .reason = -1, .log = 1};
-    if (!cut && err)
-        t->real = err;
-    d.err = cut && t->real ? t->real : err;
-    if (!hu_rule_retries_errno(r, err)) {
-        d.reason = HU_GU_ERROR;
-        d.log = t->attempt > 1;     /* a first failure not retried: no record */
-        return d;
-    }
-    unsigned delay = t->attempt < r->attempts ? hu_backoff_next(r, &t->bo, g) : 0;
-    if (t->attempt >= r->attempts || (t->end && now + delay >= t->end)) {
-        d.reason = t->attempt >= r->attempts ? HU_GU_ATTEMPTS : HU_GU_DEADLINE;
-        return d;
-    }
-    d.next = SV_WAIT;
-    d.delay_ms = delay;
-    return d;
+    hu_decide_ops o = {.rng = hu_thread_rng};
+    hu_action x;
+    hu_decide_failed(&t->a, &o, err, cut, 0, now, &x);
+    if (x.kind == HU_DO_WAIT)
+        return (sv_decision){.next = SV_WAIT, .delay_ms = (unsigned)(x.until - now), .reason = -1};
+    return (sv_decision){.next = SV_GIVE_UP, .err = x.err, .reason = x.reason,
+                         .log = x.rec.event != NULL};
 }

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/hu.h"
+#include "engine/retry.h"
 #include "hostup/hostup.h"
 #include "sv.h"
 
@@ -74,7 +74,7 @@ static int64_t try_until(const struct sv_hold *h, const sv_retry *t, int64_t sta
         EARLIER(start + SV_GRACE_MS, BY_HANDOVER);
     else if (h->sndtimeo_ms)
         EARLIER(h->t0 + h->sndtimeo_ms, BY_HANDOVER);
-    if (t->real && t->end)
+    if (t->a.last_real && t->end)
         EARLIER(t->end, BY_END);
 #undef EARLIER
     return until;
@@ -186,8 +186,8 @@ static int outcome(struct loop *L, int res, enum bound by, int retry)
     L->cut = res == CUT;
     if (res == 0) {
         hu_herd_result(&L->herd, 0, retry, now, (long)(now - h->t0));
-        if (L->t.attempt > 1 || L->herd.waited_ms)
-            sv_record(HOSTUP_EV_RECOVERED, h, 0, L->t.attempt, -1, (long)(now - h->t0), 0, NULL, -1,
+        if (L->t.a.attempt > 1 || L->herd.waited_ms)
+            sv_record(HOSTUP_EV_RECOVERED, h, 0, L->t.a.attempt, -1, (long)(now - h->t0), 0, NULL, -1,
                       L->herd.waited_ms);
         return 1;
     }
@@ -197,9 +197,9 @@ static int outcome(struct loop *L, int res, enum bound by, int retry)
     hu_drain_errqueue(h->fd, &L->icmp);
     reset(h->fd);
     if (L->cut && by == BY_END) {
-        sv_record(HOSTUP_EV_GAVE_UP, h, L->t.real, L->t.attempt, -1, (long)(now - h->t0),
+        sv_record(HOSTUP_EV_GAVE_UP, h, L->t.a.last_real, L->t.a.attempt, -1, (long)(now - h->t0),
                   (long)(now - L->try_start), &L->icmp, HU_GU_DEADLINE, 0);
-        L->err = L->t.real;
+        L->err = L->t.a.last_real;
         return 1;
     }
     L->err = L->cut ? ETIMEDOUT : res;
@@ -227,19 +227,19 @@ static void *next_try(struct loop *L, unsigned delay)
         hu_herd_pause(&L->herd, sched, &act);
         if (act == HU_HERD_SKIP) {
             L->skipped = 1;     /* the moment is spent, as if tried */
-            L->t.attempt++;
+            L->t.a.attempt++;
             return L;
         }
         int64_t now = hu_now_ms();
         if (act != HU_HERD_GO && !hu_herd_budget(h->r, now)) {
-            sv_record(HOSTUP_EV_GAVE_UP, h, L->t.real ? L->t.real : L->err, L->t.attempt, -1,
+            sv_record(HOSTUP_EV_GAVE_UP, h, L->t.a.last_real ? L->t.a.last_real : L->err, L->t.a.attempt, -1,
                       (long)(now - h->t0), (long)(now - L->try_start), NULL, HU_GU_BUDGET, 0);
-            return over(L, L->t.real ? L->t.real : L->err, HU_GU_BUDGET);
+            return over(L, L->t.a.last_real ? L->t.a.last_real : L->err, HU_GU_BUDGET);
         }
         if (!sv_id_valid(h->s, h->id))
             return gone(L);
         if (act != HU_HERD_PROBE)
-            L->t.attempt++;
+            L->t.a.attempt++;
         L->try_start = now;
         enum bound by;
         int64_t until = try_until(h, &L->t, now, &by);
@@ -249,7 +249,7 @@ static void *next_try(struct loop *L, unsigned delay)
         if (outcome(L, res, by, 1))
             return finish_outcome(L, res, by);
         if (!L->cut)
-            L->t.real = L->err;
+            L->t.a.last_real = L->err;
         if (act != HU_HERD_PROBE || !hu_rule_retries_errno(h->r, L->err))
             return L;
         /* an extra probe failed: its own schedule goes on */
@@ -267,7 +267,7 @@ void *sv_hold_run(void *arg)
         bound = h->sndtimeo_ms;
     if (!bound || bound > SV_HOLD_CAP_MS)
         bound = SV_HOLD_CAP_MS;
-    sv_retry_init(&L.t, r, h->t0 + bound);
+    sv_retry_init(&L.t, r, h->t0, h->t0 + bound);
     L.try_start = h->t0;
     L.herd.waiter = -1;
     if (!h->first) {            /* another process probes: no first try */
@@ -291,14 +291,14 @@ void *sv_hold_run(void *arg)
     for (;;) {
         int64_t now = hu_now_ms();
         const hu_icmp *icmp = L.skipped ? NULL : &L.icmp;
-        sv_decision d = sv_decide(&L.t, L.err, L.cut, now, hu_thread_rng());
+        sv_decision d = sv_decide(&L.t, L.err, L.cut, now);
         if (d.next == SV_GIVE_UP) {
             if (d.log)
-                sv_record(HOSTUP_EV_GAVE_UP, h, d.err, L.t.attempt, -1, (long)(now - h->t0),
+                sv_record(HOSTUP_EV_GAVE_UP, h, d.err, L.t.a.attempt, -1, (long)(now - h->t0),
                           (long)(now - L.try_start), icmp, d.reason, 0);
             return over(&L, d.err, d.reason);
         }
-        sv_record(L.skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, h, L.err, L.t.attempt,
+        sv_record(L.skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, h, L.err, L.t.a.attempt,
                   d.delay_ms, (long)(now - h->t0), (long)(now - L.try_start), icmp, -1, 0);
         L.skipped = 0;
         if (!next_try(&L, d.delay_ms))

@@ -18,7 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "engine/hu.h"
+#include "engine/retry.h"
 #include "sv.h"
 
 #define SV_MAX_HELD 1024        /* beyond this, connects go through unheld */

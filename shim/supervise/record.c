@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "core/diagnosis.h"
+#include "core/diag_overlap.h"
 #include "core/log.h"
 #include "hostup/hostup.h"
 #include "sv.h"
@@ -28,7 +28,7 @@ static json_t *diagnose(const struct sockaddr *sa, unsigned port, int err, long 
         f.icmp = *icmp;
     hu_gather_connect(&f);
     json_t *d = hu_classify_connect(&f);
-    hu_diag_add_env(d, sa);
+    hu_diag_network(d, sa, NULL);
     return d;
 }
 

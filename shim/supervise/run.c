@@ -24,7 +24,7 @@
 
 #include "core/log.h"
 #include "engine/herd.h"
-#include "engine/hu.h"
+#include "engine/retry.h"
 #include "hostup/hostup.h"
 #include "supervise.h"
 #include "sv.h"

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "core/probe.h"
+#include "engine/decide.h"
 #include "engine/herd.h"
 #include "hostup/backoff.h"
 #include "hostup/policy.h"
@@ -75,14 +76,13 @@ int sv_inspect_fd(pid_t tid, int fd, int *family, int *flags, int *cloexec);
 pid_t sv_tgid(pid_t tid);
 void sv_comm(pid_t pid, char *buf, size_t len);
 
-/* ---- decide.c: the one retry decision (local adapter) ---- */
+/* ---- decide.c: the one retry decision (the engine's, engine/decide.h) ---- */
 enum sv_next { SV_WAIT, SV_GIVE_UP };
 typedef struct sv_retry {
-    const hu_rule *r;
-    unsigned attempt;           /* tries made or skipped, the first included */
-    hu_backoff bo;
+    hu_attempt a;               /* the decision's state: a.attempt counts tries
+                                 * made or skipped, a.last_real the errno of
+                                 * the last try the kernel ended */
     int64_t end;                /* no new try at or after this; 0: none */
-    int real;                   /* errno of the last try the kernel ended */
 } sv_retry;
 typedef struct sv_decision {
     enum sv_next next;
@@ -91,9 +91,9 @@ typedef struct sv_decision {
     int reason;                 /* SV_GIVE_UP: enum hu_giveup */
     int log;                    /* SV_GIVE_UP: write a gave_up record */
 } sv_decision;
-void sv_retry_init(sv_retry *t, const hu_rule *r, int64_t end);
+void sv_retry_init(sv_retry *t, const hu_rule *r, int64_t t0, int64_t end);
 /* A try failed with err (ETIMEDOUT when cut short by our own bound: cut). */
-sv_decision sv_decide(sv_retry *t, int err, int cut, int64_t now, hu_rng *g);
+sv_decision sv_decide(sv_retry *t, int err, int cut, int64_t now);
 
 /* ---- hold.c: one held connect ---- */
 struct sv_hold {

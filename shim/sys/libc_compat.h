@@ -3,7 +3,9 @@
  * oldest versions, so libhostup.so and hostup load on glibc 2.17 and later.
  * The old versions are still exported by every newer glibc.  dlsym, dlopen
  * and dladdr lived in libdl and pthread_once in libpthread before 2.34:
- * the library names both as DT_NEEDED, so old glibc loads them.
+ * the library names both as DT_NEEDED, so old glibc loads them.  dlopen
+ * is not here: the library defines it (wrap/dlopen.c) and reaches the
+ * real one through dlsym.
  *
  * It includes no system header: it comes before each file's _GNU_SOURCE.
  * musl has no symbol versions and no <gnu/libc-version.h>, so it gets none. */
@@ -22,7 +24,6 @@
 
 #ifdef HU_GLIBC_BASE
 __asm__(".symver dlsym,dlsym@" HU_GLIBC_BASE);
-__asm__(".symver dlopen,dlopen@" HU_GLIBC_BASE);
 __asm__(".symver dladdr,dladdr@" HU_GLIBC_BASE);
 __asm__(".symver pthread_once,pthread_once@" HU_GLIBC_BASE);
 /* the helper threads of bounded look-ups (lookup.c) */

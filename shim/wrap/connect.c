@@ -19,8 +19,13 @@
 #include "engine/fdtable.h"
 #include "engine/herd.h"
 #include "hostup/hostup.h"
-#include "engine/hu.h"
+#include "engine/init.h"
+#include "engine/lookup.h"
+#include "engine/names.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 #include "core/log.h"
+#include "engine/stale.h"
 
 static int errno_in(const uint64_t *bits, int e)
 {
@@ -31,10 +36,10 @@ static int is_tcp(int fd)
 {
     int type = 0, proto = 0;
     socklen_t l = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
         return 0;
     l = sizeof proto;
-    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
 }
@@ -43,7 +48,7 @@ static unsigned sndtimeo_ms(int fd)
 {
     struct timeval tv = {0, 0};
     socklen_t l = sizeof tv;
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
+    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) < 0)
         return 0;
     return (unsigned)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
@@ -52,9 +57,9 @@ static unsigned sndtimeo_ms(int fd)
  * interrupted blocking connect does. */
 static int interrupted(int fd, const struct sockaddr *sa, socklen_t len, int flags)
 {
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    hu_real.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     hu_real.connect(fd, sa, len);
-    fcntl(fd, F_SETFL, flags);
+    hu_real.fcntl(fd, F_SETFL, flags);
     return EINTR;
 }
 
@@ -70,7 +75,7 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
     if ((flags & O_NONBLOCK) || limit_ms <= 0) {
         return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     }
-    if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    if (hu_real.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     int err = hu_real.connect(fd, sa, len) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
@@ -79,10 +84,10 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
         for (;;) {
             struct pollfd pfd = {fd, POLLOUT, 0};
             int64_t left = end - hu_now_ms();
-            int n = left > 0 ? poll(&pfd, 1, (int)(left > 86400000 ? 86400000 : left)) : 0;
+            int n = left > 0 ? hu_real.poll(&pfd, 1, (int)(left > 86400000 ? 86400000 : left)) : 0;
             if (n > 0) {
                 socklen_t l = sizeof err;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+                if (hu_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
                     err = errno;
                 if (err)
                     break;
@@ -100,18 +105,18 @@ static int try_once(int fd, const struct sockaddr *sa, socklen_t len, int flags,
                 break;
             }
             if (n == 0) {
-                fcntl(fd, F_SETFL, flags);
+                hu_real.fcntl(fd, F_SETFL, flags);
                 return CUT;
             }
             if (errno == EINTR && hu_signal_wants_eintr()) {
-                fcntl(fd, F_SETFL, flags);
+                hu_real.fcntl(fd, F_SETFL, flags);
                 return EINTR;   /* the SYN is still in flight, as POSIX wants */
             }
         }
         if (err)
             hu_sock_reset(fd);
     }
-    fcntl(fd, F_SETFL, flags);
+    hu_real.fcntl(fd, F_SETFL, flags);
     return err;
 }
 
@@ -121,228 +126,200 @@ static void drop_lookup(hu_lookup **l)
     *l = NULL;
 }
 
-/* Before a try: the new look-up's answer, waited for until look_until (or
- * the deadline).  When the name moved, the try goes to its new address
- * (*ss, *len) and a readdressed record says so; returns 1 then. */
-static int readdress(hu_lookup **relook, int64_t look_until, int64_t end, const char *host,
-                     struct sockaddr_storage *ss, socklen_t *len, unsigned port, unsigned attempt,
-                     const hu_rule *r, int64_t t0)
+/* One blocking connect being retried: what the decision's actions
+ * (engine/decide.h) are carried out on. */
+struct call {
+    int fd, flags;
+    struct sockaddr_storage ss;     /* the address tried now */
+    socklen_t len;
+    char host[256];
+    int have_host;
+    unsigned port;
+    const hu_rule *r;
+    hu_attempt a;
+    hu_herd herd;
+    hu_herd_ref ref;
+    hu_decide_ops ops;
+    hu_lookup *relook;              /* the host name looked up again (hosts that move) */
+    hu_icmp icmp;                   /* the last failed try's ICMP errors */
+};
+
+#define SA(k) ((const struct sockaddr *)&(k)->ss)
+
+static void log_rec(struct call *k, const hu_decide_rec *rec)
 {
-    const struct sockaddr *sa = (const struct sockaddr *)ss;
-    struct sockaddr_storage moved;
-    socklen_t mlen = 0;
-    int m = hu_names_moved(*relook, host, sa, end && look_until > end ? end : look_until, &moved, &mlen);
-    if (m >= 0)
-        *relook = NULL;     /* finished, and dropped by hu_names_moved */
-    if (m != 1)
-        return 0;
-    hu_conn_log_readdressed(sa, (const struct sockaddr *)&moved, host, port, attempt, r,
-                            (long)(hu_now_ms() - t0));
-    memcpy(ss, &moved, sizeof moved);
-    *len = mlen;
-    return 1;
+    hu_conn_log_rec(rec, SA(k), k->have_host ? k->host : NULL, k->port, k->r, &k->icmp,
+                    k->herd.waited_ms);
 }
 
-/* The retry loop.  err is the errno of a first try that already ran, or 0
+/* Before a try: the new look-up's answer, waited for until `until`.  When
+ * the name moved, the try goes to its new address and a readdressed
+ * record says so. */
+static void readdress(struct call *k, int64_t until)
+{
+    struct sockaddr_storage moved;
+    socklen_t mlen = 0;
+    int m = hu_names_moved(k->relook, k->host, SA(k), until, &moved, &mlen);
+    if (m >= 0) {
+        k->relook = NULL;   /* finished, and dropped by hu_names_moved */
+        k->a.relook = 0;
+    }
+    if (m != 1)
+        return;
+    hu_decide_rec rec;
+    hu_decide_moved(&k->a, &k->ops, hu_now_ms(), &rec);
+    hu_conn_log_readdressed(SA(k), (const struct sockaddr *)&moved, k->host, k->port, rec.attempt,
+                            k->r, rec.elapsed_ms);
+    memcpy(&k->ss, &moved, sizeof moved);
+    k->len = mlen;
+}
+
+/* HU_DO_TRY: one try, bounded as the decision says; its outcome decides
+ * the next action (*act).  Returns -1, or EINTR for the program (a
+ * signal: the SYN is left in flight, as POSIX says). */
+static int try_next(struct call *k, hu_action *act)
+{
+    if (k->a.failed)
+        hu_sock_reset(k->fd);
+    if (k->relook)
+        readdress(k, act->relook_until);
+    int64_t now = hu_now_ms(), cut_at = hu_decide_start(&k->a, now);
+    int err = try_once(k->fd, SA(k), k->len, k->flags, cut_at < 0 ? 0 : cut_at - now);
+    if (err == EINPROGRESS || err == EINTR) {
+        hu_herd_done(&k->herd, -1);
+        return err;
+    }
+    int cut = err == CUT;
+    if (cut)
+        err = ETIMEDOUT;
+    memset(&k->icmp, 0, sizeof k->icmp);
+    /* stale entries would make POLLERR sticky; on a failure they are evidence */
+    hu_drain_errqueue(k->fd, err ? &k->icmp : NULL);
+    hu_decide_tried(&k->a, &k->ops, err, cut, hu_now_ms(), act);
+    /* a cut try's SYN is stopped, unless the program's own SO_SNDTIMEO
+     * ended its first try: the kernel leaves that SYN in flight */
+    if (cut && !(act->kind == HU_DO_GIVE_UP && act->err == EINPROGRESS))
+        hu_sock_reset(k->fd);
+    return -1;
+}
+
+/* HU_DO_WAIT: until the try's moment, or what the herd says first (a
+ * skipped moment, the target answered).  Meanwhile the name is looked up
+ * again.  Returns -1, or EINTR for the program. */
+static int wait_due(struct call *k, hu_action *act)
+{
+    if (act->drop_relook)
+        drop_lookup(&k->relook);
+    if (act->start_relook) {
+        k->relook = hu_names_relookup(k->host, SA(k));
+        k->a.relook = k->relook != NULL;
+    }
+    enum hu_herd_act h;
+    if (hu_herd_pause(&k->herd, act->until, &h) == EINTR) {
+        hu_herd_done(&k->herd, -1);
+        return interrupted(k->fd, SA(k), k->len, k->flags);
+    }
+    memset(&k->icmp, 0, sizeof k->icmp);
+    hu_decide_due(&k->a, &k->ops, (int)h, hu_now_ms(), act);
+    return -1;
+}
+
+/* Carry out decisions until one ends the call: the errno for the program,
+ * or 0 when connected. */
+static int run(struct call *k, hu_action *act)
+{
+    for (;;) {
+        log_rec(k, &act->rec);
+        int rc = -1;
+        switch (act->kind) {
+        case HU_DO_DONE:
+            return 0;
+        case HU_DO_GIVE_UP:
+            return act->err;
+        case HU_DO_TRY:
+            rc = try_next(k, act);
+            break;
+        case HU_DO_WAIT:
+            rc = wait_due(k, act);
+            break;
+        }
+        if (rc >= 0)
+            return rc;
+    }
+}
+
+/* An event loop's socket: never sleep here.  Track it; the program's own
+ * poll/select/epoll calls drive the retries. */
+static int nonblocking(struct call *k, const struct sockaddr *sa0, int err, int64_t t0)
+{
+    const hu_rule *r = k->r;
+    if (!err)
+        err = hu_real.connect(k->fd, sa0, k->len) == 0 ? 0 : errno;
+    if (err && err != EINPROGRESS && !hu_rule_retries_errno(r, err))
+        return err;
+    if (r->off || (err == EINPROGRESS && r->attempts < 2))
+        return err;
+    hu_table_lock();
+    enum hu_verdict v = hu_conn_begin(k->fd, SA(k), k->len, r, k->have_host ? k->host : NULL, t0,
+                                      err == EINPROGRESS ? 0 : err);
+    hu_table_unlock();
+    return err == EINPROGRESS || v == HU_HIDE ? EINPROGRESS : err;
+}
+
+/* The retry.  err is the errno of a first try that already ran, or 0
  * when the first try is still to be made (a rule with a timeout); with
  * skip, no first try ran and err is the errno another process's probe
  * last met. */
 static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int err, int64_t t0,
                          int skip)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    memcpy(&ss, sa0, len < sizeof ss ? len : sizeof ss);
-    const struct sockaddr *sa = (const struct sockaddr *)&ss;
-
     if (!is_tcp(fd))
         return err ? err : (hu_real.connect(fd, sa0, len) == 0 ? 0 : errno);
-
-    char host[256];
-    int have_host = hu_names_lookup(sa, host, sizeof host);
-    unsigned port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-    const hu_rule *r = hu_policy_match(hu_policy_get(), have_host ? host : NULL, sa, port);
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0)
-        flags = 0;
-
-    /* The whole retry is bounded by the deadline and by the program's own
-     * SO_SNDTIMEO on a blocking socket. */
-    int64_t bound = r->deadline_ms;
-    unsigned snd = (flags & O_NONBLOCK) ? 0 : sndtimeo_ms(fd);
-    if (snd && (!bound || snd < bound))
-        bound = snd;
-    int64_t end = bound ? t0 + bound : 0;
-    int64_t try_start = t0;
+    struct call k;
+    memset(&k, 0, sizeof k);
+    k.fd = fd;
+    memcpy(&k.ss, sa0, len < sizeof k.ss ? len : sizeof k.ss);
+    k.len = len;
+    k.have_host = hu_names_lookup(SA(&k), k.host, sizeof k.host);
+    k.port = ntohs(((const struct sockaddr_in *)sa0)->sin_port);
+    const hu_rule *r = k.r = hu_policy_match(hu_policy_get(), k.have_host ? k.host : NULL, SA(&k), k.port);
+    k.flags = hu_real.fcntl(fd, F_GETFL);
+    if (k.flags < 0)
+        k.flags = 0;
 
     /* The target is failing and another process probes it: a blocking
      * connect waits for that probe instead of sending its first SYN.  Any
      * other socket (or a rule that would not retry) makes its first try. */
-    if (skip && ((flags & O_NONBLOCK) || r->off || r->attempts < 2 || !hu_rule_retries_errno(r, err))) {
+    if (skip && ((k.flags & O_NONBLOCK) || r->off || r->attempts < 2 || !hu_rule_retries_errno(r, err))) {
         skip = 0;
         err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
         if (!err)
             return 0;
     }
+    if (k.flags & O_NONBLOCK)
+        return nonblocking(&k, sa0, err, t0);
+    if (!err && (r->off || !r->timeout_ms))
+        return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
 
-    if (flags & O_NONBLOCK) {
-        /* an event loop's socket: never sleep here.  Track it; the program's
-         * own poll/select/epoll calls drive the retries. */
-        if (!err)
-            err = hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
-        if (err && err != EINPROGRESS && !hu_rule_retries_errno(r, err))
-            return err;
-        if (r->off || (err == EINPROGRESS && r->attempts < 2))
-            return err;
-        hu_table_lock();
-        enum hu_verdict v = hu_conn_begin(fd, sa, len, r, have_host ? host : NULL, t0,
-                                          err == EINPROGRESS ? 0 : err);
-        hu_table_unlock();
-        return err == EINPROGRESS || v == HU_HIDE ? EINPROGRESS : err;
+    /* the whole connect is bounded by the deadline and by the program's
+     * own SO_SNDTIMEO, as the kernel bounds it */
+    hu_decide_init(&k.a, r, t0, sndtimeo_ms(fd), 1, k.have_host, hu_relookup_ms(r));
+    k.herd.waiter = -1;
+    k.ref = (hu_herd_ref){.herd = &k.herd, .sa = SA(&k), .rule = r};
+    hu_herd_ops(&k.ops, &k.ref);
+    hu_action act = {.kind = HU_DO_TRY, .relook_until = t0};  /* a first try, bounded */
+    if (skip) {
+        k.a.last_real = err;    /* the errno the kernel gave the prober */
+        hu_decide_failed(&k.a, &k.ops, err, 0, 1, hu_now_ms(), &act);
+    } else if (err) {
+        hu_drain_errqueue(fd, &k.icmp);
+        hu_decide_failed(&k.a, &k.ops, err, 0, 0, hu_now_ms(), &act);
     }
-
-    /* real: the errno of the last try the kernel itself ended.  A try that
-     * hostup's own bound cut short counts as ETIMEDOUT for the retry
-     * decision, but never reaches the program while a real errno is known
-     * (README, "When the policy is spent").  The deadline and SO_SNDTIMEO
-     * cut a try only then; before that only the rule's timeout does. */
-    int real = err, cut = 0;
-    if (!err) {     /* first try, bounded by the rule's timeout */
-        if (r->off || !r->timeout_ms)
-            return hu_real.connect(fd, sa0, len) == 0 ? 0 : errno;
-        int64_t limit = r->timeout_ms;
-        int by_snd = snd && snd < limit;
-        if (by_snd)
-            limit = snd;
-        err = try_once(fd, sa, len, flags, limit);
-        if (err == CUT && by_snd)
-            return EINPROGRESS;     /* as the kernel's own connect past SO_SNDTIMEO: SYN in flight */
-        if (!err || err == EINPROGRESS || err == EINTR)
-            return err;
-        cut = err == CUT;
-        if (cut)
-            hu_sock_reset(fd);
-        err = cut ? ETIMEDOUT : err;
-        real = cut ? 0 : err;
-    }
-
-    hu_backoff bo;
-    hu_backoff_init(&bo);
-    unsigned attempt = 1;
-    const char *host_or = have_host ? host : NULL;
-    /* skipped: the last try moment was skipped for another process's probe
-     * (the first one too, when the target was known to be failing) */
-    int skipped = skip;
-    hu_herd herd;
-    hu_herd_join(&herd, sa, r);
-    HU_ERRQUEUE_WATCH(errwatch, fd);   /* IPv6: the ICMP evidence of the tries made here */
-    if (!skipped && hu_rule_retries_errno(r, err) && r->attempts > 1)
-        hu_herd_result(&herd, err, 0, hu_now_ms(), 0);
-    /* the host name looked up again (hosts that move), dropped on return */
-    hu_lookup *relook __attribute__((cleanup(drop_lookup))) = NULL;
-    int64_t look_until = 0;     /* wait for it until then; after that ask anew */
-    for (;;) {
-        int64_t now = hu_now_ms();
-        hu_icmp icmp = {0};
-        hu_drain_errqueue(fd, &icmp);   /* stale entries would make POLLERR sticky */
-        int shown = cut && real ? real : err;
-        if (!hu_rule_retries_errno(r, err)) {
-            if (attempt > 1)
-                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
-                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_ERROR, 0);
-            hu_herd_done(&herd, attempt > 1 ? HU_GU_ERROR : -1);
-            return shown;
-        }
-        unsigned delay = attempt < r->attempts ? hu_backoff_next(r, &bo, hu_thread_rng()) : 0;
-        if (attempt >= r->attempts || (end && now + delay >= end)) {
-            int why = attempt >= r->attempts ? HU_GU_ATTEMPTS : HU_GU_DEADLINE;
-            hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
-                             (long)(now - t0), (long)(now - try_start), &icmp, why, 0);
-            hu_herd_done(&herd, why);
-            return shown;
-        }
-        hu_conn_log(skipped ? HOSTUP_EV_PROBE_WAIT : HOSTUP_EV_RETRY, sa, host_or, port, err, attempt,
-                    r, delay, (long)(now - t0), (long)(now - try_start), skipped ? NULL : &icmp);
-
-        /* until a try is made: its own moment, the prober's extra tries,
-         * or the moment the target answered another process */
-        int64_t sched = now + delay;
-        /* the name may have moved: ask again during the wait, and wait for
-         * the answer at most the rule's timeout (or HU_RELOOKUP_MS) from
-         * now; one still out is kept until then, and then asked anew */
-        if (!skipped && relook && now >= look_until)
-            drop_lookup(&relook);
-        if (!skipped && have_host && !relook) {
-            relook = hu_names_relookup(host, sa);
-            look_until = now + hu_relookup_ms(r);
-        }
-        skipped = 0;
-        for (;;) {
-            enum hu_herd_act act;
-            if (hu_herd_pause(&herd, sched, &act) == EINTR) {
-                hu_herd_done(&herd, -1);
-                return interrupted(fd, sa, len, flags);
-            }
-            if (act == HU_HERD_SKIP) {
-                skipped = 1;    /* the moment is spent, as if tried */
-                attempt++;
-                break;
-            }
-            if (act != HU_HERD_GO && !hu_herd_budget(r, hu_now_ms())) {
-                now = hu_now_ms();
-                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, shown, attempt, r, -1,
-                                 (long)(now - t0), (long)(now - try_start), NULL, HU_GU_BUDGET, 0);
-                hu_herd_done(&herd, HU_GU_BUDGET);
-                return shown;
-            }
-            hu_sock_reset(fd);
-            if (act != HU_HERD_PROBE)
-                attempt++;
-            if (relook && readdress(&relook, look_until, end, host, &ss, &len, port, attempt, r, t0)) {
-                hu_herd_done(&herd, -1);    /* the old address's prober is not ours */
-                hu_herd_join(&herd, sa, r);
-            }
-            try_start = hu_now_ms();
-            int64_t limit = r->timeout_ms;
-            int by_end = 0;
-            if (end && real && (!limit || end - try_start < limit)) {
-                limit = end - try_start > 0 ? end - try_start : 1;
-                by_end = 1;
-            }
-            err = try_once(fd, sa, len, flags, limit);
-            cut = err == CUT;
-            if (cut) {
-                hu_sock_reset(fd);
-                err = ETIMEDOUT;
-            } else if (err && err != EINPROGRESS && err != EINTR) {
-                real = err;
-            }
-            now = hu_now_ms();
-            hu_herd_result(&herd, err, 1, now, (long)(now - t0));
-            if (!err) {
-                hu_drain_errqueue(fd, NULL);
-                hu_conn_log_herd(HOSTUP_EV_RECOVERED, sa, host_or, port, 0, attempt, r, -1,
-                                 (long)(now - t0), 0, NULL, -1, herd.waited_ms);
-                hu_herd_done(&herd, -1);
-                return 0;
-            }
-            if (err == EINPROGRESS || err == EINTR) {
-                hu_herd_done(&herd, -1);
-                return err;
-            }
-            if (cut && by_end) {    /* the deadline came during this try: the last real errno */
-                hu_drain_errqueue(fd, &icmp);
-                hu_conn_log_herd(HOSTUP_EV_GAVE_UP, sa, host_or, port, real, attempt, r, -1,
-                                 (long)(now - t0), (long)(now - try_start), &icmp, HU_GU_DEADLINE, 0);
-                hu_herd_done(&herd, HU_GU_DEADLINE);
-                return real;
-            }
-            if (act != HU_HERD_PROBE || !hu_rule_retries_errno(r, err))
-                break;
-            /* an extra probe failed: its own schedule goes on */
-            hu_drain_errqueue(fd, NULL);
-        }
-    }
+    int watched = hu_errqueue_watch(fd);    /* IPv6: the ICMP evidence of our tries */
+    int rc = run(&k, &act);
+    hu_errqueue_done(fd, &watched);
+    drop_lookup(&k.relook);
+    return rc;
 }
 
 __attribute__((visibility("default")))
@@ -356,12 +333,14 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (hu_guard)
         return hu_real.connect(fd, sa, len);
     int entry_errno = errno, err;
-    hu_conn *c = hu_conn_of(fd);
-    if (HU_UNLIKELY(c != NULL)) {
-        /* the program calls connect again on a socket we are retrying */
+    if (HU_UNLIKELY(hu_conn_of(fd) != NULL)) {
+        /* the program calls connect again on a socket we are retrying, or
+         * on a new socket that got the number of one closed behind our
+         * back: then the old one's state is dropped (stale.h) */
         hu_guard++;
         hu_table_lock();
-        err = hu_conn_reconnect(c, fd);
+        hu_conn *c = hu_conn_of_verified(fd);
+        err = c ? hu_conn_reconnect(c, fd) : -1;
         if (err < 0)    /* finished with it: a fresh connect follows */
             hu_conn_forget_fd(fd);
         hu_table_unlock();
@@ -380,7 +359,9 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (HU_UNLIKELY(m && __atomic_load_n(&m->failing, __ATOMIC_RELAXED)) && sa &&
         len >= sizeof(struct sockaddr_in) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
         hu_guard++;
-        skip = hu_herd_should_wait(sa, &err);
+        /* only a TCP connect waits for the prober: a UDP connect sends
+         * nothing and must never be touched */
+        skip = hu_herd_should_wait(sa, &err) && is_tcp(fd);
         hu_guard--;
         if (skip)
             goto retry;

@@ -13,7 +13,23 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "engine/retry.h"
+#include "sys/real.h"
+#include "engine/stale.h"
+
+/* The conn on fd that we took out of epfd for a backoff wait, with the
+ * table lock taken; NULL (and no lock) when there is none, or when fd is
+ * now another socket (stale.h): that one's registration is the
+ * kernel's business. */
+static hu_conn *ep_removed_by_us(int fd, int epfd)
+{
+    hu_table_lock();
+    hu_conn *c = hu_conn_of(fd);
+    if (c && c->ep_removed && c->epfd == epfd && (c = hu_conn_verify(c, fd)) != NULL)
+        return c;
+    hu_table_unlock();
+    return NULL;
+}
 
 __attribute__((visibility("default")))
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
@@ -22,10 +38,10 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (hu_guard)
         return hu_real.epoll_ctl(epfd, op, fd, ev);
     hu_conn *c = hu_conn_of(fd);
-    if (HU_UNLIKELY(c && c->ep_removed && c->epfd == epfd)) {
+    if (HU_UNLIKELY(c && c->ep_removed && c->epfd == epfd) &&
+        (c = ep_removed_by_us(fd, epfd)) != NULL) {
         /* we took it out for a backoff wait: apply the change to what we
          * will put back, and answer as if it were still registered */
-        hu_table_lock();
         int rc = 0;
         if (op == EPOLL_CTL_MOD && ev) {
             c->ep_events = ev->events;
@@ -90,6 +106,7 @@ static int epoll_core(int epfd, struct epoll_event *evs, int max, int64_t timeou
 {
     int64_t end = timeout_ms >= 0 ? hu_now_ms() + timeout_ms : -1;
     for (;;) {
+        hu_conn_sweep_maybe();
         int64_t now = hu_now_ms(), wake = end;
         hu_table_lock();
         for (hu_conn *c = hu_conn_active_head(), *next; c; c = next) {
@@ -98,6 +115,8 @@ static int epoll_core(int epfd, struct epoll_event *evs, int max, int64_t timeou
             int mine = (c->ep_removed && c->epfd == epfd) || (e && e->epfd == epfd);
             if (!mine || c->fd < 0 || c->state == HU_CONN_DONE)
                 continue;
+            if (hu_conn_touches(c, now) && !hu_conn_verify(c, c->fd))
+                continue;               /* its socket was closed behind our back */
             int64_t t = hu_conn_tick(c, c->fd, now);
             if (t >= 0 && (wake < 0 || t < wake))
                 wake = t;
@@ -116,6 +135,8 @@ static int epoll_core(int epfd, struct epoll_event *evs, int max, int64_t timeou
         for (int i = 0; i < rc; i++) {
             int fd = -1;
             hu_conn *c = match(epfd, evs[i].data.u64, &fd);
+            if (c && (c->state == HU_CONN_CONNECTING || c->pending_err))
+                c = hu_conn_verify(c, fd);  /* the event may be another socket's */
             if (c && c->state == HU_CONN_CONNECTING) {
                 short re = to_poll(evs[i].events);
                 uint32_t reg = hu_fd_get(fd)->ep_events;

@@ -10,7 +10,8 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
+#include "engine/stale.h"
 #include "engine/volume.h"
 
 static inline int known(int fd)
@@ -19,20 +20,30 @@ static inline int known(int fd)
     return e && (e->conn || e->epfd >= 0 || e->file);
 }
 
+/* Whatever the number held is gone: its connection, its epoll
+ * registration, its file.  Call with the lock held. */
+static void forget_locked(int fd)
+{
+    hu_fdent *e = hu_fd_get(fd);
+    if (e)
+        e->epfd = -1;
+    hu_conn_forget_fd(fd);
+    hu_vol_forget_fd(fd);
+}
+
 static void forget(int fd)
 {
     hu_table_lock();
-    hu_conn_forget_fd(fd);
-    hu_vol_forget_fd(fd);
+    forget_locked(fd);
     hu_table_unlock();
 }
 
 static void duplicated(int fd, int fd2)
 {
     hu_table_lock();
-    hu_conn_forget_fd(fd2);             /* whatever fd2 was before is gone */
-    hu_vol_forget_fd(fd2);
-    hu_conn_dup(fd, fd2);
+    forget_locked(fd2);                 /* whatever fd2 was before is gone */
+    if (hu_conn_of_verified(fd))        /* fd's own state, if still its socket's */
+        hu_conn_dup(fd, fd2);
     hu_vol_dup(fd, fd2);
     hu_table_unlock();
 }
@@ -130,13 +141,13 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     if (HU_LIKELY(level != SOL_SOCKET || name != SO_ERROR) || hu_guard || !val || !len ||
         *len < sizeof(int))
         return hu_real.getsockopt(fd, level, name, val, len);
-    hu_conn *c = hu_conn_of(fd);
-    if (HU_LIKELY(!c))
+    if (HU_LIKELY(!hu_conn_of(fd)))
         return hu_real.getsockopt(fd, level, name, val, len);
     int saved = errno, err;
     hu_guard++;
     hu_table_lock();
-    err = hu_conn_so_error(c, fd);
+    hu_conn *c = hu_conn_of_verified(fd);
+    err = c ? hu_conn_so_error(c, fd) : -1;
     hu_table_unlock();
     hu_guard--;
     if (err < 0) {      /* nothing of ours to say: the kernel's answer */

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 enum okind {
@@ -94,6 +94,19 @@ static int mode_flags(const char *m)
     return f;
 }
 
+/* The open once more, for hu_vol_retry. */
+struct open_again {
+    const struct oc *c;
+    intptr_t res;
+};
+
+static int open_again(void *ctx)
+{
+    struct open_again *oa = ctx;
+    oa->res = call_open(oa->c);
+    return (is_stdio(oa->c) ? oa->res == 0 : oa->res < 0) ? -1 : 0;
+}
+
 /* The open failed (or succeeded on a tracked volume): the slow side. */
 __attribute__((noinline)) static intptr_t open_slow(const struct oc *c, intptr_t res, int entry_errno)
 {
@@ -116,20 +129,10 @@ __attribute__((noinline)) static intptr_t open_slow(const struct oc *c, intptr_t
     hu_guard++;
     hu_vol_try t;
     if (hu_vol_path_begin(&t, c->op, c->dirfd, c->path, err)) {
-        for (;;) {
-            if (hu_vol_step(&t, err) < 0) {
-                err = errno;
-                break;
-            }
-            res = call_open(c);
-            failed = is_stdio(c) ? res == 0 : res < 0;
-            if (!failed) {
-                hu_vol_success(&t);
-                err = entry_errno;
-                break;
-            }
-            err = errno;
-        }
+        struct open_again oa = {c, res};
+        failed = hu_vol_retry(&t, err, open_again, &oa) < 0;
+        err = failed ? errno : entry_errno;
+        res = oa.res;
         hu_vol_end(&t);
     }
     hu_guard--;
@@ -311,6 +314,9 @@ static int call_stat(const struct sc *c)
     return -1;
 }
 
+/* The stat once more, for hu_vol_retry. */
+static int stat_again(void *c) { return call_stat(c) == 0 ? 0 : -1; }
+
 __attribute__((noinline)) static int stat_failed(const struct sc *c, int entry_errno)
 {
     int err = errno, rc = -1;
@@ -329,19 +335,8 @@ __attribute__((noinline)) static int stat_failed(const struct sc *c, int entry_e
         dirfd = AT_FDCWD;
     }
     if (hu_vol_path_begin(&t, c->op, dirfd, path, err)) {
-        for (;;) {
-            if (hu_vol_step(&t, err) < 0) {
-                err = errno;
-                break;
-            }
-            rc = call_stat(c);
-            if (rc == 0) {
-                hu_vol_success(&t);
-                err = entry_errno;
-                break;
-            }
-            err = errno;
-        }
+        rc = hu_vol_retry(&t, err, stat_again, (void *)c);
+        err = rc < 0 ? errno : entry_errno;
         hu_vol_end(&t);
     }
     hu_guard--;

@@ -15,7 +15,9 @@
 
 #include "engine/conn.h"
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "engine/retry.h"
+#include "sys/real.h"
+#include "engine/stale.h"
 
 #define HIDE_STACK 64
 
@@ -45,6 +47,9 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ms, wait_fn w
         for (nfds_t i = 0; i < n; i++) {
             hu_conn *c = hu_conn_of(fds[i].fd);
             if (!c || c->state == HU_CONN_DONE)
+                continue;
+            /* hidden or tried: only while fd is still its socket */
+            if (hu_conn_touches(c, now) && !hu_conn_verify(c, fds[i].fd))
                 continue;
             wake = earliest(wake, hu_conn_tick(c, fds[i].fd, now));
             if (c->state != HU_CONN_WAITING)
@@ -82,6 +87,8 @@ static int poll_core(struct pollfd *fds, nfds_t n, int64_t timeout_ms, wait_fn w
             /* looked up even without revents: a connection handed back
              * while its SYN is still in flight owes POLLERR */
             hu_conn *c = hu_conn_of(fds[i].fd);
+            if (c && (c->state == HU_CONN_CONNECTING || c->pending_err))
+                c = hu_conn_verify(c, fds[i].fd);
             if (c && c->state == HU_CONN_CONNECTING &&
                 hu_conn_examine(c, fds[i].fd, &fds[i].revents) == HU_HIDE)
                 fds[i].revents = 0;
@@ -111,6 +118,13 @@ static int any_tracked(const struct pollfd *fds, nfds_t n)
     return 0;
 }
 
+/* The same, after dropping connections whose socket is gone (stale.h). */
+static int swept_any_tracked(const struct pollfd *fds, nfds_t n)
+{
+    hu_conn_sweep_maybe();
+    return any_tracked(fds, n);
+}
+
 static int wait_poll(struct pollfd *fds, nfds_t n, int64_t ms, void *ctx)
 {
     (void)ctx;
@@ -120,7 +134,7 @@ static int wait_poll(struct pollfd *fds, nfds_t n, int64_t ms, void *ctx)
 __attribute__((noinline)) static int poll_slow(struct pollfd *fds, nfds_t n, int timeout)
 {
     hu_ensure_bound();
-    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !any_tracked(fds, n))
+    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !swept_any_tracked(fds, n))
         return hu_real.poll(fds, n, timeout);
     return poll_core(fds, n, timeout, wait_poll, NULL);
 }
@@ -175,7 +189,7 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_
     if (HU_LIKELY(hu_ready_and_idle()))
         return hu_real.ppoll(fds, n, ts, mask);
     hu_ensure_bound();
-    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !any_tracked(fds, n))
+    if (!__atomic_load_n(&hu_conns_active, __ATOMIC_ACQUIRE) || hu_guard || !swept_any_tracked(fds, n))
         return hu_real.ppoll(fds, n, ts, mask);
     struct ppoll_ctx c = {ts, mask, ts_ms(ts)};
     return poll_core(fds, n, c.full_ms, wait_ppoll, &c);
@@ -197,6 +211,7 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const s
 
 static int select_tracked(int nfds, fd_set *r, fd_set *w, fd_set *x)
 {
+    hu_conn_sweep_maybe();
     for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++) {
         if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x))))
             continue;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 enum kind { K_READ, K_PREAD, K_PREAD64, K_READV, K_PREADV, K_PREADV64, K_PREADV2, K_PREADV64V2 };
@@ -50,6 +50,20 @@ static ssize_t call(int fd, const struct rd *c)
     return -1;
 }
 
+/* The read once more, for hu_vol_retry. */
+struct read_again {
+    int fd;
+    const struct rd *c;
+    ssize_t r;
+};
+
+static int read_again(void *ctx)
+{
+    struct read_again *ra = ctx;
+    ra->r = call(ra->fd, ra->c);
+    return ra->r >= 0 ? 0 : -1;
+}
+
 /* The first try failed with errno. */
 __attribute__((noinline)) static ssize_t failed(int fd, const struct rd *c, int entry_errno)
 {
@@ -62,19 +76,9 @@ __attribute__((noinline)) static ssize_t failed(int fd, const struct rd *c, int 
     hu_guard++;
     hu_vol_try t;
     if (hu_vol_fd_begin(&t, c->op, fd, c->off, err)) {
-        for (;;) {
-            if (hu_vol_step(&t, err) < 0) {
-                err = errno;
-                break;
-            }
-            r = call(fd, c);
-            if (r >= 0) {
-                hu_vol_success(&t);
-                err = entry_errno;
-                break;
-            }
-            err = errno;
-        }
+        struct read_again ra = {fd, c, -1};
+        err = hu_vol_retry(&t, err, read_again, &ra) < 0 ? errno : entry_errno;
+        r = ra.r;
         hu_vol_end(&t);
     }
     hu_guard--;

@@ -12,7 +12,11 @@
 
 #include "core/diagnosis.h"
 #include "hostup/hostup.h"
-#include "engine/hu.h"
+#include "engine/init.h"
+#include "engine/lookup.h"
+#include "engine/names.h"
+#include "engine/retry.h"
+#include "sys/real.h"
 #include "core/log.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "engine/fdtable.h"
-#include "engine/hu.h"
+#include "sys/real.h"
 #include "engine/volume.h"
 
 /* <bits/stdio.h> turns some of these into macros when optimising */

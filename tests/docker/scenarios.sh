@@ -53,7 +53,7 @@ app_finish() { # NAME: wait for the app (at most 120 s), keep its logs
 	APP_RC=$(timeout 120 "$HU_DOCKER" wait hu-app) || hu_fail "$1: the app did not end within 120 s"
 	APP_MS=$(((${EPOCHREALTIME/[.,]/} - APP_T0) / 1000))
 	keep_logs hu-app "$1"
-	[[ ${#LATER[@]} -gt 0 ]] && wait "${LATER[@]}" # the scenario's background steps
+	[[ ${#LATER[@]} -gt 0 ]] && hu_wait 60 "$1: the scenario's background steps" "${LATER[@]}"
 	LATER=()
 	printf 'scenario %s: exit %s after %s ms\n' "$1" "$APP_RC" "$APP_MS"
 }

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fclose(f);
     p = hu_policy_parse(NULL);
     FUZZ_CHECK(p != NULL);
-    hu_policy_add_json_file(p, json_path);
+    hu_policy_add_json_file_within(p, json_path, 0);   /* no child process per input */
     check_config_policy(p, 0, host, path, h);
     hu_policy_free(p);
 

@@ -6,7 +6,24 @@
 # Network: client ns ($NS_C, $IP_C) <-veth-> server ns ($NS_S, $IP_S), both
 # in 198.18.0.0/24 (RFC 2544 test range). The client has no default route,
 # so nothing a test does can leave the machine.
-
+#
+# Failures: hu_fail anywhere fails the test, also inside $(...), a pipe or a
+# background job (hu_after): it leaves a mark in $HU__FAILED and signals the
+# test's main shell (SIGUSR1), which stops the test; hu_done and the EXIT
+# trap refuse to pass while the mark is there.  The EXIT trap is lib.sh's:
+# a test adds its own clean-up with hu_at_exit, never with `trap ... EXIT`.
+#
+# Skips: a whole test exits 77 ("skipped: WHY", hu_need_*); a part of a test
+# that cannot run here is hu_skip WHY, a "skip: WHY" line tests/run.sh
+# counts as skipped.  Never a silent `|| { echo note; }`.
+#
+# Waits: every one has a bound and a message naming what hung.  hu_run kills
+# its command after HU_MAX seconds (default HU_RUN_MAX, 90) and fails;
+# hu_bounded SECS WHAT CMD... does the same for any command.
+#
+# Environment:
+#   HU_KEEP_TMP=1   keep the test's $HU_TMP (logs, records) and print its path
+#   HU_BUILD        the build to test (default ./build)
 HU_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HU_BUILD=${HU_BUILD:-$HU_ROOT/build}
 HU_LIB=$HU_BUILD/libhostup.so
@@ -35,6 +52,51 @@ fi
 HU_PRELOAD="${HU_PRELOAD_PREFIX:+$HU_PRELOAD_PREFIX }$HU_LIB"
 export HU_ROOT HU_BUILD HU_LIB HU_PRELOAD HU_TOOLS IP_C IP_S IP_ABSENT HU_HELLO
 
+# ---- the test's own state: temp dir, failure mark, exit trap ----------------
+
+# Made when lib.sh is sourced, before any subshell exists: every subshell
+# and background job of the test knows these.
+HU__PID=$BASHPID
+HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || { echo "FAIL: mktemp" >&2; exit 1; }
+HU__FAILED=$HU_TMP/.hu_failed   # one line per failed check, wherever it ran
+HU__SKIPS=$HU_TMP/.hu_skips     # one line per part skipped (hu_skip)
+: >"$HU_TMP/pids"
+HU__AT_EXIT=()
+HU_RUN_MAX=${HU_RUN_MAX:-90}
+
+# CMD (a string, eval'ed) runs at exit, before hu_cleanup; last added first.
+hu_at_exit() { HU__AT_EXIT+=("$1"); }
+
+hu__exit() {
+	local rc=$? i
+	trap '' USR1
+	[[ $BASHPID == "$HU__PID" ]] || return "$rc"
+	for ((i = ${#HU__AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${HU__AT_EXIT[i]}"; done
+	hu_cleanup
+	if [[ $rc == 0 && -s $HU__FAILED ]]; then
+		echo "FAIL: ${0##*/}: a check failed in a subshell or background job: $(head -n 1 "$HU__FAILED")" >&2
+		rc=1
+	fi
+	if [[ -n ${HU_KEEP_TMP:-} ]]; then
+		echo "logs kept in $HU_TMP" >&2
+	else
+		rm -rf "$HU_TMP"
+	fi
+	exit "$rc"
+}
+
+# A subshell's hu_fail: stop the test now (after the command running).
+hu__subfail() {
+	trap '' USR1
+	echo "FAIL: ${0##*/}: stopped: a check failed in a subshell or background job: $(head -n 1 "$HU__FAILED" 2>/dev/null)" >&2
+	exit 1
+}
+
+trap hu__exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap hu__subfail USR1
+
 # ---- skips, failures, assertions -------------------------------------------
 
 hu_need_root() { [[ $(id -u) == 0 ]] || { echo "skipped: needs root"; exit 77; }; }
@@ -43,6 +105,21 @@ hu_need_cmd() {
 	local c
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || { echo "skipped: needs $c"; exit 77; }
+	done
+}
+
+# A part of the test that cannot run here: tests/run.sh counts the line.
+hu_skip() { # WHY
+	echo "skip: ${0##*/}: $*"
+	echo "$*" >>"$HU__SKIPS"
+}
+
+# True when every CMD is there; else the part WHAT is skipped (hu_skip).
+hu_have_cmd() { # WHAT CMD...
+	local what=$1 c
+	shift
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { hu_skip "$what: needs $c"; return 1; }
 	done
 }
 
@@ -56,7 +133,9 @@ hu_need_tools() {
 
 hu_need_lib() { [[ -f $HU_LIB ]] || hu_fail "missing $HU_LIB (build it first)"; }
 
-# Exits the *current* shell: inside hu_after it only ends that background job.
+# Fails the test, from any shell of it: the main shell exits 1; a subshell
+# ($(...), a pipe, hu_after's job) exits too, after marking the failure and
+# signalling the main shell, which stops the test (hu__subfail).
 hu_fail() {
 	local f
 	echo "FAIL: $*" >&2
@@ -65,6 +144,8 @@ hu_fail() {
 	for f in "${HU_TMP:-/nonexistent}"/*.log; do
 		[[ -s $f ]] && { echo "  --- tail of ${f##*/}"; tail -n 8 "$f"; } >&2
 	done
+	printf '%s\n' "$*" >>"$HU__FAILED" 2>/dev/null
+	[[ $BASHPID != "$HU__PID" ]] && kill -USR1 "$HU__PID" 2>/dev/null
 	exit 1
 }
 
@@ -95,7 +176,13 @@ hu_assert_le() { hu__cmp -le '<=' "$1" "$2" "${3:-assert_le}"; }
 hu_assert_gt() { hu__cmp -gt '>' "$1" "$2" "${3:-assert_gt}"; }
 hu_assert_ge() { hu__cmp -ge '>=' "$1" "$2" "${3:-assert_ge}"; }
 
-hu_done() { echo "PASS: ${0##*/}: $HU_PASSES checks"; exit 0; }
+hu_done() {
+	local skips=
+	[[ -s $HU__FAILED ]] && hu_fail "a check failed in a subshell or background job: $(head -n 1 "$HU__FAILED")"
+	[[ -s $HU__SKIPS ]] && skips=", $(wc -l <"$HU__SKIPS") part(s) skipped"
+	echo "PASS: ${0##*/}: $HU_PASSES checks$skips"
+	exit 0
+}
 
 # ---- process tracking and cleanup -------------------------------------------
 
@@ -132,23 +219,29 @@ hu__kill() { # PID... : TERM the trees, KILL what is left after 2 s
 	return 0
 }
 
-# Idempotent; only the shell that called hu_net_setup cleans up.
+# Idempotent; only the test's main shell cleans up: every tracked process
+# (and whatever runs in the namespaces) is killed, the namespaces deleted.
+# $HU_TMP goes at exit (hu__exit), unless HU_KEEP_TMP is set.
 hu_cleanup() {
 	local ns roots
-	[[ ${HU__MAIN:-} == "$BASHPID" && ${HU__CLEANED:-1} == 0 ]] || return 0
+	[[ $HU__PID == "$BASHPID" && $HU__CLEANED == 0 ]] || return 0
 	HU__CLEANED=1
 	roots=$(cat "$HU_TMP/pids" 2>/dev/null)
-	for ns in "$NS_C" "$NS_S"; do roots+=" $(ip netns pids "$ns" 2>/dev/null)"; done
+	if [[ -n ${NS_C:-} ]]; then
+		for ns in "$NS_C" "$NS_S"; do roots+=" $(ip netns pids "$ns" 2>/dev/null)"; done
+	fi
 	# shellcheck disable=SC2086
 	hu__kill $roots
-	for ns in "$NS_C" "$NS_S"; do
-		[[ -e /run/netns/$ns ]] && ip netns del "$ns"
-		rm -rf "/etc/netns/$ns"
-	done
-	[[ $HU__MADE_ETC_NETNS == 1 ]] && rmdir /etc/netns 2>/dev/null
-	if [[ -n ${HU_KEEP_TMP:-} ]]; then echo "logs kept in $HU_TMP" >&2; else rm -rf "$HU_TMP"; fi
+	if [[ -n ${NS_C:-} ]]; then
+		for ns in "$NS_C" "$NS_S"; do
+			[[ -e /run/netns/$ns ]] && ip netns del "$ns"
+			rm -rf "/etc/netns/$ns"
+		done
+		[[ $HU__MADE_ETC_NETNS == 1 ]] && rmdir /etc/netns 2>/dev/null
+	fi
 	return 0
 }
+HU__CLEANED=0
 
 # ---- network ---------------------------------------------------------------
 
@@ -160,15 +253,11 @@ hu_net_setup() {
 	hu_need_cmd ip nft ss ps awk "$HU_PY"
 	NS_C=hu-c-$$ NS_S=hu-s-$$ IF_C=hu-c0 IF_S=hu-s0
 	export NS_C NS_S IF_C IF_S
-	HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX) || hu_fail "mktemp"
 	# shared state (herd control) of this test alone: tests running at the
 	# same time never see each other's failing targets
 	export HOSTUP_SHARED=$HU_TMP/hostup-shared
-	HU__MAIN=$BASHPID HU__CLEANED=0 HU__MADE_ETC_NETNS=0
+	HU__MADE_ETC_NETNS=0
 	[[ -d /etc/netns ]] || HU__MADE_ETC_NETNS=1
-	trap 'hu_cleanup' EXIT
-	trap 'hu_cleanup; exit 130' INT
-	trap 'hu_cleanup; exit 143' TERM
 	{
 		ip netns add "$NS_C" && ip netns add "$NS_S" &&
 		# created directly inside the namespaces: names need not be unique
@@ -198,7 +287,6 @@ hu_net_setup() {
 			>"/etc/netns/$NS_C/resolv.conf"; then
 		hu_fail "hu_net_setup: resolv.conf"
 	fi
-	: >"$HU_TMP/pids"
 }
 
 # ---- servers and failures ---------------------------------------------------
@@ -291,11 +379,12 @@ hu_after() { # DELAY_S CMD...
 
 # Like hu_after, but the delay starts when FILE first holds TEXT (a program
 # slow to start, under valgrind or a loaded machine, still meets the
-# failure); gives up waiting after 120 s.
+# failure); fails the test if TEXT is not there within 120 s.
 hu_after_line() { # FILE TEXT DELAY_S CMD...
 	local f=$1 text=$2 d=$3
 	shift 3
 	( for ((i = 0; i < 1200; i++)); do grep -qF "$text" "$f" 2>/dev/null && break; sleep 0.1; done
+	  grep -qF "$text" "$f" 2>/dev/null || hu_fail "hu_after_line: '$text' not in $f within 120 s (for: $*)"
 	  sleep "$d"; echo "hu_after_line: $*"; "$@" ) >>"$HU_TMP/after.log" 2>&1 &
 	hu__track $!
 }
@@ -315,16 +404,61 @@ hu_dns_stop() { [[ -s $HU_TMP/dns.pid ]] && hu__kill "$(<"$HU_TMP/dns.pid")"; : 
 
 # ---- running the client -----------------------------------------------------
 
+# Runs CMD bounded: killed after SECS (whole seconds), and then the test
+# fails with "WHAT hung"; else returns CMD's exit status.  Usable in $(...).
+# Redirect CMD's output with --out/--err, not around the call: the failure
+# message must reach the test's own stderr.
+hu_bounded() { # SECS WHAT [--out FILE] [--err FILE] CMD...
+	local secs=$1 what=$2 out='' err='' rc t0=${EPOCHREALTIME/[.,]/}
+	shift 2
+	while [[ $1 == --out || $1 == --err ]]; do
+		if [[ $1 == --out ]]; then out=$2; else err=$2; fi
+		shift 2
+	done
+	if [[ -n $out && -n $err ]]; then timeout -k 5 "$secs" "$@" >"$out" 2>"$err"
+	elif [[ -n $out ]]; then timeout -k 5 "$secs" "$@" >"$out"
+	elif [[ -n $err ]]; then timeout -k 5 "$secs" "$@" 2>"$err"
+	else timeout -k 5 "$secs" "$@"
+	fi
+	rc=$?
+	if [[ $rc == 124 || $rc == 137 ]] && (((${EPOCHREALTIME/[.,]/} - t0) / 1000 >= secs * 1000 - 100)); then
+		hu_fail "$what hung: still running after $secs s, killed ($*)"
+	fi
+	return "$rc"
+}
+
+# Waits at most SECS for PIDs (this shell's background jobs) to end; fails
+# the test, naming WHAT, when one is still running then.
+hu_wait() { # SECS WHAT PID...
+	local secs=$1 what=$2 i p alive
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		alive=0
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && { alive=1; break; }; done
+		((alive)) || break
+		sleep 0.1
+	done
+	for p in "$@"; do kill -0 "$p" 2>/dev/null && hu_fail "$what: process $p still running after $secs s"; done
+	for p in "$@"; do wait "$p" 2>/dev/null; done
+	return 0
+}
+
 # Runs CMD in the client ns; sets HU_OUT (stdout), HU_ERR (stderr), HU_RC and
-# HU_MS (wall time incl. ~5 ms of ip-netns-exec). Never exits the test.
+# HU_MS (wall time incl. ~5 ms of ip-netns-exec). Fails the test only when
+# CMD runs longer than HU_MAX seconds (default $HU_RUN_MAX): give a call
+# whose time is asserted a bound of its own, e.g. HU_MAX=10 hu_run ...
 # With the library: hu_run env LD_PRELOAD="$HU_PRELOAD" "$HU_TOOLS/hu_connect" ...
 hu_run() { # CMD...
-	local t0=${EPOCHREALTIME/[.,]/} t1
-	HU_OUT=$(ip netns exec "$NS_C" "$@" 2>"$HU_TMP/run.err")
+	local t0=${EPOCHREALTIME/[.,]/} t1 max=${HU_MAX:-$HU_RUN_MAX}
+	# timeout is not preloaded; it kills CMD's whole process group
+	HU_OUT=$(timeout -k 5 "$max" ip netns exec "$NS_C" "$@" </dev/null 2>"$HU_TMP/run.err")
 	HU_RC=$?
 	t1=${EPOCHREALTIME/[.,]/}
 	HU_MS=$(((t1 - t0) / 1000))
 	HU_ERR=$(<"$HU_TMP/run.err")
 	printf 'run: %s -> rc=%s %sms out=%q\n' "$*" "$HU_RC" "$HU_MS" "$HU_OUT"
+	if [[ $HU_RC == 124 || $HU_RC == 137 ]] && ((HU_MS >= max * 1000 - 100)); then
+		hu_fail "hung: still running after $max s (HU_MAX), killed: $*"
+	fi
 	return 0
 }

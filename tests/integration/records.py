@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Validate hostup records in a log and summarise them for shell tests.
 
-usage: records.py FILE [--op OP] [--event EV] [--field NAME] [--require-diagnosis]
+usage: records.py FILE [--op OP] [--event EV] [--field NAME | --count]
 Every line must be a JSON object with the documented fields; the exit
 status is 1 with a message otherwise.  Prints "retry=N recovered=N gave_up=N
 config_error=N" (after --op filtering; retries folded into a record's
-"suppressed" count are counted), or with --field the values of that
-field from the records matching --event, one per line."""
+"suppressed" count are counted); with --field the values of that field
+from the records matching --event, one per line (null where a record lacks
+it), and exit 1 when no record matches or none has the field: a lookup that
+finds nothing fails, it never prints nothing; with --count the number of
+records matching --event (0 allowed)."""
 import json
 import re
 import sys
@@ -83,9 +86,15 @@ def main():
     args = sys.argv[1:]
     if not args:
         fail("usage: records.py FILE [--op OP] [--event EV] [--field NAME]")
-    path, opts = args[0], dict(zip(args[1::2], args[2::2]))
+    path = args[0]
+    rest = [a for a in args[1:] if a != "--count"]
+    opts = dict(zip(rest[0::2], rest[1::2]))
     recs = []
-    with open(path, encoding="utf-8") as f:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
+    with f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.startswith("{"):
@@ -98,11 +107,21 @@ def main():
             recs.append(rec)
     if "--op" in opts:
         recs = [r for r in recs if r.get("op") == opts["--op"] or r["event"] == "config_error"]
+    if "--event" in opts:
+        recs = [r for r in recs if r["event"] == opts["--event"]]
+    if "--count" in args:
+        print(len(recs))
+        return
     if "--field" in opts:
+        name = opts["--field"]
+        what = f"{opts.get('--event', 'any')} record" + (f" with op {opts['--op']}" if "--op" in opts else "")
+        if not recs:
+            fail(f"{path}: no {what} (looking for its field {name})")
+        if not any(name in r for r in recs):
+            fail(f"{path}: no {what} has the field {name} ({len(recs)} records)")
         for r in recs:
-            if r["event"] == opts.get("--event", r["event"]):
-                print(json.dumps(r.get(opts["--field"])) if not isinstance(r.get(opts["--field"]), str)
-                      else r[opts["--field"]])
+            v = r.get(name)
+            print(v if isinstance(v, str) else json.dumps(v))
         return
     counts = {k: sum(r["event"] == k for r in recs) for k in ("retry", "recovered", "gave_up", "config_error")}
     # a record with "suppressed": N stands for N more retries folded into it
@@ -110,4 +129,9 @@ def main():
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
-main()
+try:
+    main()
+    sys.stdout.flush()
+except BrokenPipeError:     # `| head -1`: the reader has what it wanted
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

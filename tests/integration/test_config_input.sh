@@ -15,8 +15,6 @@ set -u
 hu_need_lib
 hu_need_tools hu_connect
 hu_need_cmd timeout mkfifo
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$HU_TMP"' EXIT
 C=$HU_TOOLS/hu_connect
 HOSTUP=$HU_BUILD/hostup
 REC=$HU_ROOT/tests/integration/records.py
@@ -24,7 +22,9 @@ POL="* attempts=3 backoff=10ms..10ms retry_on=+ECONNREFUSED"
 unset HOSTUP_POLICY HOSTUP_CONFIG HOSTUP_LOG
 
 valid() { "$HU_PY" "$REC" "$1" >/dev/null || hu_fail "records in $1 are not valid"; }
-field() { "$HU_PY" "$REC" "$1" --event "$2" --field "$3"; } # FILE EVENT FIELD
+field() { # FILE EVENT FIELD: fails the test when no EVENT record has FIELD
+	"$HU_PY" "$REC" "$1" --event "$2" --field "$3" || hu_fail "no $2 record with $3 in $1"
+}
 
 # --- HOSTUP_CONFIG that is not a regular file of at most 256 KiB
 mkfifo "$HU_TMP/fifo"
@@ -36,6 +36,9 @@ declare -A WHAT=(
 	[$HU_TMP/dir]="a directory, not a regular file: not read"
 	[$HU_TMP/big.json]="larger than 256 KiB (50000000 bytes): not read"
 )
+# check-config: 66 (EX_NOINPUT) for what is not a file it can read, 1 for a
+# file it read and refused
+declare -A CC_RC=([$HU_TMP/fifo]=66 [/dev/zero]=66 [$HU_TMP/dir]=66 [$HU_TMP/big.json]=1)
 for cfg in "$HU_TMP/fifo" /dev/zero "$HU_TMP/dir" "$HU_TMP/big.json"; do
 	name=${cfg##*/}
 	# timeout is not preloaded here: it only catches a hang
@@ -52,7 +55,7 @@ for cfg in "$HU_TMP/fifo" /dev/zero "$HU_TMP/dir" "$HU_TMP/big.json"; do
 	# the CLI reads it the same way
 	timeout 20 env HOSTUP_CONFIG="$cfg" "$HOSTUP" check-config >"$HU_TMP/cc.out" 2>&1
 	rc=$?
-	hu_assert_eq 1 "$rc" "check-config, HOSTUP_CONFIG=$name: exit 1, no hang"
+	hu_assert_eq "${CC_RC[$cfg]}" "$rc" "check-config, HOSTUP_CONFIG=$name: exit ${CC_RC[$cfg]}, no hang"
 	hu_assert_eq "$cfg: ${WHAT[$cfg]}" "$(cat "$HU_TMP/cc.out")" "check-config, HOSTUP_CONFIG=$name: one line"
 done
 # the issue's own repro: timeout itself is preloaded, and must not block
@@ -74,7 +77,8 @@ garbage=$("$HU_PY" -c '
 import random
 r = random.Random(13)
 print("".join(r.choice("@#!= ;") for _ in range(100000)))')
-LD_PRELOAD=$HU_PRELOAD HOSTUP_POLICY=$garbage "$C" 127.0.0.1 1 >/dev/null 2>"$HU_TMP/garbage.err"
+hu_bounded 20 "hu_connect, garbage in HOSTUP_POLICY" --out /dev/null --err "$HU_TMP/garbage.err" \
+	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$garbage" "$C" 127.0.0.1 1
 valid "$HU_TMP/garbage.err"
 hu_assert_eq 11 "$(grep -c '"event":"config_error"' "$HU_TMP/garbage.err")" "100 KB of garbage: 10 config_error records and one summary"
 more=$(field "$HU_TMP/garbage.err" config_error omitted | grep -v null)
@@ -89,14 +93,16 @@ hu_assert_contains "$out" "... and $more more errors (at most 10 are shown)" "ch
 import json, sys
 json.dump({"rules": [{"match": "*"}] * 10005}, open(sys.argv[1], "w"), separators=(",", ":"))' \
 	"$HU_TMP/many.json"
-LD_PRELOAD=$HU_PRELOAD HOSTUP_CONFIG=$HU_TMP/many.json "$C" 127.0.0.1 1 >/dev/null 2>"$HU_TMP/many.err"
+hu_bounded 20 "hu_connect, 10,005 rules" --out /dev/null --err "$HU_TMP/many.err" \
+	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_CONFIG="$HU_TMP/many.json" "$C" 127.0.0.1 1
 hu_assert_eq "more than 10000 rules in all: 5 rules not read" "$(field "$HU_TMP/many.err" config_error reason)" \
 	"10,005 rules: one record says 5 were not read"
 
 # --- HOSTUP_LOG that cannot be opened or written: stderr, said once
 declare -A ERRNO=([/proc/self/mem]=EIO [/nonexistent/dir/x]=ENOENT [fd:999]=EBADF)
 for dest in /proc/self/mem /nonexistent/dir/x fd:999; do
-	out=$(LD_PRELOAD=$HU_PRELOAD HOSTUP_POLICY=$POL HOSTUP_LOG=$dest "$C" 127.0.0.1 1 2>"$HU_TMP/log.err")
+	out=$(hu_bounded 20 "hu_connect, HOSTUP_LOG=$dest" --err "$HU_TMP/log.err" \
+		env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$POL" HOSTUP_LOG="$dest" "$C" 127.0.0.1 1)
 	hu_assert_eq "error ECONNREFUSED" "$out" "HOSTUP_LOG=$dest: libc's result"
 	valid "$HU_TMP/log.err"
 	hu_assert_eq 1 "$(grep -c '"event":"log_error"' "$HU_TMP/log.err")" "HOSTUP_LOG=$dest: one log_error record"
@@ -106,10 +112,13 @@ for dest in /proc/self/mem /nonexistent/dir/x fd:999; do
 	counts=$("$HU_PY" "$REC" "$HU_TMP/log.err")
 	hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$counts" "HOSTUP_LOG=$dest: no record lost"
 done
-LD_PRELOAD=$HU_PRELOAD HOSTUP_POLICY=$POL HOSTUP_LOG=off "$C" 127.0.0.1 1 >/dev/null 2>"$HU_TMP/off.err"
+hu_bounded 20 "hu_connect, HOSTUP_LOG=off" --out /dev/null --err "$HU_TMP/off.err" \
+	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$POL" HOSTUP_LOG=off "$C" 127.0.0.1 1
+[[ -s $HU_TMP/off.err ]] || hu_fail "HOSTUP_LOG=off: hu_connect said nothing on stderr (did it run?)"
 # hu_connect's own stderr line stays; no record may join it
 hu_assert_eq "" "$(grep '^{' "$HU_TMP/off.err")" "HOSTUP_LOG=off: silent"
-LD_PRELOAD=$HU_PRELOAD HOSTUP_POLICY=$POL HOSTUP_LOG=$HU_TMP/good.log "$C" 127.0.0.1 1 >/dev/null 2>"$HU_TMP/good.err"
+hu_bounded 20 "hu_connect, HOSTUP_LOG=FILE" --out /dev/null --err "$HU_TMP/good.err" \
+	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$POL" HOSTUP_LOG="$HU_TMP/good.log" "$C" 127.0.0.1 1
 hu_assert_eq "" "$(grep '^{' "$HU_TMP/good.err")" "a good HOSTUP_LOG file: no record on stderr"
 hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$("$HU_PY" "$REC" "$HU_TMP/good.log")" \
 	"a good HOSTUP_LOG file: the records are there"

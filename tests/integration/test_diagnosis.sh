@@ -19,7 +19,7 @@ jget() { "$HU_PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sy
 # The first retry/gave_up record's diagnosis field F of log NAME.
 diag() { hu_field "$1" "$2" diagnosis | head -1 | jget "[\"$3\"]"; }
 # doctor in the client namespace: sets DOC (json) and DOC_RC.
-doctor() { DOC=$(ip netns exec "$NS_C" "$H" doctor --json --timeout "${DOC_TIMEOUT:-2s}" "$1"); DOC_RC=$?; }
+doctor() { DOC=$(hu_bounded 30 "hostup doctor $1" ip netns exec "$NS_C" "$H" doctor --json --timeout "${DOC_TIMEOUT:-2s}" "$1"); DOC_RC=$?; }
 verdict() { jget "[\"verdict\"][\"$1\"]" <<<"$DOC"; }
 
 check_case() { # NAME TARGET_FOR_DOCTOR LAYER CAUSE_PREFIX [EVENT]
@@ -60,11 +60,11 @@ step_detail() { jget "[\"steps\"]" <<<"$DOC" | "$HU_PY" -c 'import ast,sys; prin
 for t in default 1s; do
 	ip -n "$NS_C" neigh flush dev "$IF_C"
 	if [[ $t == default ]]; then
-		DOC=$(ip netns exec "$NS_C" "$H" doctor --json "$IP_ABSENT:$P"); DOC_RC=$?
+		DOC=$(hu_bounded 30 "hostup doctor $IP_ABSENT:$P" ip netns exec "$NS_C" "$H" doctor --json "$IP_ABSENT:$P"); DOC_RC=$?
 		hu_assert_contains "$(step_detail "tcp connect")" "EHOSTUNREACH" "doctor, default timeout: the try outlasts ARP (EHOSTUNREACH)"
 		hu_assert_contains "$(step_detail neighbour)" "$IP_ABSENT FAILED" "doctor, default timeout: neighbour FAILED"
 	else
-		DOC=$(ip netns exec "$NS_C" "$H" doctor --json --timeout 1s "$IP_ABSENT:$P"); DOC_RC=$?
+		DOC=$(hu_bounded 30 "hostup doctor --timeout 1s $IP_ABSENT:$P" ip netns exec "$NS_C" "$H" doctor --json --timeout 1s "$IP_ABSENT:$P"); DOC_RC=$?
 		hu_assert_contains "$(step_detail "tcp connect")" "ETIMEDOUT" "doctor --timeout 1s: the try times out"
 		hu_assert_contains "$(step_detail neighbour)" "$IP_ABSENT INCOMPLETE" "doctor --timeout 1s: neighbour INCOMPLETE"
 		hu_assert_contains "$(step_detail neighbour)" "timed out before ARP gave up" "doctor --timeout 1s: the neighbour line says why"
@@ -139,12 +139,32 @@ hu_assert_contains "$ev" '"target_in_own_network": false' "environment: a routed
 hu_reject $P
 # HOSTUP_SHARED=off: every thread makes its own tries (with the shared file
 # most would wait for one prober instead: test_herd.sh), so 400 retries
-HOSTUP_SHARED=off hu_run_shim storm "* attempts=3 backoff=100ms..200ms" "$HU_TOOLS/hu_storm" 200 "$IP_S" $P
+HOSTUP_SHARED=off HU_MAX=30 hu_run_shim storm "* attempts=3 backoff=100ms..200ms" "$HU_TOOLS/hu_storm" 200 "$IP_S" $P
 hu_assert_eq "EHOSTUNREACH 200/200" "$HU_OUT" "storm: every thread gets the original errno"
 lines=$(wc -l <"$HU_TMP/storm.log")
-hu_assert_le "$lines" 240 "storm: the log stays under 240 lines for 600 failures"
+# one line per gave_up, one for the first retry: every retry after it comes
+# within 1 s (the storm window) of that line or of a gave_up (each starts
+# the window again); a retry logged apart takes a stall of the machine
+hu_assert_ge "$lines" 201 "storm: a gave_up line per thread and the first retry"
+hu_assert_le "$lines" 203 "storm: the other 399 retries folded into those lines"
 counts=$(hu_counts storm)
 hu_assert_contains "$counts" "gave_up=200" "storm: no gave_up is lost"
 hu_assert_contains "$counts" "retry=400 " "storm: folded retries are still counted"
+
+# --- the storm window itself: one target failing every 600 ms (a fixed
+# backoff; each try fails at once).  Retries at T, T+0.6, T+1.2, T+1.8 s,
+# gave_up at T+2.4: with a 1 s window the first retry is written, the one
+# at 0.6 folded, the one at 1.2 written with "suppressed": 1 (a new
+# window), the one at 1.8 folded into the gave_up.  A window under 0.6 s
+# would write every retry; one over 1.2 s would fold three.
+HOSTUP_SHARED=off HU_MAX=20 hu_run_shim window "* attempts=5 backoff=600ms..600ms jitter=none deadline=30s" "$C" "$IP_S" $P
+hu_assert_eq "error EHOSTUNREACH" "$HU_OUT" "storm window: the original errno"
+written=$("$HU_PY" -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (r["event"], r["attempt"], r.get("suppressed", 0))
+               for r in map(json.loads, open(sys.argv[1]))))' "$HU_TMP/window.log") || hu_fail "window.log"
+hu_assert_eq "retry:1:0 retry:3:1 gave_up:5:1" "$written" \
+	"storm window 1 s: retries 0.6 s apart written every other one (event:attempt:suppressed)"
+hu_assert_eq "retry=4 recovered=0 gave_up=1 config_error=0" "$(hu_counts window)" "storm window: the 4 retries still counted"
 hu_unreject
 hu_done

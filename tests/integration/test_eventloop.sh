@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
 hu_need_root
-hu_need_cmd curl node
+hu_need_cmd curl
 hu_need_lib
 hu_need_tools hu_evloop hu_icmp_hostdown
 E=$HU_TOOLS/hu_evloop
@@ -130,6 +130,7 @@ if (process.argv[1] === 'net') {
   http.get('$URL', r => { let b = ''; r.on('data', d => b += d); r.on('end', () => done(b.trim())); })
     .on('error', e => { clearInterval(iv); console.error('ERR ' + e.code); process.exit(1); });
 }"
+if hu_have_cmd "node net.connect and http.get" node; then
 hu_reject $P
 hu_run node -e "$NODEJS" net
 hu_assert_eq "ERR EHOSTUNREACH" "$HU_ERR" "node net.connect without hostup: EHOSTUNREACH"
@@ -147,6 +148,7 @@ hu_run_shim node_dead "$SHORT" node -e "$NODEJS" http
 hu_assert_eq "ERR EHOSTUNREACH" "$HU_ERR" "node, never recovers: the usual error"
 hu_assert_contains "$(hu_counts node_dead)" "gave_up=1" "node, never recovers: gave_up"
 hu_unreject
+fi
 
 # --- C edge cases: each wait style, fd tricks, IPv6
 hu_serve_tcp 8090

@@ -11,6 +11,51 @@ hu_need_tools hu_connect hu_icmp_hostdown
 C=$HU_TOOLS/hu_connect
 P=8080
 
+# --- a failed check fails the test wherever it runs: in $(...), a pipe, a
+# subshell, a background job; a lookup that finds nothing fails; a hang
+# fails with a message; a skipped part is counted.  Each case is a small
+# test of its own, run in a fresh bash; ST_RC, ST_OUT (stdout and stderr).
+selftest() { # BODY (a test's script after sourcing lib.sh and records.sh)
+	ST_OUT=$(cd "$HU_TMP" && timeout 60 bash -c 'set -u; . "$1/lib.sh"; . "$1/records.sh"; eval "$2"' \
+		_ "$HU_ROOT/tests/integration" "$1" 2>&1)
+	ST_RC=$?
+	printf '%s\n' "$ST_OUT" | sed 's/^/    | /'
+}
+st_fails() { # WHAT MESSAGE BODY: the test fails (exit 1) and says MESSAGE
+	selftest "$3"
+	hu_assert_eq 1 "$ST_RC" "$1: the test fails"
+	hu_assert_contains "$ST_OUT" "$2" "$1: the failure is named"
+	[[ $ST_OUT != *PASS:* ]] || hu_fail "$1: a PASS line after a failure"
+	hu_ok "$1: no PASS line"
+}
+st_fails 'hu_fail in $(...)' "FAIL: inner check" 'x=$(hu_fail "inner check"); hu_ok "after"; hu_done'
+st_fails 'hu_fail in a pipe' "FAIL: piped check" 'echo a | { read -r; hu_fail "piped check"; }; hu_done'
+st_fails 'hu_fail in ( )' "FAIL: sub check" '( hu_fail "sub check" ); hu_done'
+st_fails 'hu_assert_eq in $(...)' "expected 'a', got 'b'" 'y=$(hu_assert_eq a b "inner eq"); hu_done'
+st_fails 'hu_fail in hu_after' "late check" 'hu_after 0.2 hu_fail "late check"; sleep 1; echo "went on"; hu_done'
+hu_assert_eq "" "$(grep -x 'went on' <<<"$ST_OUT")" "hu_fail in hu_after: the test stops after the command it was in"
+# without the signal (as if it came too late): the mark alone fails the test
+st_fails 'the mark, at hu_done' "quiet check" 'x=$(HU__PID=$BASHPID; hu_fail "quiet check"); hu_ok "after"; hu_done'
+st_fails 'the mark, at exit' "quiet check" 'x=$(HU__PID=$BASHPID; hu_fail "quiet check"); true'
+st_fails 'hu_field with no such record' "hu_field x gave_up errno: no gave_up record" \
+	'echo "{\"time\":\"2026-01-01T00:00:00.000Z\",\"event\":\"config_error\",\"pid\":1,\"program\":\"p\",\"source\":\"s\",\"reason\":\"r\"}" >"$HU_TMP/x.log"
+	 hu_assert_eq "" "$(hu_field x gave_up errno)" "compares with nothing"; hu_done'
+st_fails 'hu_bounded' "sleeper hung: still running after 1 s" 'hu_bounded 1 sleeper sleep 30; hu_done'
+st_fails 'hu_wait' "waiter: process" 'sleep 30 & hu_wait 1 waiter $!; hu_done'
+selftest 'hu_at_exit "echo hook ran"; hu_have_cmd "frobbing" hu-no-such-command || hu_ok "went without"; hu_done'
+hu_assert_eq 0 "$ST_RC" "a part skipped: the test still passes"
+hu_assert_contains "$ST_OUT" "skip: _: frobbing: needs hu-no-such-command" "a part skipped: a skip: line for tests/run.sh"
+hu_assert_contains "$ST_OUT" "1 checks, 1 part(s) skipped" "a part skipped: said in the PASS line"
+hu_assert_contains "$ST_OUT" "hook ran" "hu_at_exit: the hook ran"
+selftest 'HU_KEEP_TMP=1; echo "$HU_TMP" >"$HU_TMP/me"; hu_done'
+kept=$(sed -n 's/^logs kept in //p' <<<"$ST_OUT")
+[[ -n $kept && -f $kept/me ]] || hu_fail "HU_KEEP_TMP: the test's directory is not kept ($kept)"
+hu_ok "HU_KEEP_TMP: $kept kept and named"
+rm -rf "$kept"
+selftest 'echo "$HU_TMP" >&2; hu_done'
+[[ -n $ST_OUT && ! -e ${ST_OUT%%$'\n'*} ]] || hu_fail "without HU_KEEP_TMP the test's directory stays: $ST_OUT"
+hu_ok "without HU_KEEP_TMP the test's directory is removed"
+
 hu_net_setup
 hu_serve_tcp $P
 hu_run "$C" "$IP_S" $P
@@ -100,7 +145,7 @@ hu_assert_eq "" "$(hu__gone "$ns_c" "$ns_s" $pids)" "nothing left after hu_clean
 
 # --- the traps clean up when a test is interrupted (Ctrl-C) or killed.
 state=$(mktemp /tmp/hostup-test-trap.XXXXXX)
-trap 'rm -f "$state"' EXIT
+hu_at_exit 'rm -f "$state"'
 for sig in INT TERM; do
 	: >"$state"
 	set -m # own process group, and SIGINT not ignored as in a plain & job
@@ -115,6 +160,9 @@ for sig in INT TERM; do
 	for ((i = 0; i < 100; i++)); do [[ -s $state ]] && break; sleep 0.1; done
 	[[ -s $state ]] || hu_fail "trap check: child did not start"
 	if [[ $sig == INT ]]; then kill -INT -- "-$child"; else kill -TERM "$child"; fi
+	for ((i = 0; i < 300; i++)); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+	hung=0
+	kill -0 "$child" 2>/dev/null && { hung=1; kill -KILL -- "-$child"; }
 	wait "$child"
 	rc=$?
 	read -ra left <"$state"
@@ -125,6 +173,7 @@ for sig in INT TERM; do
 			ip netns del "$ns" 2>/dev/null; rm -rf "/etc/netns/$ns"
 		done
 	fi
+	((hung == 0)) || hu_fail "trap check: the test still ran 30 s after SIG$sig"
 	hu_assert_eq "" "$what" "nothing left after SIG$sig"
 	hu_assert_eq $((128 + $(kill -l "$sig"))) "$rc" "exit status after SIG$sig"
 done

@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/records.sh"
 hu_need_root
-hu_need_cmd curl
+hu_need_cmd curl setpriv
 hu_need_lib
 hu_need_tools hu_connect hu_threads
 C=$HU_TOOLS/hu_connect
@@ -23,33 +23,35 @@ ip -n "$NS_C" link set lo up
 # SYNs that reach the server for PORT, counted before the reject rules
 syn_counter() { hu_s nft insert rule inet hutest input tcp dport "$1" 'tcp flags & (syn|ack) == syn' counter || hu_fail "counter $1"; }
 syns() { hu_s nft list chain inet hutest input | awk -v p="dport $1 " 'index($0, p) { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'; }
+# SYNs sent from the client namespace to PORT by each of start_clients' N
+# clients (by gid): client_syn_counters PORT N, then client_syns -> "n0 n1 ..."
+client_syn_counters() {
+	local i
+	hu_c nft add table inet hucl &&
+	hu_c nft add chain inet hucl out '{ type filter hook output priority 0; }' || hu_fail "client counters"
+	for ((i = 0; i < $2; i++)); do
+		hu_c nft add rule inet hucl out meta skgid $((40000 + i)) tcp dport "$1" \
+			'tcp flags & (syn|ack) == syn' counter || hu_fail "client counter $i"
+	done
+}
+client_syns() { hu_c nft list chain inet hucl out | awk '/skgid/ { for (i = 1; i < NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'; }
 
 # N clients (hu_connect, blocking) in the background, one log each: NAME N PORT POLICY [SHARED]
+# Client i runs with gid 40000+i (uid 0 still: the shared file is the
+# same user's), so the client namespace can count each one's SYNs.
 start_clients() {
 	local name=$1 n=$2 port=$3 pol=$4 shared=${5:-$HU_TMP/$1.shm} i
 	CLIENT_PIDS=()
 	for ((i = 0; i < n; i++)); do
 		ip netns exec "$NS_C" env LD_PRELOAD="$HU_PRELOAD" HOSTUP_SHARED="$shared" HOSTUP_POLICY="$pol" \
-			HOSTUP_LOG="$HU_TMP/${name}_$i.log" "$C" "$IP_S" "$port" >"$HU_TMP/${name}_$i.out" 2>/dev/null &
+			HOSTUP_LOG="$HU_TMP/${name}_$i.log" setpriv --regid=$((40000 + i)) --clear-groups \
+			"$C" "$IP_S" "$port" >"$HU_TMP/${name}_$i.out" 2>/dev/null &
 		CLIENT_PIDS+=($!)
 		hu__track $!
 	done
 }
 # waits for PIDS, failing (not hanging) after SECS
-wait_pids() { # SECS PID...
-	local t=$1 p
-	shift
-	for ((k = 0; k < t * 10; k++)); do
-		kill -0 "$@" 2>/dev/null || break
-		local alive=0
-		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in "$@"; do kill -0 "$p" 2>/dev/null && hu_fail "process $p still running after $t s"; done
-	for p in "$@"; do wait "$p" 2>/dev/null; done
-	return 0
-}
+wait_pids() { hu_wait "$1" "herd clients" "${@:2}"; } # SECS PID...
 # records of all clients NAME_*.log into NAME.log, for hu_counts/hu_field
 gather() { cat "$HU_TMP/$1"_*.log >"$HU_TMP/$1.log"; }
 ok_outputs() { cat "$HU_TMP/$1"_*.out | grep -cx "$HU_HELLO"; }
@@ -58,6 +60,7 @@ ok_outputs() { cat "$HU_TMP/$1"_*.out | grep -cx "$HU_HELLO"; }
 P=8080
 hu_serve_tcp $P
 syn_counter $P
+client_syn_counters $P 10
 hu_reject $P
 start_clients herd 10 $P "$POLICY"
 sleep 2
@@ -78,12 +81,24 @@ hu_assert_contains "$table" "EHOSTUNREACH" "status table: last error"
 metrics=$(hu_c "$HOSTUP" metrics --file "$HU_TMP/herd.shm")
 hu_assert_contains "$metrics" "hostup_waiting{target=\"$IP_S:$P\"} $waiting" "metrics: waiting gauge"
 hu_assert_contains "$metrics" "hostup_target_failing{target=\"$IP_S:$P\"} 1" "metrics: failing gauge"
-down=$(syns $P)
+down=$(syns $P); read -ra c0 <<<"$(client_syns)"
 sleep 1.5
-down2=$(syns $P)
-# while down, only the prober sends: every 250 ms at most once failing a
-# while (plus its own backoff) -- the 9 others would send 2-10/s each
-hu_assert_le $((down2 - down)) 10 "while down, 1.5 s: SYNs from the prober only"
+down2=$(syns $P); read -ra c1 <<<"$(client_syns)"
+# while down, only the prober sends: the 9 others would send 2-10/s each.
+# The prober tries at its own moments (backoff at its cap, 500 ms with
+# equal jitter: 250..500 ms apart) and probes 250 ms after its last try
+# (PROBE_MS, once failing for 1 s with others waiting), so at most two SYNs
+# per 250 ms: 13 in 1.5 s.
+others=0 by_prober=
+for ((i = 0; i < 10; i++)); do
+	n=$((c1[i] - c0[i]))
+	if [[ ${CLIENT_PIDS[i]} == "$prober" ]]; then by_prober=$n; else others=$((others + n)); fi
+done
+[[ -n $by_prober ]] || hu_fail "the prober $prober is not one of the clients (${CLIENT_PIDS[*]})"
+hu_assert_eq 0 "$others" "while down, 1.5 s: no SYN from the 9 waiting clients"
+hu_assert_ge "$by_prober" 2 "while down, 1.5 s: the prober keeps trying"
+hu_assert_le "$by_prober" 13 "while down, 1.5 s: the prober's SYNs, at most 2 per 250 ms"
+hu_assert_le $((down2 - down)) 13 "while down, 1.5 s: SYNs seen by the server"
 hu_unreject
 wait_pids 60 "${CLIENT_PIDS[@]}"
 hu_assert_eq 10 "$(ok_outputs herd)" "all 10 clients connected"
@@ -128,14 +143,14 @@ hu_assert_eq 0 "$(grep -c probe_wait "$HU_TMP/alone.log")" "HOSTUP_SHARED=off: n
 ip netns exec "$NS_C" "$HOSTUP" metrics --listen 127.0.0.1:9464 --file "$HU_TMP/herd.shm" 2>"$HU_TMP/listen.log" &
 hu__track $!
 hu__wait_line "$HU_TMP/listen.log" "serving metrics" "hostup metrics --listen"
-scrape=$(hu_c curl -sS --noproxy '*' -D "$HU_TMP/headers" http://127.0.0.1:9464/metrics) || hu_fail "scrape"
+scrape=$(hu_c curl -sS --max-time 10 --noproxy '*' -D "$HU_TMP/headers" http://127.0.0.1:9464/metrics) || hu_fail "scrape"
 hu_assert_contains "$(cat "$HU_TMP/headers")" "200 OK" "scrape: 200"
 hu_assert_contains "$(cat "$HU_TMP/headers")" "text/plain; version=0.0.4" "scrape: Prometheus content type"
 hu_assert_contains "$scrape" "# TYPE hostup_tries_total counter" "scrape: tries"
 hu_assert_contains "$scrape" "hostup_recovered_total{target=\"$IP_S:$P\"} 10" "scrape: recovered"
 hu_assert_contains "$scrape" "# TYPE hostup_time_to_recover_seconds histogram" "scrape: histogram"
 hu_assert_contains "$scrape" "hostup_gave_up_total{target=\"$IP_S:$P\",reason=\"budget\"} 0" "scrape: gave_up by reason"
-code=$(hu_c curl -s --noproxy '*' -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
+code=$(hu_c curl -s --max-time 10 --noproxy '*' -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/other)
 hu_assert_eq 404 "$code" "scrape: other paths are 404"
 hu_c "$HOSTUP" metrics --textfile "$HU_TMP/hostup.prom" --file "$HU_TMP/herd.shm" || hu_fail "textfile"
 hu_assert_contains "$(cat "$HU_TMP/hostup.prom")" "hostup_recovered_total{target=\"$IP_S:$P\"} 10" "textfile written"
@@ -189,7 +204,7 @@ start_clients kill 6 $P3 "$KPOL"
 prober_of() { hu_c "$HOSTUP" status --json --file "$HU_TMP/kill.shm" | "$HU_PY" -c '
 import json, sys
 t = json.load(sys.stdin)["targets"]
-print(t[0]["prober_pid"] if t else 0)'; }
+print(t[0]["prober_pid"] if t else 0)' || hu_fail "hostup status --json of kill.shm"; }
 sleep 2.5
 p1=$(prober_of)
 hu_assert_contains " ${CLIENT_PIDS[*]} " " $p1 " "a client probes"

@@ -23,7 +23,8 @@ vg() { # NAME CMD...
 	local name=$1
 	shift
 	: >"$HU_TMP/$name.log"
-	hu_run env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="* attempts=40 backoff=200ms..500ms" \
+	# valgrind is slow: a program through a 3 s outage, 300 s at most
+	HU_MAX=300 hu_run env LD_PRELOAD="$HU_LIB" HOSTUP_POLICY="* attempts=40 backoff=200ms..500ms" \
 		HOSTUP_LOG="$HU_TMP/$name.log" PYTHONMALLOC=malloc \
 		valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
 		--show-leak-kinds=definite --errors-for-leak-kinds=definite --track-origins=no \

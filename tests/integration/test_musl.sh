@@ -60,7 +60,7 @@ hu_assert_contains "$out" "db:5432: HOSTUP_POLICY rule 1: db:5432 attempts=20" "
 
 # ---- hostup doctor: netlink route and neighbour probes, musl's resolver --------
 hu_serve_tcp $P
-doctor() { DOC=$(ip netns exec "$NS_C" "$H" doctor --json --timeout 2s "$1"); DOC_RC=$?; }
+doctor() { DOC=$(hu_bounded 20 "hostup doctor $1" ip netns exec "$NS_C" "$H" doctor --json --timeout 2s "$1"); DOC_RC=$?; }
 verdict() { jget "[\"verdict\"][\"$1\"]" <<<"$DOC"; }
 step() { "$HU_PY" -c 'import json,sys
 for s in json.load(sys.stdin)["steps"]:
@@ -79,8 +79,10 @@ hu_assert_contains "$(verdict cause)" "unreachable route" "doctor: the route pro
 # the same verdicts as the glibc build's doctor, where there is one
 if [[ -x $GLIBC_BUILD/hostup ]]; then
 	musl_v=$(verdict cause)
-	DOC=$(ip netns exec "$NS_C" "$GLIBC_BUILD/hostup" doctor --json --timeout 2s 198.19.6.6:$P)
+	DOC=$(hu_bounded 20 "glibc hostup doctor" ip netns exec "$NS_C" "$GLIBC_BUILD/hostup" doctor --json --timeout 2s 198.19.6.6:$P)
 	hu_assert_eq "$(verdict cause)" "$musl_v" "doctor: the musl and glibc builds agree"
+else
+	hu_skip "doctor compared with the glibc build: no $GLIBC_BUILD/hostup (make all)"
 fi
 hu_dns_start --record db="$IP_S"
 doctor "db:$P"
@@ -118,8 +120,11 @@ cat "$HU_TMP/block.log" "$HU_TMP/dead.log" >"$HU_TMP/both.log"
 rep=$("$H" report --json "$HU_TMP/both.log")
 hu_assert_eq 0 "$?" "static hostup report exits 0"
 hu_assert_contains "$rep" "$IP_S:$P" "static hostup report: the target"
-[[ -x $GLIBC_BUILD/hostup ]] &&
+if [[ -x $GLIBC_BUILD/hostup ]]; then
 	hu_assert_eq "$("$GLIBC_BUILD/hostup" report --json "$HU_TMP/both.log")" "$rep" "hostup report: the musl and glibc builds agree"
+else
+	hu_skip "report compared with the glibc build: no $GLIBC_BUILD/hostup (make all)"
+fi
 
 # ---- 64 threads on musl's small default stacks, and fork during a retry -----------
 hu_dns_start --record db="$IP_S"
@@ -186,20 +191,17 @@ hu_assert_eq "$HU_HELLO" "$HU_OUT" "static hostup run: the musl client rides out
 hu_assert_contains "$(hu_counts run)" "recovered=1" "static hostup run: records"
 
 # ---- network volumes: read(), pread() and musl's stdio ---------------------------
-[[ -c /dev/fuse ]] || { echo "note: no /dev/fuse, volume checks left out"; hu_done; }
+[[ -c /dev/fuse ]] || { hu_skip "volume checks: needs /dev/fuse"; hu_done; }
 command -v fusermount3 >/dev/null || hu_fail "missing fusermount3 (tests/deps.sh check)"
-[[ -x $GLIBC_BUILD/tools/hu_flakyfs ]] || hu_fail "missing $GLIBC_BUILD/tools/hu_flakyfs (make all)"
+[[ -x $GLIBC_BUILD/tools/hu_flakyfs ]] || hu_fail "missing $GLIBC_BUILD/tools/hu_flakyfs (make tools)"
 V=$HU_TMP/nfs
 FSPID=
 musl_cleanup() {
-	[[ ${HU__MAIN:-} == "$BASHPID" ]] || return 0
 	fusermount3 -u -z "$V" 2>/dev/null || umount -l "$V" 2>/dev/null
 	[[ -n $FSPID ]] && kill "$FSPID" 2>/dev/null
-	hu_cleanup
+	return 0
 }
-trap musl_cleanup EXIT
-trap 'musl_cleanup; exit 130' INT
-trap 'musl_cleanup; exit 143' TERM
+hu_at_exit musl_cleanup
 mkdir -p "$V.b" "$V"
 "$GLIBC_BUILD/tools/hu_flakyfs" --backing="$V.b" --log="$HU_TMP/nfs.fs.log" "$V" -f \
 	-o "subtype=sshfs,fsname=tester@fileserver:/export/nfs" 2>>"$HU_TMP/nfs.fs.log" &
@@ -222,8 +224,8 @@ vrun() { # NAME POLICY CMD...: under the musl library, outside the namespaces
 	local name=$1 policy=$2
 	shift 2
 	: >"$HU_TMP/$name.log"
-	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.log" "$@" \
-		>"$HU_TMP/$name.out" 2>"$HU_TMP/$name.err"
+	hu_bounded "${HU_MAX:-60}" "musl $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
+		env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.log" "$@"
 	HU_RC=$? HU_ERR=$(head -c 400 "$HU_TMP/$name.err") HU_OUT=
 	echo "run $name: rc=$HU_RC: $*"
 }
@@ -231,12 +233,14 @@ failures() { arm "at /text.txt 1M down 0.4 EHOSTDOWN" "at /text.txt 2M stale /te
 	"at /text.txt 3M down 0.4 ENOTCONN"; }
 
 failures
-"$HU_TOOLS/hu_volread" read "$V/text.txt" >"$HU_TMP/bare.out" 2>"$HU_TMP/bare.err"
+hu_bounded 60 "hu_volread read without the library" --out "$HU_TMP/bare.out" --err "$HU_TMP/bare.err" \
+	"$HU_TOOLS/hu_volread" read "$V/text.txt"
 hu_assert_eq 1 "$?" "volume read without the library fails"
 hu_assert_contains "$(cat "$HU_TMP/bare.err")" "Host is down" "volume read without the library: Host is down"
 sleep 0.5
 failures
-"$HU_TOOLS/hu_volread" fgets "$V/text.txt" >"$HU_TMP/bare.out" 2>"$HU_TMP/bare.err"
+hu_bounded 60 "hu_volread fgets without the library" --out "$HU_TMP/bare.out" --err "$HU_TMP/bare.err" \
+	"$HU_TOOLS/hu_volread" fgets "$V/text.txt"
 hu_assert_eq 1 "$?" "volume fgets (musl's stdio) without the library fails"
 sleep 0.5
 PT="$V/text.txt backoff=50ms..300ms attempts=30"

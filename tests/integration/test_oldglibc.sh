@@ -30,8 +30,9 @@ hu_net_setup
 D=/opt/hostup-test-$$
 mkdir -p "$ROOT$D/bin" "$ROOT$D/lib/hostup" "$ROOT$D/log"
 # a container has /proc: hostup finds its library through /proc/self/exe
+# shellcheck disable=SC2034 # read by the hu_at_exit hook
 mountpoint -q "$ROOT/proc" || { mount -t proc proc "$ROOT/proc" && MOUNTED_PROC=1; }
-trap 'rm -rf "$ROOT$D"; [[ -n ${MOUNTED_PROC:-} ]] && umount "$ROOT/proc"; hu_cleanup' EXIT
+hu_at_exit 'rm -rf "$ROOT$D"; [[ -n ${MOUNTED_PROC:-} ]] && umount "$ROOT/proc"'
 cp "$HU_LIB" "$ROOT$D/lib/hostup/libhostup.so"
 cp "$HU_BUILD/hostup" "$ROOT$D/bin/hostup"
 LIB=$D/lib/hostup/libhostup.so

@@ -6,19 +6,20 @@ set -u
 . "$(dirname "$0")/lib.sh"
 hu_need_lib
 hu_need_tools hu_errno
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$HU_TMP"' EXIT
 
-# --- exported symbols: exactly the wrapped calls listed in shim/wrap/exports.map
+# --- exported symbols: exactly the wrapped calls listed in shim/sys/calls.def
+# (the version script made from it: $HU_BUILD/exports.map)
 syms=$(nm -D --defined-only "$HU_LIB" | awk '{print $3}' | sort | tr '\n' ' ')
-want=$(sed -n '/global:/,/local:/p' "$HU_ROOT/shim/wrap/exports.map" | grep -oE '^ *[A-Za-z_0-9]+;' |
+want=$(sed -n '/global:/,/local:/p' "$HU_BUILD/exports.map" | grep -oE '^ *[A-Za-z_0-9]+;' |
 	tr -d ' ;' | sort | tr '\n' ' ')
 hu_assert_eq "$want" "$syms" "nm -D shows only the wrapped calls"
 hu_assert_contains "$syms" " connect " "connect is exported"
 hu_assert_contains "$syms" " getaddrinfo " "getaddrinfo is exported"
+# nothing inside the library calls an exported name (only through hu_real)
+if lay=$(bash "$HU_ROOT/tests/lint/layering.sh" --nm "$HU_BUILD" 2>&1); then hu_ok "$lay"; else hu_fail "$lay"; fi
 [[ $syms == *json_* || $syms == *hu_* ]] && hu_fail "internal or jansson symbols exported"
 hu_ok "no jansson or internal symbol exported"
-deps=$(ldd "$HU_LIB")
+deps=$(ldd "$HU_LIB") || hu_fail "ldd $HU_LIB"
 [[ $deps == *jansson* || $deps == *unwind* ]] && hu_fail "ldd shows jansson or libunwind: $deps"
 hu_ok "ldd shows no jansson and no libunwind"
 # libdl and libpthread: glibc's own, needed for dlsym/pthread_once before 2.34

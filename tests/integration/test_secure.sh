@@ -21,13 +21,12 @@ libdir=/usr/lib/${multi:-x86_64-linux-gnu}
 [[ -d $libdir ]] || { echo "skipped: no $libdir"; exit 77; }
 
 NAME=hostup-test-$$.so
-HU_TMP=$(mktemp -d /tmp/hostup-test.XXXXXX)
 # the secure program uses the default shared file (HOSTUP_SHARED ignored):
 # removed afterwards if this test made it
 netns=$(stat -Lc %i /proc/self/ns/net)
 default_shm=/dev/shm/hostup-$(id -u nobody)-net$netns
 [[ -e $default_shm ]] && default_shm=
-trap 'rm -f "$libdir/$NAME"; rm -rf "$HU_TMP"; [[ -n $default_shm ]] && rm -f "$default_shm"' EXIT
+hu_at_exit 'rm -f "$libdir/$NAME"; [[ -n $default_shm ]] && rm -f "$default_shm"'
 chmod 755 "$HU_TMP"
 install -m 4755 "$HU_LIB" "$libdir/$NAME" || hu_fail "install $libdir/$NAME"
 install -m 755 "$HU_TOOLS/hu_connect" "$HU_TMP/capprog"

@@ -12,7 +12,7 @@ hu_ok "no file in shim/ over 600 lines, no function over 80 (beyond the pending 
 
 # the check itself: a file and a function over the limits are named
 fake=$(mktemp -d /tmp/hostup-test.XXXXXX)
-trap 'rm -rf "$fake"' EXIT
+hu_at_exit 'rm -rf "$fake"'
 mkdir -p "$fake/shim/core"
 {
 	echo "/* a long function */"
@@ -27,3 +27,4 @@ out=$(bash "$HU_ROOT/tests/lint/sizes.sh" "$fake" 2>&1); rc=$?
 hu_assert_eq 1 "$rc" "sizes.sh fails on a tree with a file and a function over the limits"
 hu_assert_contains "$out" "file shim/core/big.c: 615 lines, over 600" "names the long file"
 hu_assert_contains "$out" "function shim/core/big.c:long_one: 94 lines, over 80" "names the long function"
+hu_done

@@ -11,18 +11,15 @@ hu_need_tools hu_flakyfs hu_volread
 [[ -c /dev/fuse ]] || { echo "skipped: needs /dev/fuse"; exit 77; }
 hu_need_cmd fusermount3 sha256sum "$HU_PY"
 
-HU_TMP=$(mktemp -d /tmp/hostup-vol.XXXXXX) || hu_fail "mktemp"
 MOUNTS=() FSPIDS=()
 vol_cleanup() {
 	local m p
 	for m in "${MOUNTS[@]}"; do fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
 	for p in "${FSPIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [[ -n ${HU_KEEP_TMP:-} ]]; then echo "logs kept in $HU_TMP" >&2; else rm -rf "$HU_TMP"; fi
+	for p in "${FSPIDS[@]}"; do timeout 10 tail --pid="$p" -f /dev/null; done
+	return 0
 }
-trap vol_cleanup EXIT
-trap 'vol_cleanup; exit 130' INT
-trap 'vol_cleanup; exit 143' TERM
+hu_at_exit vol_cleanup
 
 # mount_vol NAME SUBTYPE: backing dir $HU_TMP/NAME.b, mount point $HU_TMP/NAME
 mount_vol() {
@@ -44,14 +41,15 @@ arm() { local m=$1; shift; printf '%s\n' clear "$@" >"$m/.hu_ctl" || hu_fail "ar
 
 # run NAME POLICY CMD...: with the library; stdout to $HU_TMP/NAME.out,
 # records to NAME.rec, stderr to NAME.err; sets RC and MS (and lib.sh's
-# HU_RC/HU_MS/HU_ERR, which a failure prints).
+# HU_RC/HU_MS/HU_ERR, which a failure prints).  Fails the test when CMD
+# runs longer than HU_MAX seconds (default 90).
 run() {
 	local name=$1 policy=$2 t0 t1
 	shift 2
 	: >"$HU_TMP/$name.rec"
 	t0=${EPOCHREALTIME/[.,]/}
-	env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" \
-		UV_USE_IO_URING=0 "$@" >"$HU_TMP/$name.out" 2>"$HU_TMP/$name.err"
+	hu_bounded "${HU_MAX:-90}" "run $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
+		env LD_PRELOAD="$HU_PRELOAD" HOSTUP_POLICY="$policy" HOSTUP_LOG="$HU_TMP/$name.rec" UV_USE_IO_URING=0 "$@"
 	RC=$?
 	t1=${EPOCHREALTIME/[.,]/}
 	MS=$(((t1 - t0) / 1000))
@@ -62,13 +60,16 @@ run() {
 run_bare() {
 	local name=$1
 	shift
-	UV_USE_IO_URING=0 "$@" >"$HU_TMP/$name.out" 2>"$HU_TMP/$name.err"
+	hu_bounded "${HU_MAX:-90}" "run_bare $name" --out "$HU_TMP/$name.out" --err "$HU_TMP/$name.err" \
+		env UV_USE_IO_URING=0 "$@"
 	RC=$?
 	echo "run $name (no hostup): rc=$RC: $*"
 }
 hash_of() { sha256sum <"$1" | cut -c1-64; }
 counts() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.rec" || hu_fail "records of $1 are not valid"; }
-field() { "$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.rec" --event "$2" --field "$3"; }
+field() { # NAME EVENT FIELD: fails the test when no EVENT record has FIELD
+	"$HU_PY" "$HU_RECORDS" "$HU_TMP/$1.rec" --event "$2" --field "$3" || hu_fail "no $2 record with $3 in $1.rec"
+}
 HU_RECORDS=$HU_ROOT/tests/integration/records.py
 num() { local v=${2#*"$1"=}; echo "${v%% *}"; } # EVENT "retry=N recovered=N ..."
 
@@ -156,7 +157,7 @@ run py_raw "$P" "$HU_PY" -c "$py_unbuffered" "$V/big.bin"
 hu_assert_eq "$BIG" "$(cat "$HU_TMP/py_raw.out")" "python3 unbuffered open().read(): hash identical"
 hu_assert_contains "$(counts py_raw)" "recovered=3" "python3: three recoveries"
 
-if command -v node >/dev/null; then
+if hu_have_cmd "node checks" node; then
 	three_failures big.bin
 	run node_sync "$P" node -e 'const c = require("crypto"), fs = require("fs");
 console.log(c.createHash("sha256").update(fs.readFileSync(process.argv[1])).digest("hex"))' "$V/big.bin"
@@ -167,8 +168,6 @@ fs.createReadStream(process.argv[1]).on("data", d => h.update(d)).on("end", () =
   .on("error", e => { console.error(e.message); process.exit(1) })' "$V/big.bin"
 	hu_assert_eq "$BIG" "$(cat "$HU_TMP/node_stream.out")" "node createReadStream: hash identical"
 	hu_assert_contains "$(counts node_stream)" "recovered=3" "node: three recoveries"
-else
-	echo "note: node not installed, node checks left out"
 fi
 
 # ---- a C program: every stdio reader and pread, failures mid-buffer -------------
@@ -233,9 +232,11 @@ cp "$V.b/big.bin" "$V.b/r.bin"
 head -c 64M /dev/urandom >"$HU_TMP/new.bin"
 arm "$V" "at /r.bin 8M down 1.5 EHOSTDOWN"
 ( run repl "$V backoff=100ms..1s attempts=30" "$HU_TOOLS/hu_volread" read "$V/r.bin" ) &
+repl=$!
 for ((i = 0; i < 50; i++)); do grep -q 'trigger at /r.bin' "$HU_TMP/nfs.fs.txt" && break; sleep 0.1; done
+grep -q 'trigger at /r.bin' "$HU_TMP/nfs.fs.txt" || hu_fail "replaced file: the read did not reach the outage at 8M in 5 s"
 mv "$HU_TMP/new.bin" "$V.b/r.bin"      # replaced on the server while it is down
-wait $!
+wait $repl   # bounded: run's own HU_MAX
 hu_assert_contains "$(cat "$HU_TMP/repl.err")" "Stale file handle" "replaced file: the program gets ESTALE"
 size=$(stat -c %s "$HU_TMP/repl.out")
 hu_assert_eq 8388608 "$size" "replaced file: only the old file's first 8 MiB were read"
@@ -290,13 +291,13 @@ ctl "$V" clear
 
 # ---- hostup doctor on a volume whose server is down, or whose daemon is gone
 arm "$V" "down 30 EHOSTDOWN"
-out=$("$HU_BUILD/hostup" doctor --json "$V/big.bin")
+out=$(hu_bounded 30 "hostup doctor $V/big.bin" "$HU_BUILD/hostup" doctor --json "$V/big.bin")
 hu_assert_eq 1 "$?" "doctor: a volume whose server is down is unreachable"
 hu_assert_eq "volume" "$("$HU_PY" -c 'import json,sys; print(json.load(sys.stdin)["verdict"]["layer"])' <<<"$out")" "doctor: volume layer"
 hu_assert_contains "$out" "server is down" "doctor: server down"
 hu_assert_contains "$out" "tester@fileserver:/export/nfs" "doctor: names the mount source"
 arm "$V" "down 30 ENOTCONN"
-out=$("$HU_BUILD/hostup" doctor --json "$V/big.bin")
+out=$(hu_bounded 30 "hostup doctor $V/big.bin" "$HU_BUILD/hostup" doctor --json "$V/big.bin")
 hu_assert_contains "$out" "daemon is gone" "doctor: ENOTCONN means the volume daemon is gone"
 ctl "$V" clear
 hu_done

@@ -17,6 +17,8 @@ int main(void)
     srunner_add_suite(sr, shared_suite());
     srunner_add_suite(sr, otel_suite());
     srunner_add_suite(sr, limits_suite());
+    srunner_add_suite(sr, decide_suite());
+    srunner_add_suite(sr, overlap_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -15,5 +15,7 @@ Suite *regress_suite(void);
 Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
+Suite *decide_suite(void);
+Suite *overlap_suite(void);
 
 #endif

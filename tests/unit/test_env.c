@@ -149,6 +149,23 @@ START_TEST(containerd)
 }
 END_TEST
 
+START_TEST(podman)
+{
+    /* podman leaves /run/.containerenv, no /.dockerenv; its cgroup
+     * namespace shows "0::/" */
+    assert_case("podman", NULL,
+                "{\"container\":\"podman\",\"platform\":\"linux\",\"dns\":\"other\","
+                "\"nameservers\":\"198.18.5.1\",\"search\":\"dns.podman\",\"ndots\":1}");
+    /* without a cgroup namespace: the libpod scope alone */
+    assert_case("podman_cgroup", NULL, "{\"container\":\"podman\"}");
+    /* a Kubernetes variable is stronger, as for docker */
+    char *envp[] = {"KUBERNETES_SERVICE_HOST=10.96.0.1", NULL};
+    assert_case("podman", envp,
+                "{\"container\":\"kubernetes\",\"platform\":\"linux\",\"dns\":\"other\","
+                "\"nameservers\":\"198.18.5.1\",\"search\":\"dns.podman\",\"ndots\":1}");
+}
+END_TEST
+
 START_TEST(wsl2)
 {
     assert_case("wsl2", NULL,
@@ -422,6 +439,7 @@ Suite *env_suite(void)
     tcase_add_test(f, containerd);
     tcase_add_test(f, wsl2);
     tcase_add_test(f, docker_desktop);
+    tcase_add_test(f, podman);
     tcase_add_test(f, plain_host);
     tcase_add_test(f, resolver_variables_override);
     tcase_add_test(f, bounded_read);

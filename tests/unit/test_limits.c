@@ -171,6 +171,40 @@ START_TEST(config_over_limit_refused)
 }
 END_TEST
 
+/* A path the kernel's caches cannot resolve alone (/proc/self/cwd/..., a
+ * magic link: RESOLVE_CACHED says EAGAIN) is read by the bounded reader's
+ * child process (sys/readfile_bounded.c): the same refusals, and all of a
+ * 256 KiB file through its pipe. */
+START_TEST(config_read_by_child)
+{
+    char dir[] = "/tmp/hostup-limits-XXXXXX", cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(mkfifo("fifo", 0600), 0);
+    alarm(10);
+    assert_refused("/proc/self/cwd/fifo", "a FIFO, not a regular file: not read");
+    assert_refused("/proc/self/cwd/none.json", "unable to open /proc/self/cwd/none.json: No such file or directory");
+    static const char body[] = "{\"rules\": [{\"match\": \"db\", \"attempts\": 9}]}";
+    char *content = repeat(" ", HU_MAX_INPUT);
+    memcpy(content, body, sizeof body - 1);
+    int fd = open("big.json", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_eq(write(fd, content, HU_MAX_INPUT), (ssize_t)HU_MAX_INPUT);
+    close(fd);
+    hu_policy *p = hu_policy_parse(NULL);
+    hu_policy_add_json_file(p, "/proc/self/cwd/big.json");
+    ck_assert_msg(p->nerrors == 0 && p->nrules == 1 && p->rules[0].attempts == 9,
+                  "a config of HU_MAX_INPUT bytes comes through the child's pipe whole");
+    hu_policy_free(p);
+    alarm(0);
+    free(content);
+    unlink("big.json");
+    unlink("fifo");
+    ck_assert_int_eq(chdir(cwd), 0);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *limits_suite(void)
 {
     Suite *s = suite_create("limits");
@@ -183,6 +217,7 @@ Suite *limits_suite(void)
     tcase_add_test(tc, json_rules_capped);
     tcase_add_test(tc, config_not_regular_refused);
     tcase_add_test(tc, config_over_limit_refused);
+    tcase_add_test(tc, config_read_by_child);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -76,6 +76,24 @@ START_TEST(nfs4_line)
 }
 END_TEST
 
+/* where EIO means the server did not answer (engine/volume.c vol_retries);
+ * the option lists are the real client's (tests/integration/test_nfs.sh) */
+START_TEST(soft_nfs_timeo)
+{
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs", "rw,vers=3,rsize=131072,namlen=255,soft,nolock,"
+                                                "proto=tcp,timeo=10,retrans=2,sec=sys"), 1000);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs4", "rw,vers=4.2,soft,proto=tcp,timeo=600"), 60000);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs", "rw,soft"), 0);
+    /* softerr says ETIMEDOUT itself; hard never gives up */
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs", "rw,vers=3,softerr,softreval,timeo=10"), -1);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs", "rw,vers=3,hard,timeo=600"), -1);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("cifs", "rw,soft,echo_interval=60"), -1);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("fuse.sshfs", "soft"), -1);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms(NULL, "soft"), -1);
+    ck_assert_int_eq(hu_mount_soft_nfs_timeo_ms("nfs", NULL), -1);
+}
+END_TEST
+
 START_TEST(nfs3_escaped_space_and_root)
 {
     char b[1024];
@@ -355,6 +373,7 @@ Suite *mounts_suite(void)
     TCase *tc = tcase_create("mountinfo");
     tcase_add_test(tc, nfs4_line);
     tcase_add_test(tc, nfs3_escaped_space_and_root);
+    tcase_add_test(tc, soft_nfs_timeo);
     tcase_add_test(tc, cifs_line);
     tcase_add_test(tc, sshfs_line);
     tcase_add_test(tc, overlay_line);

@@ -1,0 +1,190 @@
+/* The environment of a failure, live: our own networks and default
+ * gateways (netlink dumps, bounded), and whether a target is in one of
+ * them.  The cache that records read is env_cache.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "environment.h"
+#include "netinfo.h"
+#include "sys/sysio.h"
+
+
+/* ---- netlink ------------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void add_net(hu_env *e, int family, const void *addr, unsigned prefix, unsigned scope)
+{
+    if (e->n_nets >= HU_ENV_MAX_NETS)
+        return;
+    hu_env_net *n = &e->nets[e->n_nets++];
+    memset(n, 0, sizeof *n);
+    n->family = family;
+    memcpy(n->addr, addr, family == AF_INET ? 4 : 16);
+    n->prefix = (unsigned char)prefix;
+    n->scope = (unsigned char)scope;
+}
+
+static void on_addr(struct nlmsghdr *h, hu_env *e)
+{
+    if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+        return;
+    struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+        return;
+    size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
+    const void *local = NULL, *address = NULL;
+    int len = (int)IFA_PAYLOAD(h);
+    for (struct rtattr *ra = IFA_RTA(ifa); RTA_OK(ra, len); ra = RTA_NEXT(ra, len)) {
+        if (RTA_PAYLOAD(ra) != alen)
+            continue;
+        if (ra->rta_type == IFA_LOCAL)
+            local = RTA_DATA(ra);
+        else if (ra->rta_type == IFA_ADDRESS)
+            address = RTA_DATA(ra);
+    }
+    /* IFA_ADDRESS is the peer on point-to-point links; IFA_LOCAL is ours */
+    const void *a = local ? local : address;
+    if (a)
+        add_net(e, ifa->ifa_family, a, ifa->ifa_prefixlen, ifa->ifa_scope);
+}
+
+static void on_route(struct nlmsghdr *h, hu_env *e)
+{
+    if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+        return;
+    struct rtmsg *rt = NLMSG_DATA(h);
+    if (rt->rtm_dst_len != 0 || rt->rtm_type != RTN_UNICAST ||
+        (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6))
+        return;
+    size_t alen = rt->rtm_family == AF_INET ? 4 : 16;
+    unsigned table = rt->rtm_table;
+    const void *gw = NULL;
+    int len = (int)RTM_PAYLOAD(h);
+    for (struct rtattr *ra = RTM_RTA(rt); RTA_OK(ra, len); ra = RTA_NEXT(ra, len)) {
+        if (ra->rta_type == RTA_TABLE && RTA_PAYLOAD(ra) == 4)
+            memcpy(&table, RTA_DATA(ra), 4);
+        else if (ra->rta_type == RTA_GATEWAY && RTA_PAYLOAD(ra) == alen)
+            gw = RTA_DATA(ra);
+        else if (ra->rta_type == RTA_MULTIPATH && !gw &&
+                 RTA_PAYLOAD(ra) >= sizeof(struct rtnexthop)) {
+            /* first next hop of a multipath default */
+            struct rtnexthop *nh = RTA_DATA(ra);
+            int nlen = (int)nh->rtnh_len - (int)RTNH_LENGTH(0);
+            if (nh->rtnh_len <= RTA_PAYLOAD(ra) && nlen > 0)
+                for (struct rtattr *na = RTNH_DATA(nh); RTA_OK(na, nlen); na = RTA_NEXT(na, nlen))
+                    if (na->rta_type == RTA_GATEWAY && RTA_PAYLOAD(na) == alen)
+                        gw = RTA_DATA(na);
+        }
+    }
+    if (table != RT_TABLE_MAIN || !gw)
+        return;
+    if (rt->rtm_family == AF_INET && !e->have_gw4) {
+        memcpy(e->gw4, gw, 4);
+        e->have_gw4 = 1;
+    } else if (rt->rtm_family == AF_INET6 && !e->have_gw6) {
+        memcpy(e->gw6, gw, 16);
+        e->have_gw6 = 1;
+    }
+}
+
+/* One dump request of `type` for all families; each message goes to cb.
+ * 1 when the dump ran to NLMSG_DONE.  Bounded: 100 ms per receive, 64
+ * receives, 250 ms in all. */
+static int nl_dump(int type, void (*cb)(struct nlmsghdr *, hu_env *), hu_env *e)
+{
+    struct {
+        struct nlmsghdr n;
+        struct rtmsg r;         /* the larger of rtmsg and ifaddrmsg; family first in both */
+    } req;
+    char reply[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+    memset(&req, 0, sizeof req);
+    req.n.nlmsg_len = NLMSG_LENGTH(type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct rtmsg));
+    req.n.nlmsg_type = (unsigned short)type;
+    req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.n.nlmsg_seq = (unsigned)type;
+    req.r.rtm_family = AF_UNSPEC;
+
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {0, 100000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int done = 0;
+    int64_t deadline = mono_ms() + 250;
+    if (send(fd, &req, req.n.nlmsg_len, 0) < 0)
+        goto out;
+    for (int reads = 0; reads < 64 && !done && mono_ms() < deadline; reads++) {
+        ssize_t n = recv(fd, reply, sizeof reply, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        int left = (int)n;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (unsigned)left);
+             h = NLMSG_NEXT(h, left)) {
+            if (h->nlmsg_seq != req.n.nlmsg_seq)
+                continue;
+            if (h->nlmsg_type == NLMSG_DONE) {
+                done = 1;
+                break;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR)
+                goto out;
+            cb(h, e);
+        }
+    }
+out:
+    hu_sys_close(fd);
+    return done;
+}
+
+void hu_env_read_net(hu_env *out)
+{
+    out->n_nets = 0;
+    out->have_gw4 = out->have_gw6 = 0;
+    out->have_net = nl_dump(RTM_GETADDR, on_addr, out);
+    if (!out->have_net)
+        out->n_nets = 0;            /* a partial dump would say "not ours" wrongly */
+    nl_dump(RTM_GETROUTE, on_route, out);
+}
+
+/* ---- questions and evidence ---------------------------------------------- */
+
+int hu_env_in_own_network(const hu_env *e, const struct sockaddr *sa)
+{
+    int family;
+    const unsigned char *a;
+    if (!e || !sa)
+        return 0;
+    if (sa->sa_family == AF_INET) {
+        family = AF_INET;
+        a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        family = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+        a = family == AF_INET ? &a6->s6_addr[12] : a6->s6_addr;
+    } else {
+        return 0;
+    }
+    unsigned max = family == AF_INET ? 32 : 128;
+    for (int i = 0; i < e->n_nets && i < HU_ENV_MAX_NETS; i++) {
+        const hu_env_net *n = &e->nets[i];
+        if (n->family == family && hu_prefix_match(n->addr, a, n->prefix > max ? max : n->prefix))
+            return 1;
+    }
+    return 0;
+}
