@@ -38,7 +38,7 @@ endif
 # the CLI and the unit tests.
 CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c shim/sys/optlibs.c \
             $(addprefix shim/core/,policy.c policy_parse.c policy_option.c policy_match.c config.c \
-              errnames.c backoff.c log.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
+              errnames.c backoff.c log.c log_dest.c log_format.c log_otel.c diagnosis.c probe.c backtrace.c \
               environment.c env_net.c env_cache.c mounts.c diag_volume.c shared.c shared_file.c shared_prune.c \
               netinfo.c diag_overlap.c offline.c)
 # Library only: the real calls, the engine and the wrapped calls.
@@ -47,7 +47,7 @@ LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
               stale.c herd.c herd_budget.c volume.c volume_retry.c mount_cache.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
-              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c)
+              report.c report_alloc.c report_read.c report_stats.c report_print.c status.c metrics.c metrics_render.c metrics_http.c http_request.c)
 # The supervisor (hostup run for static and Go programs): a layer beside
 # cli, on top of the engine's herd and clock, the core and sys.
 SV_SRC   := $(addprefix shim/supervise/,run.c filter.c notify.c recv.c hold.c decide.c answer.c \
@@ -311,21 +311,26 @@ clean:
 # ASan and UBSan, each run for FUZZ_SECONDS; results in tests/fuzz/results.md.
 .PHONY: fuzz fuzz-build
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -std=gnu11 -Iinclude -Ishim -D_GNU_SOURCE \
                 -Wall -Wno-macro-redefined
-FUZZ_NAMES   := policy config env log mounts
+FUZZ_NAMES   := policy config env log mounts report http
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+# the CLI's parsers each harness needs besides the core
+FUZZ_CLI_report := $(addprefix shim/cli/,report_read.c report_stats.c report_alloc.c)
+FUZZ_CLI_http   := shim/cli/http_request.c
 
 fuzz-build: $(FUZZ_BINS)
 
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS)
+.SECONDEXPANSION:
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(CORE_SRC) $(HEADERS) $$(FUZZ_CLI_$$*)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) -ljansson -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CLI_$*) $(CORE_SRC) -ljansson -lm
 
 fuzz: $(FUZZ_BINS)
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Static analysis of shim/*/*.c and the man pages: sizes (tests/lint/sizes.sh: no file over
 # 600 lines, no function over 80), the layering (tests/lint/layering.sh: no

@@ -33,6 +33,7 @@
 
 
 enum { PASS, FAIL, SKIP, INFO };
+#define MAX_ADDRS 4     /* addresses of a name tried, at most */
 static const char *const status_name[] = {"pass", "fail", "skip", "info"};
 
 struct doc {
@@ -186,18 +187,16 @@ static void library_step(struct doc *d)
         step(d, 3, "library", PASS, "%s loads in this system", lib);
 }
 
-/* Step 4 "resolve": host's first address, with port, into *ss and its text
- * into a (INET6_ADDRSTRLEN bytes); 1 when the lookup failed (the verdict
- * says why). */
-static int resolve_step(struct doc *d, const char *host, unsigned port, struct sockaddr_storage *ss,
-                        socklen_t *sl, char *a, json_t *verdict)
+/* Step 4 "resolve": host's addresses into *res (free it); 1 when the
+ * lookup failed (the verdict says why). */
+static int resolve_step(struct doc *d, const char *host, struct addrinfo **res, json_t *verdict)
 {
-    char ns[512] = "";
+    char ns[512] = "", a[INET6_ADDRSTRLEN];
     struct timespec t0;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     hu_probe_nameservers("/etc/resolv.conf", ns, sizeof ns);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = getaddrinfo(host, NULL, &hints, &res);
+    int rc = getaddrinfo(host, NULL, &hints, res);
     long rms = hu_doc_ms_since(&t0);
     if (rc != 0) {
         step(d, 4, "resolve", FAIL, "%s: %s (%s) after %ld ms; nameservers %s", host, hu_eai_name(rc),
@@ -211,17 +210,11 @@ static int resolve_step(struct doc *d, const char *host, unsigned port, struct s
     char list[512] = "";
     size_t o = 0;
     int count = 0;
-    for (struct addrinfo *ai = res; ai && count < 4; ai = ai->ai_next, count++) {
-        hu_addr_text(ai->ai_addr, a, INET6_ADDRSTRLEN);
+    for (struct addrinfo *ai = *res; ai && count < MAX_ADDRS; ai = ai->ai_next, count++) {
+        hu_addr_text(ai->ai_addr, a, sizeof a);
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", count ? " " : "", a);
     }
     step(d, 4, "resolve", PASS, "%s -> %s in %ld ms (nameservers %s)", host, list, rms, ns[0] ? ns : "none");
-
-    memcpy(ss, res->ai_addr, res->ai_addrlen);  /* NOLINT(clang-analyzer-core.NullDereference): getaddrinfo returned 0 */
-    *sl = res->ai_addrlen;
-    freeaddrinfo(res);
-    ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    hu_addr_text((struct sockaddr *)ss, a, INET6_ADDRSTRLEN);
     return 0;
 }
 
@@ -308,7 +301,7 @@ static int icmp_step(struct doc *d, const struct sockaddr *sa, const char *a)
     if (e == 0)
         step(d, 2, "icmp echo", PASS, "%s answers ping in %ld ms", a, ems);
     else
-        step(d, 2, "icmp echo", e < 0 ? SKIP : FAIL, "%s", why);
+        step(d, 2, "icmp echo", e < 0 ? SKIP : FAIL, "%s: %s", a, why);
     return e;
 }
 
@@ -336,27 +329,73 @@ static int host_verdict(const hu_facts *f, int echo, const hu_overlap_in *in, js
     return 1;
 }
 
-static int doctor_host(struct doc *d, const char *host, unsigned port, long timeout_ms, json_t *verdict)
+/* The steps for one address of the target; 0 when it is reachable. */
+static int doctor_address(struct doc *d, const char *host, const struct addrinfo *ai, unsigned port,
+                          long timeout_ms, json_t *verdict)
 {
     char a[INET6_ADDRSTRLEN];
     struct sockaddr_storage ss;
-    socklen_t sl;
-    if (resolve_step(d, host, port, &ss, &sl, a, verdict)) {
-        env_step(d);
-        return 1;
-    }
+    memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+    ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);   /* same place in sin6 */
+    hu_addr_text((struct sockaddr *)&ss, a, sizeof a);
     hu_facts f = {.addr = (struct sockaddr *)&ss, .port = port};
     hu_env env;
     hu_netinfo net;
     hu_env_current(&env);
     route_step(d, &f, a);
     network_steps(d, f.addr, &env, &net, a);
-    tcp_step(d, &f, sl, timeout_ms, a);
+    tcp_step(d, &f, ai->ai_addrlen, timeout_ms, a);
     neighbour_step(d, &f);
     int echo = icmp_step(d, f.addr, a);
-    env_step(d);
     hu_overlap_in in = {.addr = f.addr, .host = strcmp(host, a) ? host : NULL, .env = &env, .net = &net};
-    return host_verdict(&f, echo, &in, verdict);
+    int rc = host_verdict(&f, echo, &in, verdict);
+    json_object_set_new(verdict, "addr", json_string(a));
+    return rc;
+}
+
+/* Every address of a name is tried, as clients do (a dual-stack name whose
+ * IPv6 address fails is still reached over IPv4): the verdict is the first
+ * reachable address's, else the first address's; "addresses" has each
+ * one's outcome. */
+static int doctor_host(struct doc *d, const char *host, unsigned port, long timeout_ms, json_t *verdict)
+{
+    struct addrinfo *res = NULL;
+    if (resolve_step(d, host, &res, verdict)) {
+        env_step(d);
+        return 1;
+    }
+    json_t *each = json_array(), *first = NULL;
+    int rc = 1, count = 0;
+    for (struct addrinfo *ai = res; ai && count < MAX_ADDRS && rc; ai = ai->ai_next, count++) {
+        json_t *v = json_object();
+        rc = doctor_address(d, host, ai, port, timeout_ms, v);
+        json_t *o = json_object();
+        json_object_set(o, "addr", json_object_get(v, "addr"));
+        json_object_set(o, "reachable", json_object_get(v, "reachable"));
+        if (json_object_get(v, "cause"))
+            json_object_set(o, "cause", json_object_get(v, "cause"));
+        json_array_append_new(each, o);
+        if (!rc || !first) {
+            json_decref(first);
+            first = v;
+        } else
+            json_decref(v);
+    }
+    freeaddrinfo(res);
+    json_object_update(verdict, first);
+    json_decref(first);
+    if (!rc && count > 1) {
+        char cause[400];
+        snprintf(cause, sizeof cause, "the target accepts connections from here, at %s (address %d of %s)",
+                 json_string_value(json_object_get(verdict, "addr")), count, host);
+        json_object_set_new(verdict, "cause", json_string(cause));
+    }
+    if (count > 1)
+        json_object_set_new(verdict, "addresses", each);
+    else
+        json_decref(each);
+    env_step(d);
+    return rc;
 }
 
 /* Running under our own library would retry the doctor's probes. */

@@ -25,15 +25,16 @@ long hu_doc_ms_since(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* ICMP echo through a ping socket (no privilege needed where
- * net.ipv4.ping_group_range allows), else a raw one (root). */
+/* ICMP or ICMPv6 echo through a ping socket (no privilege needed where
+ * net.ipv4.ping_group_range allows), else a raw one (root).  On a raw
+ * ICMPv6 socket the kernel computes the checksum and gives no IP header. */
 int hu_doc_icmp_echo(const struct sockaddr *sa, long *ms, const char **why)
 {
     int v6 = sa->sa_family == AF_INET6;
     int proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
     int fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, proto), raw = 0;
-    if (fd < 0 && !v6) {
-        fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    if (fd < 0) {
+        fd = socket(sa->sa_family, SOCK_RAW | SOCK_CLOEXEC, proto);
         raw = 1;
     }
     if (fd < 0) {
@@ -46,8 +47,9 @@ int hu_doc_icmp_echo(const struct sockaddr *sa, long *ms, const char **why)
     else
         pkt[0] = ICMP_ECHO;
     pkt[7] = 1;     /* sequence 1; id and checksum: the kernel fills them on ping sockets */
-    if (raw) {
+    if (raw)
         pkt[4] = 0x68, pkt[5] = 0x75;   /* an id for matching */
+    if (raw && !v6) {
         uint32_t sum = 0;
         for (int i = 0; i < 64; i += 2)
             sum += (uint32_t)(pkt[i] << 8 | pkt[i + 1]);
@@ -79,13 +81,16 @@ int hu_doc_icmp_echo(const struct sockaddr *sa, long *ms, const char **why)
         if (n <= 0)
             continue;
         unsigned char *icmp = in;
-        if (raw) {
+        if (raw && !v6) {
             size_t ihl = (size_t)(in[0] & 0x0f) * 4;
             if ((size_t)n < ihl + 8)
                 continue;
             icmp = in + ihl;
-        }
+        } else if (n < 8)
+            continue;
         int reply = v6 ? icmp[0] == ICMP6_ECHO_REPLY : icmp[0] == ICMP_ECHOREPLY;
+        if (raw && (icmp[4] != 0x68 || icmp[5] != 0x75))
+            continue;   /* a raw socket sees every echo reply: only ours */
         if (reply) {
             *ms = hu_doc_ms_since(&t0);
             close(fd);
@@ -104,6 +109,10 @@ void hu_doc_tcp_try(const struct sockaddr *sa, socklen_t len, long timeout_ms, s
         r->err = errno;
         return;
     }
+    /* IPv6 queues the ICMP error only when asked (IPv4 TCP does anyway) */
+    int one = 1;
+    if (sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
     if (connect(fd, sa, len) == 0)
         r->err = 0;
     else if (errno != EINPROGRESS)

@@ -19,19 +19,18 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http_request.h"
 #include "metrics.h"
 
 #define MAX_CLIENTS 16
 #define REQUEST_MS 2000
-#define REQUEST_MAX 2048
 
 struct client {
     int fd;                 /* -1: free */
     int64_t deadline;       /* ms, CLOCK_MONOTONIC */
-    size_t n;               /* bytes of the request read */
     struct hu_buf answer;   /* head and body, once the request is read */
     size_t sent;
-    char req[REQUEST_MAX];
+    struct hu_http_request req;     /* http_request.c (fuzzed apart) */
 };
 
 static int64_t now_ms(void)
@@ -72,7 +71,7 @@ static void accept_all(int l, struct client *cs)
         struct client *c = place(cs);
         c->fd = fd;
         c->deadline = now_ms() + REQUEST_MS;
-        c->n = 0;
+        hu_http_request_init(&c->req);
         c->sent = 0;
     }
 }
@@ -82,8 +81,7 @@ static void answer(struct client *c, const struct sopts *o, const hu_policy *p)
 {
     struct hu_buf body = {0};
     const char *status = "200 OK";
-    c->req[c->n] = '\0';
-    if (strncmp(c->req, "GET /metrics ", 13) == 0 || strncmp(c->req, "GET /metrics?", 13) == 0)
+    if (hu_http_request_wants_metrics(&c->req))
         hu_metrics_render(&body, o, p);
     else {
         status = "404 Not Found";
@@ -101,18 +99,18 @@ static void answer(struct client *c, const struct sopts *o, const hu_policy *p)
 static void serve_client(struct client *c, short revents, const struct sopts *o, const hu_policy *p)
 {
     if (!c->answer.p) {
-        ssize_t k = read(c->fd, c->req + c->n, REQUEST_MAX - 1 - c->n);
+        size_t room;
+        char *at = hu_http_request_space(&c->req, &room);
+        ssize_t k = read(c->fd, at, room);
         if (k < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (k < 0) {
             drop(c);
             return;
         }
-        c->n += (size_t)k;
-        c->req[c->n] = '\0';
         /* the end of the head, a full buffer or the client's end of
          * sending: answer what there is */
-        if (k > 0 && c->n + 1 < REQUEST_MAX && !strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n"))
+        if (!hu_http_request_add(&c->req, (size_t)k))
             return;
         answer(c, o, p);
     } else if (!(revents & (POLLOUT | POLLERR | POLLHUP)))

@@ -217,17 +217,47 @@ static json_t *link_verdict(struct clues *c, int slow, const char *next)
     return NULL;
 }
 
+/* ICMP "administratively prohibited" and its kin: IPv4 type 3 codes 9, 10,
+ * 13; ICMPv6 type 1 codes 1 (prohibited), 5 (source policy), 6 (reject
+ * route).  The kernel turns the ICMPv6 ones into EACCES. */
+static int icmp_prohibited(const hu_icmp *i)
+{
+    if (i->origin == SO_EE_ORIGIN_ICMP6)
+        return i->type == 1 && (i->code == 1 || i->code == 5 || i->code == 6);
+    return i->code == 9 || i->code == 10 || i->code == 13;
+}
+
+/* A remote sender's "prohibited": the firewall that sent it; else NULL. */
+static json_t *prohibited_verdict(struct clues *c, const char *next)
+{
+    const hu_facts *f = c->f;
+    char cause[256];
+    if (!c->icmp_remote || !icmp_prohibited(&f->icmp))
+        return NULL;
+    snprintf(cause, sizeof cause, "%s administratively prohibited (code %d) from %s",
+             f->icmp.origin == SO_EE_ORIGIN_ICMP6 ? "ICMPv6" : "ICMP", f->icmp.code, f->icmp.offender);
+    return verdict("firewall", cause, c->ev, fw_items, next);
+}
+
+/* IPv6 without an ICMP error seen (the first try: the queue was not on
+ * yet), but the target is on-link and answers ND: the "unreachable" can
+ * only be its own.  (IPv4 always has the ICMP error to go by.) */
+static int target_answered(const struct clues *c)
+{
+    int s = c->f->have_neigh ? c->f->neigh_state : -1;
+    return c->f->addr->sa_family == AF_INET6 && !c->f->icmp.have && c->on_link &&
+           (s == NUD_REACHABLE || s == NUD_STALE || s == NUD_DELAY || s == NUD_PROBE || s == NUD_PERMANENT);
+}
+
 static json_t *unreachable_verdict(struct clues *c)
 {
     const hu_facts *f = c->f;
     char cause[256], next[160];
     snprintf(next, sizeof next, "ping -c 3 %s", c->a);
-    if (c->icmp_remote && (f->icmp.code == 9 || f->icmp.code == 10 || f->icmp.code == 13)) {
-        snprintf(cause, sizeof cause, "ICMP administratively prohibited (code %d) from %s",
-                 f->icmp.code, f->icmp.offender);
-        return verdict("firewall", cause, c->ev, fw_items, next);
-    }
-    if (c->from_target) {
+    json_t *d = prohibited_verdict(c, next);
+    if (d)
+        return d;
+    if (c->from_target || target_answered(c)) {
         snprintf(cause, sizeof cause, "the target itself answered ICMP host unreachable: "
                  "a firewall on it rejects the port, or the service's host is stopping");
         return verdict("firewall", cause, c->ev, fw_items, next);
@@ -236,7 +266,7 @@ static json_t *unreachable_verdict(struct clues *c)
         snprintf(cause, sizeof cause, "ICMP host unreachable from a router (%s)", f->icmp.offender);
         return verdict("host", cause, c->ev, host_items, next);
     }
-    json_t *d = link_verdict(c, f->try_ms >= ARP_GIVE_UP_MS, next);
+    d = link_verdict(c, f->try_ms >= ARP_GIVE_UP_MS, next);
     return d ? d : verdict("host", "host unreachable", c->ev, host_items, next);
 }
 
@@ -257,7 +287,9 @@ static json_t *errno_verdict(struct clues *c)
         return verdict("firewall", "no answer to the connection request: a firewall drops it, or the host is gone",
                        c->ev, fw_items, next);
     case EACCES:
-    case EPERM:
+    case EPERM:     /* ICMPv6 prohibited from a remote firewall, or our own */
+        if ((d = prohibited_verdict(c, next)))
+            return d;
         return verdict("firewall", "a local firewall or policy refused the connection", c->ev, fw_items, next);
     case EHOSTDOWN:
         snprintf(cause, sizeof cause, "ICMP host unknown%s%s: the host is down",

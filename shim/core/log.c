@@ -4,29 +4,18 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hostup/hostup.h"
 #include "log.h"
-#include "sys/sysio.h"
-
-enum { LOG_STDERR, LOG_OFF, LOG_FD, LOG_FILE };
-static int log_mode = LOG_STDERR;
-static int log_fd = 2;
-static char *log_path;
-static dev_t log_dev;       /* the file we opened, to know it again */
-static ino_t log_ino;
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+#include "log_dest.h"
 
 /* ---- log storms ---- */
 #define STORM_SLOTS 64
@@ -108,74 +97,6 @@ long hu_log_admit(const hu_event *ev)
     }
     pthread_mutex_unlock(&storm_lock);
     return out;
-}
-
-void hu_log_configure(const char *spec, int secure)
-{
-    log_mode = LOG_STDERR;
-    log_fd = 2;
-    if (!spec || !*spec || strcmp(spec, "stderr") == 0)
-        return;
-    if (strcmp(spec, "off") == 0) {
-        log_mode = LOG_OFF;
-        return;
-    }
-    if (strncmp(spec, "fd:", 3) == 0) {
-        char *end;
-        long fd = strtol(spec + 3, &end, 10);
-        /* fd:1 would put records into the program's output: refused */
-        if (end != spec + 3 && !*end && fd >= 0 && fd != 1 && fd < (1L << 30)) {
-            log_mode = LOG_FD;
-            log_fd = (int)fd;
-        }
-        return;
-    }
-    if (secure)     /* a setuid program must not append to a path we are handed */
-        return;
-    free(log_path);
-    log_path = strdup(spec);
-    if (log_path) {
-        log_mode = LOG_FILE;
-        log_fd = -1;
-    }
-}
-
-int hu_log_enabled(void) { return log_mode != LOG_OFF; }
-
-/* The fd to write records to, or -1: with *err 0 when records are off,
- * else the errno of the failed open. */
-static int destination(int *err)
-{
-    *err = 0;
-    if (log_mode != LOG_FILE)
-        return log_mode == LOG_OFF ? -1 : log_fd;
-    pthread_mutex_lock(&open_lock);
-    struct stat st;
-    /* The program may have closed our descriptor (close_range at start-up)
-     * or dup2'ed its own file over the number: then the number is not ours
-     * any more, and a record written there would land in its data. */
-    if (log_fd >= 0 && (hu_sys_fstat(log_fd, &st) != 0 ||
-                        st.st_dev != log_dev || st.st_ino != log_ino))
-        log_fd = -1;
-    if (log_fd < 0) {   /* raw syscall: our own open wrappers must not see it */
-        log_fd = (int)syscall(SYS_openat, AT_FDCWD, log_path,
-                              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (log_fd < 0)
-            *err = errno;
-        else if (hu_sys_fstat(log_fd, &st) == 0) {
-            log_dev = st.st_dev;
-            log_ino = st.st_ino;
-        }
-    }
-    int fd = log_fd;
-    pthread_mutex_unlock(&open_lock);
-    return fd;
-}
-
-static void write_fd(int fd, const char *buf, size_t n, int *err)
-{
-    ssize_t w = syscall(SYS_write, fd, buf, n);
-    *err = w < 0 ? errno : 0;
 }
 
 void hu_format_time(char *buf, size_t len)
@@ -274,51 +195,43 @@ json_t *hu_record_new(const hu_event *ev)
     return rec;
 }
 
-/* HOSTUP_LOG could not be opened or written (err): from now on records go
- * to stderr, and the first thing there is one record saying so, naming the
+/* HOSTUP_LOG could not be opened or written: records go to stderr from now
+ * on, and the first thing there is one record saying so, naming the
  * destination and the error.  No record is lost without a word. */
-static void fall_back(int err)
+static void say_log_failed(const hu_log_failure *f)
 {
-    char dest[300];
-    pthread_mutex_lock(&open_lock);
-    int first = log_mode == LOG_FILE || log_mode == LOG_FD;
-    if (first) {
-        if (log_mode == LOG_FILE)
-            snprintf(dest, sizeof dest, "%s", log_path);
-        else
-            snprintf(dest, sizeof dest, "fd:%d", log_fd);
-        if (log_mode == LOG_FILE && log_fd >= 0)
-            syscall(SYS_close, log_fd);    /* ours: destination() checked it */
-        log_mode = LOG_STDERR;
-        log_fd = 2;
-    }
-    pthread_mutex_unlock(&open_lock);
-    if (!first)
-        return;
     json_t *rec = json_object();
     if (!rec)
         return;
     hu_record_add_common(rec, HOSTUP_EV_LOG_ERROR);
-    set_str(rec, "destination", dest);
-    json_object_set_new(rec, "errno", json_string(hu_errno_name(err)));
-    json_object_set_new(rec, "error", json_string(hu_errno_desc(err)));
+    set_str(rec, "destination", f->dest);
+    json_object_set_new(rec, "errno", json_string(hu_errno_name(f->err)));
+    json_object_set_new(rec, "error", json_string(hu_errno_desc(f->err)));
+    if (f->reason)
+        json_object_set_new(rec, "reason", json_string(f->reason));
     json_object_set_new(rec, "action", json_string("records go to stderr from here on"));
     hu_log_emit(rec);
 }
 
 void hu_log_emit(json_t *rec)
 {
-    int saved = errno, err = 0;
-    int fd = rec ? destination(&err) : -1;
-    size_t n = 0;
-    char *line = fd >= 0 || err ? hu_record_line(rec, &n) : NULL;   /* log_format.c */
-    if (line) {
-        if (fd >= 0)
-            write_fd(fd, line, n, &err);
-        if (err && log_mode != LOG_STDERR) {
-            fall_back(err);
-            write_fd(2, line, n, &err);
+    int saved = errno;
+    if (rec && hu_log_enabled()) {
+        /* records lost before this one (full pipe, stderr replaced) */
+        unsigned long owed = hu_log_dropped();
+        if (owed)
+            json_object_set_new(rec, "dropped", json_integer((json_int_t)owed));
+        size_t n = 0;
+        char *line = hu_record_line(rec, &n);   /* log_format.c */
+        hu_log_failure f;
+        int r = line ? hu_log_write(line, n, &f) : HU_LOG_DROPPED;   /* log_dest.c */
+        if (r == HU_LOG_FAILED) {
+            if (f.dest[0])      /* empty: another thread said it */
+                say_log_failed(&f);
+            r = hu_log_write(line, n, &f);
         }
+        if (r == 0 && owed)
+            hu_log_settle(owed);
         free(line);
     }
     json_decref(rec);

@@ -141,10 +141,16 @@ void hu_policy_report_rule_cap(hu_policy *p, const char *source, size_t skipped_
 
 int hu_policy_push_rule(hu_policy *p, const hu_rule *r)
 {
-    hu_rule *nr = realloc(p->rules, (p->nrules + 1) * sizeof *nr);
-    if (!nr)
-        return -1;
-    p->rules = nr;
+    /* the array doubles when full (its size: the next power of two); one
+     * rule more each time made 10,000 rules cost 50 million rule copies
+     * wherever realloc copies (11 s under ASan; found by fuzz_policy) */
+    size_t n = p->nrules;
+    if ((n & (n - 1)) == 0) {   /* 0, 1, 2, 4, ...: full */
+        hu_rule *nr = realloc(p->rules, (n ? 2 * n : 1) * sizeof *nr);
+        if (!nr)
+            return -1;
+        p->rules = nr;
+    }
     p->rules[p->nrules++] = *r;
     return 0;
 }

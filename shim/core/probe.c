@@ -12,6 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -227,6 +228,34 @@ void hu_drain_errqueue(int fd, hu_icmp *out)
             }
         }
     }
+}
+
+int hu_errqueue_watch(int fd)
+{
+    /* raw calls: getsockopt is one of the names the library exports */
+    int saved = errno, domain = 0, on = 0, one = 1;
+    socklen_t l = sizeof domain;
+    int set = syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) == 0 &&
+              domain == AF_INET6 &&
+              (l = sizeof on, syscall(SYS_getsockopt, fd, IPPROTO_IPV6, IPV6_RECVERR, &on, &l) == 0) &&
+              !on &&
+              syscall(SYS_setsockopt, fd, IPPROTO_IPV6, IPV6_RECVERR, &one, (socklen_t)sizeof one) == 0;
+    errno = saved;
+    return set;
+}
+
+void hu_errqueue_unwatch(int fd)
+{
+    int saved = errno, off = 0;
+    syscall(SYS_setsockopt, fd, IPPROTO_IPV6, IPV6_RECVERR, &off, (socklen_t)sizeof off);
+    errno = saved;
+}
+
+void hu_errqueue_done(int fd, int *watched)
+{
+    if (*watched)
+        hu_errqueue_unwatch(fd);
+    *watched = 0;
 }
 
 void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len)

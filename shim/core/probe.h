@@ -34,6 +34,17 @@ const char *hu_neigh_state_name(int state);
 const char *hu_route_type_name(int type);
 /* Empty the socket's error queue; keeps the newest entry in *out. */
 void hu_drain_errqueue(int fd, hu_icmp *out);
+/* IPv4 TCP queues ICMP errors on the error queue during a connect without
+ * being asked; IPv6 only with IPV6_RECVERR.  hostup sets it for the tries
+ * it makes, so IPv6 records carry the same ICMP evidence, and clears it
+ * when the connect leaves its hands (with it on, an ICMP error would end
+ * an established connection).  watch: 1 when it set the option (the
+ * program had not), else 0; unwatch only after a 1. */
+int hu_errqueue_watch(int fd);
+void hu_errqueue_unwatch(int fd);
+/* The connect is done: the option cleared (and the queue with it) when
+ * *watched says we set it; nothing to do, no call made, otherwise. */
+void hu_errqueue_done(int fd, int *watched);
 /* The address of sa as text ("?" when it cannot be shown). */
 void hu_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 /* Nameservers from the resolver configuration file, joined by spaces. */

@@ -186,6 +186,7 @@ static enum hu_verdict act_on(hu_conn *c, int fd, const hu_action *act, const hu
     log_rec(c, &act->rec, icmp);
     if (act->kind != HU_DO_WAIT) {
         rejoin_epoll(c, fd);    /* the program must see the failure */
+        hu_errqueue_done(fd, &c->errq_watch);   /* the socket as the program made it */
         c->state = HU_CONN_DONE;
         c->pending_err = act->kind == HU_DO_GIVE_UP ? act->err : 0;
         drop_relook(c);
@@ -204,6 +205,7 @@ static enum hu_verdict act_on(hu_conn *c, int fd, const hu_action *act, const hu
         c->relook = hu_names_relookup(c->host, CADDR(c));
         c->a.relook = c->relook != NULL;
     }
+    c->errq_watch = c->errq_watch || hu_errqueue_watch(fd);     /* IPv6: ICMP evidence */
     c->state = HU_CONN_WAITING;
     set_active(c, was);
     return HU_HIDE;

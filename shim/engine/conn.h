@@ -47,6 +47,7 @@ typedef struct hu_conn {
     struct hu_lookup *relook;   /* the host name looked up again (hosts that move) */
     hu_herd herd;           /* the shared prober and budget (herd.h) */
     hu_herd_ref herd_ref;   /* ... as the decision reaches it */
+    int errq_watch;         /* we set IPV6_RECVERR for our tries (probe.h) */
     struct hu_conn *next_active, *prev_active;
 } hu_conn;
 

@@ -327,7 +327,9 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
         k.a.no_network = hu_offline_target(SA(&k), err);
         hu_decide_failed(&k.a, &k.ops, err, 0, 0, hu_now_ms(), &act);
     }
+    int watched = hu_errqueue_watch(fd);    /* IPv6: the ICMP evidence of our tries */
     int rc = run(&k, &act);
+    hu_errqueue_done(fd, &watched);
     drop_lookup(&k.relook);
     return rc;
 }

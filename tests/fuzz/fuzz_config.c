@@ -56,7 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_config_policy(p, 2, host, path, h);
     hu_policy_free(p);
 
-    /* the file form: the whole input, NUL bytes included */
+    /* the file form: the whole input, NUL bytes included; one input in 16
+     * (the file costs ten times the rest, and reading it is a few lines) */
+    if (h % 16 != 0) {
+        free(part[0]);
+        return 0;
+    }
     FILE *f = fopen(json_path, "w");
     FUZZ_CHECK(f != NULL);
     FUZZ_CHECK(fwrite(data, 1, size, f) == size || size == 0);

@@ -55,7 +55,9 @@ static long rule_index(const hu_policy *p, const hu_rule *r)
 /* Each rule naming one literal target is reached by that target. */
 static void check_self_match(const hu_policy *p)
 {
-    for (size_t i = 0; i < p->nrules; i++) {
+    /* each match scans the rules before: the first 64 and every 16th
+     * after them keep a long policy from costing n^2 */
+    for (size_t i = 0; i < p->nrules; i += i < 64 ? 1 : 16) {
         const hu_rule *r = &p->rules[i];
         const hu_selector *s = &r->sel;
         unsigned port = s->port_lo;     /* 0: any port, any will do */
@@ -158,7 +160,10 @@ static void fuzz_policy_checks(const hu_policy *p, const char *host, const char 
             hu_rule_retries_errno(r, errs[j]);
         for (size_t j = 0; j < sizeof eais / sizeof eais[0]; j++)
             hu_rule_retries_eai(r, eais[j]);
-        check_describe(r);
+        /* describing costs most of a run: every rule's kind reaches the
+         * first places, so the first 8, the defaults and a sample do */
+        if (i < 8 || i == p->nrules || (i + h) % 32 == 0)
+            check_describe(r);
     }
     check_self_match(p);
     check_errors(p);

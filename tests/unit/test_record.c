@@ -361,6 +361,75 @@ START_TEST(classify_icmp_from_router)
 }
 END_TEST
 
+/* Issue 19: IPv6 gets the classification IPv4 gets.  The kernel turns an
+ * ICMPv6 "administratively prohibited" into EACCES: from a remote sender it
+ * names that sender, as IPv4 does, rather than a local firewall; the
+ * target's own unreachable is its firewall, also on the first try, whose
+ * ICMP error is not queued yet (the target answers ND). */
+START_TEST(classify_ipv6_like_ipv4)
+{
+    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(5432)};
+    ck_assert_int_eq(inet_pton(AF_INET6, "2001:2::2", &sa6.sin6_addr), 1);
+    hu_facts f = {.addr = (struct sockaddr *)&sa6, .port = 5432, .err = EACCES, .neigh_state = -1};
+    f.have_route = f.route.found = 1;
+    f.route.type = RTN_UNICAST;
+    f.route.family = AF_INET6;
+    f.route.has_gateway = 1;
+    ck_assert_int_eq(inet_pton(AF_INET6, "2001:2::1", f.route.gateway), 1);
+    snprintf(f.route.prefsrc, sizeof f.route.prefsrc, "2001:2:1::1");
+    f.icmp.have = 1;
+    f.icmp.origin = SO_EE_ORIGIN_ICMP6;
+    f.icmp.type = 1;
+    f.icmp.code = 1;
+    f.icmp.ee_errno = EACCES;
+    strcpy(f.icmp.offender, "2001:2::1");
+    json_t *d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "layer"), "firewall");
+    ck_assert_str_eq(str(d, "cause"), "ICMPv6 administratively prohibited (code 1) from 2001:2::1");
+    json_decref(d);
+    /* reject-route (code 6) from the target itself */
+    f.icmp.code = 6;
+    strcpy(f.icmp.offender, "2001:2::2");
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "cause"), "ICMPv6 administratively prohibited (code 6) from 2001:2::2");
+    json_decref(d);
+    /* our own refusal stays the local firewall */
+    f.icmp.have = 0;
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "cause"), "a local firewall or policy refused the connection");
+    json_decref(d);
+
+    /* address unreachable (code 3) from the target: its firewall */
+    f.err = EHOSTUNREACH;
+    f.icmp.have = 1;
+    f.icmp.code = 3;
+    f.icmp.ee_errno = EHOSTUNREACH;
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "layer"), "firewall");
+    json_decref(d);
+    /* the same from a router: the host */
+    strcpy(f.icmp.offender, "2001:2::1");
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "layer"), "host");
+    ck_assert_str_eq(str(d, "cause"), "ICMP host unreachable from a router (2001:2::1)");
+    json_decref(d);
+    /* on-link, answering ND, no ICMP queued yet (the first try) */
+    f.icmp.have = 0;
+    f.route.has_gateway = 0;
+    f.have_neigh = 1;
+    f.neigh_state = NUD_REACHABLE;
+    f.try_ms = 2;
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "layer"), "firewall");
+    json_decref(d);
+    /* ... and not answering ND: the link */
+    f.neigh_state = NUD_FAILED;
+    d = hu_classify_connect(&f);
+    ck_assert_str_eq(str(d, "layer"), "link");
+    json_decref(d);
+}
+END_TEST
+
 START_TEST(classify_host_down)
 {
     struct sockaddr_in sa = v4("10.0.0.5", 22);
@@ -563,6 +632,7 @@ Suite *record_suite(void)
     tcase_add_test(tc, classify_on_link_arp_failed);
     tcase_add_test(tc, classify_gateway_arp_failed);
     tcase_add_test(tc, classify_icmp_from_router);
+    tcase_add_test(tc, classify_ipv6_like_ipv4);
     tcase_add_test(tc, classify_host_down);
     tcase_add_test(tc, classify_refused);
     tcase_add_test(tc, classify_timed_out);
