@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The hostup image: the library and the command, to copy into your own
 # images (see README, "Containers"):
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hostup: build, test, install.  `make check` and `make demo` install
 # missing Debian packages first (as root), see tests/deps.sh.
 

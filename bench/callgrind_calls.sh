@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Extra instructions per call when nothing fails, counted by callgrind on
 # the same binary with and without libhostup.so.  Two loop lengths, so
 # start-up and loading cancel out:

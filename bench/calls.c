@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loops over one call, for instruction counts under callgrind (and wall
  * time per call with a large N).
  *   calls OP N

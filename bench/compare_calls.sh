@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Instructions per call, this tree against an earlier commit, in one run:
 # builds REV's library in a throw-away git worktree and runs this tree's
 # bench/callgrind_calls.sh on both libraries (the same machine, the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The supervisor's cost (bench/supervise.sh): a static client that
  * connects to a loopback server N times (blocking connect, close), or
  * makes N getppid() calls (a system call the filter lets through).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The recovery experiment's two sides.
  *
  *   herd serve IFNAME PORT0 NPORTS OUT

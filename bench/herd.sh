@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Recovery when something fails: a service is down for D seconds while N
 # clients try to connect; how fast and how gently does each retry strategy
 # bring them back?  Run by `make bench` (bench/run.sh); as root.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Real event-loop clients for the herd bench (bench/herd.sh, HERD_SET=real).
 
     herd_clients.py KIND N ADDR PORT START_NS DEADLINE_S

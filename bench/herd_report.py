@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Tables and plots for the recovery experiment (bench/herd.sh).
 
     herd_report.py RAW_DIR OUT_DIR [NAME]

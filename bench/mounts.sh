@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs a command in a private mount namespace whose mount table is the
 # same on every run, so the open() rows of bench/callgrind_calls.sh do not
 # depend on what else the machine has mounted (other tests' FUSE volumes):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The floor of seccomp user notification on this machine: a child makes
  * N getppid() calls, each trapped (SECCOMP_RET_USER_NOTIF) and answered at
  * once by the parent, blocking in SECCOMP_IOCTL_NOTIF_RECV, with nothing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Overhead when nothing fails, in wall time and memory, with and without
 # libhostup.so in one run, alternating (bare, shim, shim, bare, ...), so
 # drift in the machine's speed hits both sides alike.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A control for wall-time comparisons: a preloaded library that wraps
  * nothing and only allocates PAD bytes (default 1000) in its constructor,
  * as any preloaded library that initialises something does.  It moves the

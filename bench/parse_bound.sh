@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Parse time of hostile policies: a 1 MiB HOSTUP_POLICY, 10,000 rules, a
 # deeply nested JSON config, the largest inputs accepted (256 KiB each, at
 # most 10,000 rules in all), the same shapes at 1 MiB (now refused, and

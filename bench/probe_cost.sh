@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The bound on diagnosis probes: wall time of one uncached round (netlink
 # route lookup, neighbour dump, resolv.conf read) as run after a failure.
 # The library caches the result per address for 1 s, so a storm of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cost of the diagnosis probes run after a failure (route and neighbour via
  * netlink, resolv.conf): the bound the records' evidence costs, uncached;
  * and of the network evidence of a target's first record (an address and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What hostup costs a program that reads local files.
 #  1. Extra instructions per read() on a local fd (callgrind, same binary
 #     with and without libhostup.so, two loop lengths so start-up cancels:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loops over read() for the read-overhead bench (bench/read_overhead.sh).
  *   reads zero N        N x read(fd, buf, 4096) from /dev/zero (callgrind)
  *   reads pread PATH N  N x pread(fd, buf, 4096, 0) of PATH (callgrind; with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make bench`: every measurement, then the tables and plots, all written to
 # bench/results/.  Progress goes to the terminal; nothing here is a test
 # (no timing is asserted anywhere, and `make check` runs none of it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memory with many open sockets.
  *   sockets N
  * A child process listens on loopback and accepts; this process opens N

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up time: from just before exec to the first line of main().
  *   startup N [PRELOAD]
  * Spawns itself N times, alternating without and with PRELOAD in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What hostup adds to every exec, for one or more builds of the library in
 # one run (so they meet the same machine):
 #   1. callgrind: instructions of `/bin/true` without and with the library

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The supervisor's cost: CPU (user + system, the program and hostup
 # together) per connect against loopback, with and without `hostup run`,
 # for a static C client (bench/connects.c) and a Go client

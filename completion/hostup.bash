@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for hostup: commands, each command's options, and inside
 # a --policy value the names of the rule options (attempts=, deadline=, ...)
 # and the values of the few that take a word.  Installed by `make install`

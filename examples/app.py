@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A stand-in application for the recipes: it talks to its database "db"
 over TCP, as a real client would, and knows nothing of hostup.
 

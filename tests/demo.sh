@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo`: a real client survives a host that is down for a few seconds.
 # Two throw-away network namespaces; the server's port answers ICMP
 # host-unreachable for 5 s; python3 fetches a page under hostup and gets it,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install what `make check` / `make demo` need on Debian, or say in one line
 # what is missing.  Usage: tests/deps.sh build|check|demo|fresh|bench|lint|musl|deb
 set -u

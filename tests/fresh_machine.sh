@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make fresh`: the README's first command on a fresh machine.  A copy of a
 # minimal Debian 12 root file system (debootstrap minbase plus make and git,
 # cached by tests/rootfs.sh), the repository's committed HEAD cloned into

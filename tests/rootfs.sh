@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Prints the path of a cached Debian root file system, building it first with
 # debootstrap if it is not there yet.  Cached outside the build tree, so
 # `make clean` and a fresh clone keep it:

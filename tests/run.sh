@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every test: the Check unit tests, then each integration script.
 # A script exits 0 (pass), 1 (fail) or 77 (skipped); a pass must end in its
 # "PASS:" line (tests/integration/lib.sh, hu_done).  A passing script's

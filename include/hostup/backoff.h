@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backoff delays with jitter (exponential growth, capped).  The generator is
  * explicit so tests can seed it and threads never share one. */
 #ifndef HOSTUP_BACKOFF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup: retries and diagnosis for programs that meet a briefly unreachable
  * host.  This header names what the library reads and writes, so tools built
  * on its records (and its own CLI) share one spelling. */

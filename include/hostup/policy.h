@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Policy: an ordered list of rules; the first rule whose selector matches a
  * target decides how failures on that target are retried. */
 #ifndef HOSTUP_POLICY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hostup command's subcommands: main.c dispatches to these, one file
  * (or file family) each. */
 #ifndef HOSTUP_CLI_H

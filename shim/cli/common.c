@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers every subcommand may use (common.h): the command's usage, the
  * options run/policy/check-config share, their policy errors, text from
  * outside shown safely, colour, JSON on stdout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers every subcommand may use: the options run/policy/check-config
  * share, policy errors, text from outside shown safely, colour on a
  * terminal, a JSON document on stdout.  They call nothing above them. */

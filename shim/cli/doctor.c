@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup doctor TARGET: the troubleshooting checklist, run live from where
  * it stands (inside the container, usually).  One line per checklist item
  * with pass/fail and evidence, then the likely cause and the next command.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup doctor's network lines (doctor_net.h). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup doctor's network evidence, as `docker network inspect` would show
  * it from inside: the interfaces (checklist item 4) and the routes that
  * cover the target (item 6), and the lines that follow the verdict when

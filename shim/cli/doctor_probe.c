@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The live probes hostup doctor runs (doctor_probe.h): ICMP echo through a
  * ping or raw socket, a bounded TCP connect, a stat in a child, the mount
  * of a path from mountinfo. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The live probes hostup doctor runs from where it stands: an ICMP echo, a
  * TCP connect, a stat that a hard mount cannot hang, the mount of a path. */
 #ifndef HOSTUP_CLI_DOCTOR_PROBE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CLI's start on glibc: glibc 2.34 gave __libc_start_main a new symbol
  * version, and the crt1.o of a new glibc binds that one, so the program
  * would not start on an older glibc.  The link wraps the call (ld --wrap)

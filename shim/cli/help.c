@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the command says about itself (help.h): each subcommand's synopsis
  * and help, kept in one table so `hostup --help`, `hostup help CMD` and
  * `hostup CMD --help` can never disagree, and the "did you mean" guess for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the command says about itself: the global usage, each subcommand's
  * help from one table (help.c), and a guess at a mistyped command. */
 #ifndef HOSTUP_CLI_HELP_H

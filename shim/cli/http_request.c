@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request reader of `hostup metrics --listen` (http_request.h).  The
  * buffer always ends in a NUL, a request may come a byte at a time, and
  * anything that is not GET /metrics gets the 404. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The request reader of `hostup metrics --listen` (http_request.c): bytes
  * as they arrive, whether the request is complete, and what it asks for.
  * Kept apart from the server's sockets so tests/fuzz/fuzz_http.c can feed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libhostup.so as the command sees it (library.h): found next to the
  * program, and tried under this system's loader before anything is run
  * with it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libhostup.so as the command sees it: where it is, and whether this
  * system's loader can preload it. */
 #ifndef HOSTUP_CLI_LIBRARY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup: the command.  Runs programs under libhostup.so, explains and
  * validates policies with the very parser the library uses, and reads what
  * the library wrote.  This file only dispatches: each subcommand lives in

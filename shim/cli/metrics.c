@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup metrics: the shared state's counters (status.h) in the
  * Prometheus text format, on stdout or as a node_exporter textfile
  * (--textfile, replaced whole so it is never read half-written); over HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup metrics (metrics.c): the Prometheus text of the shared state
  * (metrics_render.c), and the HTTP server of --listen (metrics_http.c). */
 #ifndef HOSTUP_CLI_METRICS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup metrics --listen: the metrics over HTTP/1.0, one request per
  * connection.  One thread, poll() over the listening socket and up to
  * MAX_CLIENTS connections, all non-blocking: a client that sends its

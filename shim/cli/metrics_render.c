@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Prometheus text (version 0.0.4) of the shared state's counters
  * (status.h): what `hostup metrics` prints, writes as a textfile and
  * serves over HTTP (metrics_http.c). */

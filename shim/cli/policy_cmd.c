@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup policy TARGET and hostup check-config: explain and validate
  * policies with the very parser and matcher the library uses. */
 #define _GNU_SOURCE

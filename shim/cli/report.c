@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup report: summarise hostup records per target.
  *
  *   hostup report [--json] [FILE|-]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup report's pieces: the summary a stream of records adds up to
  * (report_stats.c), read from any of the forms records come in
  * (report_read.c), printed as a table or JSON (report_print.c); memory that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memory for hostup report (report.h): allocation that ends the command
  * with a message instead of failing, growable arrays and byte buffers. */
 #define _GNU_SOURCE

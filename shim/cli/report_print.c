@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup report's output (report.h): the summary as one JSON object
  * (--json), or as a table fitted to the terminal. */
 #define _GNU_SOURCE

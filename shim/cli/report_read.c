@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup report's input (report.h): JSON-lines records in any mix of
  * these forms:
  *   - plain records (HOSTUP_LOG_FORMAT=json);

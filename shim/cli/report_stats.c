@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup report's summary (report.h): records added up per target.
  *
  * Target of a record:

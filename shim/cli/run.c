@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup run: CMD with libhostup.so preloaded, after checking that this
  * system's loader can load it at all; or, for static and Go programs (all
  * with --supervise), under the supervisor (shim/supervise/). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup status: what the shared file (shared.h) says about each target,
  * for people (a table, --watch) and for programs (--json); and what it
  * shares with hostup metrics (status.h, metrics.c): options, the file, one

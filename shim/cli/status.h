@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What hostup status and hostup metrics share (status.c): their options,
  * the shared file as they open it, and one target's view of it. */
 #ifndef HOSTUP_CLI_STATUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backoff schedule.  Formulas follow AWS's "exponential backoff and jitter"
  * (full, equal, decorrelated) so users can compare with what they know. */
 #include "hostup/backoff.h"

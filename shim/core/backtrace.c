@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The program's frames that led to a failed call, via libunwind.
  *
  * libunwind is opened with dlopen on the first failure, not linked: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HOSTUP_CONFIG: the same rules as HOSTUP_POLICY, as a JSON file.
  *
  *   {"rules": [{"match": "db:5432", "attempts": 20, "deadline": "90s"},

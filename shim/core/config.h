@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The policy in force, from the environment: HOSTUP_POLICY's rules, then
  * HOSTUP_CONFIG's (read within its bound), their errors written as
  * config_error records.  The library's start and the supervisor share it. */

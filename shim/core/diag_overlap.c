@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An overlapping network versus a host that is gone (diag_overlap.h).
  *
  * Points for each side; the side with more points ranks first, the other

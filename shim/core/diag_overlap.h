@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A network that overlaps the target's, told apart from a host that is
  * gone.  Both end the same way: the kernel ARPs for the target on-link,
  * nobody answers, EHOSTUNREACH after ~3 s.  The evidence that tells them

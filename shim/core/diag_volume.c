@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The "volume" diagnosis: which of the three usual stories a file-call
  * failure on a network volume tells.
  *   server down          the server does not answer (EHOSTDOWN, ETIMEDOUT,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnosis.  The classification follows what the kernel tells apart:
  * route lookup result, neighbour (ARP/ND) state, the ICMP error queued on
  * the socket and its sender, and the time a try took (about 3 s means our

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* First classification of a failure: which layer is most likely to blame,
  * in one sentence, with the evidence that led there. */
 #ifndef HOSTUP_DIAGNOSIS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The cache of the whole environment (environment.h) that records read:
  * the files (environment.c) and the live networks (env_net.c), read again
  * every HU_ENV_TTL_MS, and shared by the threads of a process. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The environment of a failure, live: our own networks and default
  * gateways (netlink dumps, bounded), and whether a target is in one of
  * them.  The cache that records read is env_cache.c. */

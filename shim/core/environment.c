@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The environment of a failure, from files: container runtime, platform,
  * resolver configuration (small bounded file reads under a root
  * directory, so tests use fixtures), and the record's "env" object.  Our

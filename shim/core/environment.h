@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The environment a failure happened in: container runtime, platform (WSL2,
  * Docker Desktop), resolver configuration and the container's own networks.
  * Evidence for the diagnosis; reading it never allocates, hu_env_json does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Symbolic names for errno and getaddrinfo codes, both ways.  Records and
  * policies use names, never numbers, so they read the same on every arch.
  * The errno table is our own, not strerrorname_np/strerrordesc_np: those

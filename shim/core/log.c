@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record building and writing.  Records never go through the program's
  * stdio and never to stdout; each is one write(2) so lines from threads and
  * processes sharing the destination never interleave. */

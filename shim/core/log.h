@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Records: one JSON object per line, written with a single write(2). */
 #ifndef HOSTUP_LOG_H
 #define HOSTUP_LOG_H

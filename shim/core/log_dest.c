@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where records go (HOSTUP_LOG), and writing one there without ever
  * blocking the program or landing in its data.
  *

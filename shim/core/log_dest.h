@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The destination of records (HOSTUP_LOG) and the one write of a record
  * line there: never blocking, never into a descriptor that is no longer
  * the one chosen (log_dest.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record lines: the format HOSTUP_LOG_FORMAT picks, and the size limit.
  *
  * Every line stays under HU_RECORD_MAX bytes, newline included: docker's

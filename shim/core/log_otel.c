@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HOSTUP_LOG_FORMAT=otel: a record as an OpenTelemetry log record, and
  * back (hostup report reads both).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /proc/self/mountinfo parsing and lookups (see mounts.h).
  *
  * A line (proc(5)):

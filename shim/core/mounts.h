@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Network volumes, the parts without side effects: /proc/self/mountinfo
  * parsing and lookups, which file system types count as network ones, and
  * the "volume" diagnosis.  Shared by the library, the CLI and the unit

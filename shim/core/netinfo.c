@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interfaces and the routes to a target (netlink address and route
  * dumps), for the network evidence of a failing target: what `ip addr`,
  * `ip route` and `docker network inspect` would show.  Bounded like the

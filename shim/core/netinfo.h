@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The network as `docker network inspect` would show it, seen from inside:
  * each interface with its address, subnet and gateway, and the routes that
  * cover one target, most specific first (the one the kernel uses first).

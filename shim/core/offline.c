@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Is there no network at all here? (see offline.h)
  *
  * The link check is one netlink RTM_GETLINK dump: any interface that is not

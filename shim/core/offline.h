@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Is there no network at all here?  A network namespace with loopback only
  * (`docker run --network none`, a build sandbox, a unit-test sandbox)
  * never gets an answer from anything off-host: retrying there is pure

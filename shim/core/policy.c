@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Policies: the default rules, HOSTUP_POLICY's text form, the errors a
  * policy collects, and its lifetime.  Selectors and values are parsed in
  * policy_parse.c, options in policy_option.c, matching in policy_match.c;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pieces of the policy module (policy*.c) shared among its files and with
  * the JSON config loader (config.c). */
 #ifndef HOSTUP_POLICY_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rule matching: the first rule whose selector takes a host, address and
  * port, or a path; and a rule's effective values as text. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A rule's options, key=value or "off" (policy_internal.h): each key has
  * its own setter; a value out of range is refused with the reason. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The policy's small parsers (hostup/policy.h, policy_internal.h):
  * durations, whole numbers, addresses with a prefix, ports, and the
  * selector that starts every rule. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Probes for the diagnosis.  Each is bounded (one netlink round trip with a
  * 100 ms receive timeout, one small file read) and silent on failure: a
  * probe that fails just leaves its evidence out. */

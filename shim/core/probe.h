@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cheap probes run only after a failure: the kernel's route and neighbour
  * for an address (netlink), the ICMP error queue of a socket, resolv.conf. */
 #ifndef HOSTUP_PROBE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared file's reads that `hostup status`/`metrics` and the library
  * both need: who holds a lease, the budget window, the waiters (see
  * shared.h; where the file lives and how it is opened: shared_file.c). */

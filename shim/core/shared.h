@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared state of the processes under hostup: one small memory-mapped
  * file (HOSTUP_SHARED; by default /dev/shm/hostup-UID/netINODE, one per
  * user and network namespace, in a directory of the user's own).  Fixed size, a versioned header, no

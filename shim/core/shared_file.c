@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared file itself (see shared.h): where it lives, how it is made and
  * opened so that it can never hurt a program, and how unused ones go.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Removing shared files nobody uses (see shared.h, hu_shm_prune): one file
  * per user and network namespace would otherwise pile up in /dev/shm as
  * namespaces come and go.  Raw system calls only (getdents64, no opendir):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The asynchronous retry state machine (see conn.h).
  *
  * Kernel facts it relies on (Linux, measured; shared/notes/clients.md):

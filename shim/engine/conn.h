@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections being retried asynchronously: a non-blocking connect whose
  * failure arrives later, through poll/select/epoll or SO_ERROR.  The
  * program's own wait calls drive the retries, so its event loop never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection records and socket helpers shared by the blocking retry
  * (wrap/connect.c) and the event-loop one (conn.c): retry, probe_wait,
  * recovered, gave_up and readdressed records of a connect, with the

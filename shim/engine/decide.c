@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry decision (see decide.h).
  *
  * The rules, in the order they apply to a failure (README, "What is

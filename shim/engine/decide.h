@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry decision: what to do after a failed try, for every caller.
  *
  * One state machine decides for the blocking connect (wrap/connect.c), the

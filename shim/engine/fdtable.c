@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fd table: a two-level array, chunks of 4096 entries allocated on
  * first use, so any fd number works (above 65,536 too) and a lookup is two
  * loads.  Chunks are never freed, which lets readers skip the lock. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd -> what the library knows about that descriptor: the connection being
  * retried on it, and its epoll registration (recorded for every fd, since
  * programs like nginx register a socket before they connect it). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Herd control: leases, waits, the budget (see herd.h and shared.h).
  *
  * Everything in the file is written with atomics; no lock is ever held,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Herd control across processes (library side of shared.h).
  *
  * One prober per dead target: the first process whose try fails takes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Herd control's retry budget (see herd.h): first tries are counted in a
  * process-local counter and reach the file's 10 s window at most once a
  * second; retries are charged to it, and refused once they exceed the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up: loading the policy (once, under the recursion guard so calls
  * the loader makes pass straight through) and the fork handlers of the
  * engine's modules.  Binding the real calls (on first use) is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up of the library (init.c): the policy in force, loaded once, and
  * the fork handlers of the engine's modules. */
 #ifndef HOSTUP_ENGINE_INIT_H

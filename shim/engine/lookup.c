@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lookups bounded in time.  glibc's resolver waits as long as resolv.conf
  * says (2 x 5 s by default), and its timeout lives in the per-thread _res,
  * which is the program's: changing it would change the program's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Look-ups bounded in time (lookup.c): the real getaddrinfo on a helper
  * thread, waited for until a deadline. */
 #ifndef HOSTUP_ENGINE_LOOKUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The mount cache of the network-volume code (volume.c): the table of
  * /proc/self/mountinfo, read at the first file call and again only when
  * something shows it changed, and the mounts as records show them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The mount cache (mount_cache.c): which mount a file or a path is on. */
 #ifndef HOSTUP_ENGINE_MOUNT_CACHE_H
 #define HOSTUP_ENGINE_MOUNT_CACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address -> host name memory.  connect() sees only an address, yet rules
  * and records speak of names ("db:5432"), so the lookup wrappers remember
  * which name produced which address.  A fixed table: no malloc, bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name memory (names.c): which host name produced which address, and the
  * look-up again of a name whose host may have moved. */
 #ifndef HOSTUP_ENGINE_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clock, waits and randomness shared by every retry loop. */
 #define _GNU_SOURCE
 #include <errno.h>

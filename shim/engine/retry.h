@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clock, waits and randomness shared by every retry loop (retry.c). */
 #ifndef HOSTUP_ENGINE_RETRY_H
 #define HOSTUP_ENGINE_RETRY_H

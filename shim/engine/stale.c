@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections whose socket was closed behind our back (see stale.h). */
 #define _GNU_SOURCE
 #include "fdtable.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections whose socket was closed behind our back.  A program can close
  * a descriptor where no wrapper sees it (fdtable.h), so a tracked
  * connection remembers its socket's identity (hu_sock_id, taken when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Network volumes (see volume.h).
  *
  * Which files: an open whose file lives on a network file system (its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Network volumes inside the library: which opens are tracked (their
  * mounts: mount_cache.c), reopening after a stale handle, and the retry
  * loop shared by the open, stat, read and stdio wrappers. */

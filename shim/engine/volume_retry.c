@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Network volumes: the recovery of a failed call (see volume.h).  The
  * retry decision is the engine's (decide.h), as for connects; what is
  * the volumes' own: reopening a stale handle (ESTALE) and the records,

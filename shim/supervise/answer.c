@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Talking to the seccomp listener (answers, ADDFD) and reaching into the
  * program's process for its socket (pidfd_getfd, or /proc for the ADDFD
  * way when pidfd_getfd is refused). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The supervisor's policy and records, from the same environment the
  * library reads (HOSTUP_POLICY, HOSTUP_CONFIG, HOSTUP_LOG, HOSTUP_LOG_FORMAT,
  * HOSTUP_LOG_WINDOW), with the same core code; and what the engine's herd

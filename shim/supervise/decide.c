@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry decision the supervisor's loop asks after each failed try:
  * the engine's one decision (engine/decide.h), which the library's
  * blocking connect, its event loops and its volume calls follow too.  It

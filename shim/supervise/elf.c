@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What kind of program a file is: dynamically linked (the library reaches
  * it), static, or Go (the supervisor's: Go makes its system calls itself,
  * so even a Go program linked against libc connects past LD_PRELOAD). */

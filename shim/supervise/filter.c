@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seccomp filter: installed by the child before exec, its listener
  * sent to the parent over SCM_RIGHTS; and whether this kernel can do it. */
 #define _GNU_SOURCE

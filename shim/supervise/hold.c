@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One held connect, on its own thread: the retry loop.  Each failed try
  * goes to the one retry decision (sv_decide); its waits go through the
  * herd (engine/herd.c), so a program here and a preloaded one elsewhere

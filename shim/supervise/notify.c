@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Each trapped connect: read its address, let through what is not ours
  * (not an IPv4/IPv6 address, a rule that never retries), make the first
  * try on the program's socket, and answer at once when that settles it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The supervisor's records: the library's events and fields (core/log.c),
  * naming the program's process rather than ours, plus "supervised": true. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The receiver: the thread that takes the trapped connects off the
  * listener.  While no first try is in flight it blocks in
  * SECCOMP_IOCTL_NOTIF_RECV itself: one system call per notification, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup run as the program's parent: starts it (supervised when it can),
  * serves the trapped connects, and is the program's init: it reaps every
  * descendant (a subreaper; PID 1 in a container), forwards the signals a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hostup run's supervisor: what the command calls.
  *
  * Programs the loader never preloads into (static binaries, Go binaries)

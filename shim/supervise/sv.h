@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The supervisor's internals, shared by the files of shim/supervise/. */
 #ifndef HOSTUP_SV_H
 #define HOSTUP_SV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The next definition of a symbol, found by reading the loaded objects'
  * symbol tables directly (glibc).  dlsym(RTLD_NEXT) costs ~850
  * instructions a name, and, made lazily from inside a program, it would

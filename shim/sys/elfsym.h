@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A symbol's next definition read from the loaded objects' own tables
  * (elfsym.c), for binding the real calls without dlsym. */
 #ifndef HOSTUP_SYS_ELFSYM_H

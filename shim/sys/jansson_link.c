@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Debian ships libjansson.a built as PIE code, not PIC.  Its one reference
  * that cannot go into a shared object is to `stdin` (json_loadf compares
  * its argument with stdin only to label error messages "<stdin>").  This

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Forced into every object of the glibc build (-include, see Makefile): it
  * binds the calls that glibc 2.32-2.34 gave new symbol versions to their
  * oldest versions, so libhostup.so and hostup load on glibc 2.17 and later.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the library's sources need to build against musl (make musl); on
  * glibc it adds nothing.  Included by hu.h after the system headers.
  *

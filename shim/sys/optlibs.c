@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The weakly referenced calls of optlibs.h.  Every use in the library and
  * the core goes through here: one strong reference anywhere would make
  * the symbol strong again. */

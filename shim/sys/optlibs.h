@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The calls that lived in libpthread and libdl before glibc 2.34
  * (optlibs.c): referenced weakly, so the library names neither library
  * as needed and loading them does not cost every exec (~24,000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small-file reader (readfile.h). */
 #define _GNU_SOURCE
 #include <errno.h>

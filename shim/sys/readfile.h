@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One reader for the small files the library and the CLI look at
  * (/proc, /sys, resolv.conf, mountinfo, the config file): the whole file
  * into the caller's buffer, bounded, with raw system calls (sysio.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small-file reader, bounded in time (readfile_bounded.h).  A child
  * process reads the file and sends a header and the bytes through a pipe;
  * the caller waits for them until its deadline and then walks away. */

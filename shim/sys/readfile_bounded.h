@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small-file reader, bounded in time: for a file that may sit on a
  * network mount that no longer answers (HOSTUP_CONFIG), where open() or
  * read() can block in the kernel for minutes or for ever. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Binding the real calls (real.h): hu_real starts out as one binder per
  * name of calls.def; the first call of each looks the real one up (the
  * loaded objects' tables, elfsym.c; dlsym where those cannot tell),

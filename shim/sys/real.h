@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The real calls: the next definition of every call the library wraps
  * (the list is calls.def), as dlsym(RTLD_NEXT) finds it, so that libraries
  * preloaded after us are still reached, and the recursion guard.  Inside

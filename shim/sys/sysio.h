@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kernel, directly: system calls for the library's own files (and the
  * CLI's stat checks).  A raw call meets no wrapper, ours or another
  * preloaded library's, needs no symbol of a recent libc (glibc exports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connect(): retry TCP connects that fail with a retryable errno.
  *
  * Fast path: the real connect runs first, untouched; only a failure whose

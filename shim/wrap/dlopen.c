@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dlopen without RTLD_DEEPBIND.  A library opened with RTLD_DEEPBIND looks
  * up its symbols in itself and its own dependencies before the global
  * scope, so its calls to connect, poll, read... go straight to libc and

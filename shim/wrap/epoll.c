@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epoll: the same retries for loops built on epoll (libuv/Node.js, Python
  * asyncio, nginx, Java NIO).  epoll reports the registration's data, not
  * the fd, so epoll_ctl records every registration in the fd table and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Descriptor bookkeeping for the fd table: close, dup, dup2, dup3 and
  * fcntl(F_DUPFD*) keep tracked connections, epoll registrations and files
  * on network volumes with the right fd numbers; getsockopt(SO_ERROR) is the backstop for programs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The open and stat families on network volumes.
  *
  * open, open64, __open, __open64, openat, openat64, creat, creat64, the

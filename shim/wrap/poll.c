@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* poll, ppoll, select, pselect: where event-loop clients learn that a
  * non-blocking connect failed.  While a tracked connection waits for its
  * next try its fd is left out of the wait (negated in place, restored

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The read family on files of network volumes: read, pread, pread64,
  * readv, preadv, preadv64, preadv2, preadv64v2, __read_chk, __pread_chk,
  * __pread64_chk.  On musl: no preadv2 (before 1.2.5) and no _chk entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* getaddrinfo() and gethostbyname*(): retry the whole lookup when its
  * result is retryable for the matched rule (EAI_AGAIN by default), and
  * remember which name produced which address for connect()'s rules.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stdio readers on files of network volumes, on glibc and on musl.
  *
  * stdio fills the FILE buffer through a read of its own that no preload

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The database stand-in of the Docker tests: answers every connection's
 first line with "db-ok" on port 5432.  --listen-after S: the container runs
 but listens only after S seconds, as a database that is still starting."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # A private Docker engine for the tests, and the images they use.  Source it
 # after tests/integration/lib.sh.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # The Docker scenarios: the example app (examples/Dockerfile, hostup copied
 # in with COPY --from=hostup) against the database stand-in (db.py) on an

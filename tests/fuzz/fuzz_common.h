@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the libFuzzer harnesses in tests/fuzz/. */
 #ifndef HOSTUP_FUZZ_COMMON_H
 #define HOSTUP_FUZZ_COMMON_H

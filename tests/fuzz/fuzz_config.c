@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the JSON config loader (HOSTUP_CONFIG).
  *
  * Input: JSON [\0 HOST [\0 PATH]].  The JSON is added to an empty policy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the resolver and environment parsers.
  *
  * Input: RESOLV_CONF [\0 PROC_1_CGROUP [\0 PROC_SELF_CGROUP [\0 OSRELEASE

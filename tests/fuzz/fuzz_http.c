@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the request reader of `hostup metrics --listen`
  * (shim/cli/http_request.c).
  *

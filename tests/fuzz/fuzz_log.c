@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the record builder fed hostile strings.
  *
  * Input: FLAGS ERR EAI REPEAT, then HOST \0 PATH \0 MOUNT_POINT \0 FSTYPE

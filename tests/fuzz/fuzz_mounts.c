@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the mountinfo parser (shim/core/mounts.c) and the lookups
  * made on its result.
  *

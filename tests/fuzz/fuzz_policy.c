@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: the HOSTUP_POLICY parser and what is done with its
  * result (matching, path matching, describing).
  *

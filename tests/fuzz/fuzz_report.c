@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness: `hostup report`'s line reader (shim/cli/report_read.c)
  * and the summary it feeds (report_stats.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Properties of a parsed policy, shared by fuzz_policy.c and fuzz_config.c:
  * errors are complete, hu_rule_describe behaves like snprintf, matching
  * never returns a path rule for a network target (nor the reverse), and

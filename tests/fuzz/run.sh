@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run each libFuzzer harness for a while, one after another (nice -n 10: the
 # machine is shared); print executions, coverage and crashes per harness and
 # update its row in tests/fuzz/results.md (rows of harnesses not run stay).

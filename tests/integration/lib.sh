@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Integration-test helpers for hostup. Source it from a test script:
 #   . "$(dirname "$0")/lib.sh"; hu_need_root; hu_net_setup; ...

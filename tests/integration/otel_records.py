@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Validate a log written with HOSTUP_LOG_FORMAT=otel.
 
 usage: otel_records.py FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Validate hostup records in a log and summarise them for shell tests.
 
 usage: records.py FILE [--op OP] [--event EV] [--field NAME | --count]

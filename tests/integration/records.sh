@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers for tests that read hostup records.  Source after lib.sh.
 HU_RECORDS=$HU_ROOT/tests/integration/records.py

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The backoff schedule as the real library applies it, read from the retry
 # records' delay_ms and their times: the multiplier, the cap, each jitter
 # (none, full, equal, decorrelated) within its range and really random, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The hostup command (run, policy, check-config), the shipped configs, and
 # the fixed install layout.  No root needed.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup metrics and status as a careful user meets them (issue 19):
 # - --listen serves scrapes while a client sends its request a byte every
 #   1.5 s, drops that client when its 2 s are up, and still lets a scrape

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Programs nobody had tested, each against real servers in the server
 # namespace: wget and Ruby Net::HTTP (python's http.server), Perl
 # IO::Socket::INET with and without a Timeout (a line server), openssl

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Configuration input that cannot hurt, and no record lost without a word.
 #   - HOSTUP_CONFIG naming a FIFO, /dev/zero, a directory or a 50 MB file:
 #     every preloaded program (and `hostup check-config`) returns at once,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Blocking connect() under the library against real failures in network
 # namespaces: ICMP host-unreachable, ICMP host-unknown (EHOSTDOWN), an
 # absent on-link host (ARP), each down for 4 s, then a target that never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Libraries opened with RTLD_DEEPBIND (issue 19, silent gap 6).  Such a
 # library binds connect, poll... to libc before the global scope, so
 # before the fix PHP's curl extension failed at 0 ms with no record.  The

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Each kind of failure gets the right layer and cause in its records, and
 # `hostup doctor` gives the same verdict from the client's namespace.  Plus
 # the log-storm bound: 200 threads failing on one dead host.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # IPv6 gets the evidence and the classification IPv4 gets (issue 19), in
 # the records and in `hostup doctor`:
 #   - the server's ICMPv6 administratively prohibited (EACCES) names its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup in a real Docker engine (tests/docker/): a private dockerd, the
 # unmodified Dockerfile and examples/Dockerfile built on an imported Debian
 # 12 base, and the example app riding out what happens to its database in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup run's supervisor as a container's PID 1 (ENTRYPOINT), in the
 # project's private Docker engine, under Docker's default seccomp profile
 # and capabilities (pidfd_getfd is refused there: the ADDFD way; so is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The program's own error, on every wrapper path (README, "When the policy
 # is spent"): a try that hostup cut short, because the deadline came or the
 # rule's timeout ran out, never reaches the program as ETIMEDOUT while an

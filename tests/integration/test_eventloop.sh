@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Non-blocking connects whose failure arrives through poll/select/epoll or
 # SO_ERROR: curl, python3 (socket with timeout, asyncio), node (net, http),
 # and a C client for edge cases.  Each target is down for about 4 s; with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's first command from nothing: `make demo` in a fresh minimal
 # Debian 12 root file system must install what it builds with and succeed
 # (tests/fresh_machine.sh, also `make fresh`; about 30 s with a warm cache).

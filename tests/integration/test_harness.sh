@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Self-test of the harness, WITHOUT the library: checks that every failure the
 # lib can make shows up as the errno hostup is meant to handle, that each one
 # can be undone, and that nothing is left behind, also after SIGINT/SIGTERM.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Herd control across processes (shared state, shim/engine/herd.c): one prober per
 # dead target, the others wait without sending SYNs; a prober killed with
 # SIGKILL mid-probe is replaced; a corrupt, foreign, loose or symlinked

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Herd control for event-loop clients (issue 17): a non-blocking connect to a
 # target another process probes sends no SYN (engine/conn.c: hu_conn_hold);
 # its socket stays not-writable in the program's own poll/select/epoll

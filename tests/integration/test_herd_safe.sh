@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The shared file can never hurt a program (shim/core/shared_file.c,
 # shared_prune.c; issue 17).  Each part failed before its fix:
 # - /dev/shm full (0 bytes free, then 8 KiB): no SIGBUS, no file left

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Programs that are hard on a preloaded library (tests/tools/hu_hostile.c):
 # fd numbers reused by other threads during a retry, fork/vfork/posix_spawn/
 # system() during a retry, signal handlers calling read() and connect(), the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A socket's state belongs to that socket (fd numbers are reused): a
 # program abandons a connect to A (port 8080, down) and closes the socket
 # in a way the library does not see (node/libuv's syscall(SYS_close),

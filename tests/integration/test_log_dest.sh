@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Log destinations never block the program, never kill it, and never write
 # into its data (issue 19, hang 1 and corruption 4):
 #   - HOSTUP_LOG naming a FIFO nobody reads: the program runs at once, one

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # getaddrinfo() retries against a stub DNS server, and rules by host name
 # applied to connect() through the name the lookup produced.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A rule's timeout= bounds each try of a lookup: a DNS server that never
 # answers costs one timeout per try, not glibc's 2 x 5 s.  The client uses
 # glibc's default resolver settings (no options line in resolv.conf).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # valgrind memcheck on real programs under the library through a failure:
 # python3 and curl connect to a host down for 3 s (retries, records with a
 # diagnosis and a backtrace, recovery).  No invalid read or write, no use of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The musl build (make musl): C clients built with musl-gcc run under
 # build-musl/libhostup.so through real failures in the test namespaces (a
 # blocking connect, a non-blocking connect with poll, epoll with SO_ERROR,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Real NFS: a kernel NFS server and a kernel NFS client in a qemu VM (this
 # machine's kernel has no NFS client).  tests/nfs/build_initramfs.sh makes
 # the VM from Debian packages (cached in /var/tmp/hostup-nfs); the VM runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Where there is no network, fail as fast as without hostup (issue 19).  In
 # a namespace with loopback only (docker --network none, a build sandbox),
 # under the default policy: a blocking connect off-host, a non-blocking one

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The library and the CLI in a real old system: a Debian 11 root file system
 # (glibc 2.31, built once by tests/rootfs.sh and cached under /var/tmp).
 # Its own programs (/bin/true, python3, curl) start under the library and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # HOSTUP_LOG_FORMAT=otel with real clients through real outages: every line
 # one OpenTelemetry log record of the documented shape (otel_records.py),
 # hostup report gives the same figures as for the same failures logged

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A Docker network that overlaps the target's network, told apart from a
 # stopped container (docs/diagnosis.md, "A network that overlaps").
 #

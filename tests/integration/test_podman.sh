@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The Kubernetes recipe (examples/kubernetes.yaml) run for real with
 # `podman kube play` (Debian's podman 4.3): the init container copies the
 # library into the emptyDir, the app container preloads it from there, and a

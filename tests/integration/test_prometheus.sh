@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup's metrics in a real Prometheus (Debian's 2.42) and node_exporter:
 # Prometheus scrapes `hostup metrics --listen` and a node_exporter (only its
 # textfile collector) that reads `hostup metrics --textfile`, every second,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Hosts that move: a program resolves db once (as a connection pool or a DNS
 # cache does), then db moves to another address (a recreated container):
 # the old address answers ICMP host-unreachable and the stub DNS now gives

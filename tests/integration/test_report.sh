@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup report: per-target summary of a recorded log with figures known in
 # advance (counted by hand below, not recomputed), table and --json forms,
 # the same figures from docker's json-file log, `docker logs --timestamps`

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The library never harms its host program: libc behaviour and errno kept,
 # nothing on stdout, a bad policy reported once and survived, only the
 # wrapped calls exported, no jansson/libunwind dependency.  No root needed.

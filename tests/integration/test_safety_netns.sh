@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Safety under real failures: threads, fork during a retry, signal handlers
 # during a wait, lazy initialisation before our constructor, and the
 # recursion guard when another preloaded library calls back into us.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # AT_SECURE (setuid or file capabilities): the library still loads, but
 # HOSTUP_LOG file paths and HOSTUP_CONFIG are ignored, so an environment
 # cannot make a privileged program create, append to or read a file of the

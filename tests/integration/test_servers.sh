@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Real, unmodified programs against a target that is down for 4 s (ICMP
 # host-unreachable), then one that never comes back:
 #   - Java (Debian's OpenJDK): java.net.Socket with a connect timeout, and

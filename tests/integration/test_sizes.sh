@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Sizes a newcomer can hold: no source file in shim/ over 600 lines, no
 # function over 80 (tests/lint/sizes.sh, which make lint runs too).  Reads
 # the sources only: no build, no root.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # HOSTUP_CONFIG on a network mount that stopped answering (issue 19, hang 2):
 # every preloaded program must still start at once.  The config file lies on
 # the flaky FUSE file system (tests/tools/hu_flakyfs.c) and every operation

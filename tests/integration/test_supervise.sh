@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # hostup run's supervisor (shim/supervise/): a static C client and a Go
 # net/http client (CGO_ENABLED=0), which LD_PRELOAD cannot reach, each in
 # an outage (ICMP host-unreachable, then recovery): each fails without

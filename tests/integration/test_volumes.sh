@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Network volumes: unmodified programs read files from a flaky FUSE volume
 # (tests/tools/hu_flakyfs.c, standing in for NFS/CIFS/sshfs) through stale
 # handles and server outages, and get exactly the bytes of the file.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The library's layering, checked (make lint; the nm part also runs in
 # tests/integration/test_safety.sh):
 #  1. nothing inside the library calls a name the library exports: no

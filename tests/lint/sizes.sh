@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Sizes a newcomer can hold: fails naming every source file in shim/ over
 # MAX_FILE lines and every function over MAX_FUNC lines (from the line that
 # names it to its closing brace).  Entries of ALLOW, with the size measured

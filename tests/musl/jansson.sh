@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # jansson for the musl build (make musl): built with musl-gcc from Debian's
 # own source package of the libjansson-dev installed here, so both builds use
 # the same jansson, from the same archive.  Prints the install prefix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strerrorname_np (glibc 2.32) for the test tools of the musl build: the
  * tools print errno names ("error EHOSTUNREACH") that the tests compare. */
 #include <errno.h>

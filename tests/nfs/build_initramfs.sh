@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the base of the NFS test VM (tests/integration/test_nfs.sh): a
 # Debian 12 kernel and an initramfs holding busybox, the kernel's NFS client
 # and server modules, mount.nfs, rpc.nfsd/rpc.mountd/exportfs, rpcbind and a

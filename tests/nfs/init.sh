@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: MIT
 # PID 1 of the NFS test VM (tests/integration/test_nfs.sh boots it; busybox
 # sh).  One kernel NFS server and one kernel NFS client in the same VM over
 # 198.18.0.1 on lo; no other network.  Runs every phase in /hostup/phases

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The NFS test VM's scenarios (sourced by tests/nfs/init.sh, busybox sh).
 # A phase mounts one file system per scenario (/mnt/SCEN, the file
 # /mnt/SCEN/SCEN/data.bin), starts the readers, waits until all are paused,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hu_connect - minimal TCP client used by the integration tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hu_dlopen: dlopen as the loader sees it, for test_deepbind.sh.  Built
  * with DT_RUNPATH $ORIGIN/dlopen_leaf, where libhu_dlopen_leaf.so is the
  * only copy of that library.

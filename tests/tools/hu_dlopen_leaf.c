@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libhu_dlopen_leaf.so: the library tests/tools/hu_dlopen.c opens.  It
  * lives in a directory of its own (build/tools/dlopen_leaf/) that only the
  * DT_RUNPATH of hu_dlopen and of libhu_dlopen_opener.so name, and it calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libhu_dlopen_opener.so: a library that opens libhu_dlopen_leaf.so by
  * name, found through its own DT_RUNPATH ($ORIGIN/dlopen_leaf), as plugin
  * hosts do.  glibc searches the RUNPATH of the object that called dlopen:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Preloaded after libhostup.so, so its constructor runs before hostup's:
  * it calls connect() before hostup's own initialisation has run, which
  * must still work (lazy initialisation in the wrapper).  HU_EARLY_ADDR and

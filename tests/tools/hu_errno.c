@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prints what each call returns and what errno it leaves, for calls that
  * must behave exactly as in libc.  Run with and without the library: the
  * outputs must be identical.  Needs no network beyond loopback. */

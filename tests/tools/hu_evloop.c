@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An event-loop client for edge cases: a non-blocking connect driven by
  * poll, select or epoll (level, edge, one-shot; registered before or after
  * connect), with a 20 ms timer whose longest gap is measured, plus fd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hu_flakyfs: a FUSE file system that serves the files of a backing
  * directory and fails on command, standing in for a flaky network volume
  * (this kernel has no NFS client; FUSE passes any errno a daemon returns

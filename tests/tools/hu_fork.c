@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork() while another thread sits in a retry: the child must still
  * resolve, connect and (through the library) log, without deadlock.
  *   hu_fork DEAD_HOST DEAD_PORT LIVE_HOST LIVE_PORT */

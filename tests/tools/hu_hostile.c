@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Programs that are hard on a preloaded library; test_hostile.sh runs them.
  *   hu_hostile churn N IP PORT EXPECT   N threads connect while 4 others open,
  *                                       dup2 and close fds (numbers reused)

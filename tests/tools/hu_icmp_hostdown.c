@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hu_icmp_hostdown - answer TCP SYNs to PORT with ICMP "host unknown".
  *

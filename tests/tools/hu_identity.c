@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A socket's state belongs to that socket: a program connects a socket to
  * PORT_A (down), abandons it after 300 ms and closes it in a way a
  * preloaded library does not see, then uses the same fd number for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A SIGALRM handler must run promptly while the library waits between
  * tries.  hu_signal restart|norestart HOST PORT: alarm(1), then a blocking
  * connect; prints when the handler ran and how connect ended. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A second preloaded library that wraps connect() and resolves a name
  * inside it (as proxy libraries do).  Loaded after libhostup.so, it sits
  * between hostup and libc: hostup's own retries call into it, and its

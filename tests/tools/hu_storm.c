@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* N threads connect at once to one dead HOST PORT (blocking), each ending
  * with the library's gave_up; prints how many saw the expected errno. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* N threads connect at once to HOST PORT (resolved per thread through
  * getaddrinfo) and read the server's first line; prints "ok K/N". */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hu_volread MODE FILE: read FILE one way and write exactly the bytes read
  * to stdout, so a test can compare hashes: a byte skipped or repeated
  * anywhere shows.  Exit 1 with "hu_volread: MODE: strerror" on a failure.

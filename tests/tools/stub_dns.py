@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Stub UDP DNS server for the hostup integration tests (stdlib only).
 
 Answers A queries for --record names; during the first --drop-for /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit test runner: every suite in one SRunner.  CK_FORK is honoured as
  * usual (CK_FORK=no runs in one process, handy under a debugger). */
 #include <stdlib.h>

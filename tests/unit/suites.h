@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Suites of the unit tests; tests/unit/main.c runs them all. */
 #ifndef HOSTUP_TEST_SUITES_H
 #define HOSTUP_TEST_SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backoff schedule: exponential growth, cap, and the four jitter kinds. */
 #include <stdint.h>
 #include <string.h>

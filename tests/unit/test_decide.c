@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The retry decision (shim/engine/decide.c): every transition, with a fake
  * clock, a fake herd and scripted tries; and the same failure sequence
  * driven the way the blocking connect and the event loop drive it gives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decision where no network exists (shim/engine/decide.c, the caller's
  * no_network fact, core/offline.h): a failure the rule retries ends at once
  * with the kernel's errno and one gave_up record; a try hostup cut, an

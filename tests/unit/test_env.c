@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The environment evidence: fixtures under tests/unit/fixtures/env/<case>/
  * stand in for the root directory; the netlink part is only checked for
  * sanity, since its values depend on the machine. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounds on policy input: HOSTUP_POLICY and HOSTUP_CONFIG size, rule count,
  * the number of errors kept, and config files that are not regular files
  * (a FIFO must not block, /dev/zero must not be read). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hu_policy_match and hu_policy_match_path: which rule decides. */
 #include <arpa/inet.h>
 #include <netinet/in.h>

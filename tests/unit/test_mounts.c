@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mountinfo parsing, mount lookups, network types, option and server
  * extraction, path normalisation, and the volume diagnosis.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where there is no network (shim/core/offline.c), checked in a network
  * namespace of the test's own (each test runs in a forked child; root
  * only, else the checks are skipped with a note): loopback only and no

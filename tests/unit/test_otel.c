@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record lines: the OTel form (HOSTUP_LOG_FORMAT=otel) checked against the
  * OTLP/JSON shape of a LogRecord, its way back to a plain record (what
  * hostup report reads), the format switch, and the 16 KiB line limit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An overlapping network versus a host that is gone (core/diag_overlap.c),
  * and the network evidence it reads (core/netinfo.c), from hand-made
  * interfaces and routes. */

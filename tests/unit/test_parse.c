@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE   /* EAI_NODATA, EAI_ADDRFAMILY */
 /* The small parsers: durations, CIDRs, selectors, errno/EAI names. */
 #include <arpa/inet.h>

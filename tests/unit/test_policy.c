@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HOSTUP_POLICY text and the JSON config: rules, defaults, errors. */
 #include <errno.h>
 #include <netdb.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Records (hu_record_new) and the first diagnosis of a failure. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

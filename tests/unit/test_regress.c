@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Regression tests for inputs found by the fuzz harnesses (tests/fuzz/):
  * each feeds the input that crashed to its parser and checks that it
  * neither crashes nor gives a senseless result. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared state file (shim/core/shared.c): where it lives, what is refused,
  * and the budget window's arithmetic. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Log storms (shim/core/log.c, hu_log_admit): retries of one target and
  * errno fold within the window; the first after it is a summary with the
  * count; after the summary they fold until the outcome, which carries the

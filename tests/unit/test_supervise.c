@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The supervisor's pure parts: which programs it takes (the ELF detection
  * of shim/supervise/elf.c, on ELF files written here: static, dynamic, Go
  * static, Go dynamic, and files that are no 64-bit ELF program or are cut

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds tests/tools/go/hu_goclient (standard library only, offline) into
 # OUT: static with CGO_ENABLED=0 (the default), or linked against libc with
 # cgo when the second argument is "cgo" (needs gcc).  The Go build cache is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hu_goclient - the Go client of the supervisor tests (standard library
 // only, built with CGO_ENABLED=0: a static binary that connects with its
 // own system calls, out of LD_PRELOAD's reach).
