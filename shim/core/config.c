@@ -240,3 +240,30 @@ hu_policy *hu_policy_from_env(hu_policy *fallback)
     hu_policy_finish(fallback);
     return fallback;
 }
+
+void hu_log_from_env(int secure)
+{
+    hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
+    /* the format first: the other config errors come in that format */
+    const char *fmt = getenv(HOSTUP_ENV_LOG_FORMAT);
+    hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
+    if (hu_log_set_format(fmt) < 0) {
+        hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
+                             (char *)"unknown log format: json or otel", "records are written as json"};
+        hu_log_config_error(&e);
+    }
+    const char *win = getenv("HOSTUP_LOG_WINDOW");
+    unsigned win_ms;
+    const char *why;
+    if (!win || !*win)
+        return;
+    if (strcmp(win, "0") == 0)     /* README: 0 turns folding off */
+        hu_log_set_window(0);
+    else if (hu_parse_duration(win, &win_ms, &why) == 0)
+        hu_log_set_window(win_ms);
+    else {
+        hu_policy_error e = {(char *)"HOSTUP_LOG_WINDOW", 0, 0, 0, (char *)win, (char *)why,
+                             "the default window (1s) applies"};
+        hu_log_config_error(&e);
+    }
+}

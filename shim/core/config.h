@@ -11,4 +11,9 @@
  * allocation failed.  HOSTUP_CONFIG is ignored under AT_SECURE. */
 hu_policy *hu_policy_from_env(hu_policy *fallback);
 
+/* The records' destination (HOSTUP_LOG; secure: the way AT_SECURE allows),
+ * format (HOSTUP_LOG_FORMAT, OTEL_SERVICE_NAME) and folding window
+ * (HOSTUP_LOG_WINDOW), each bad value written as a config_error. */
+void hu_log_from_env(int secure);
+
 #endif

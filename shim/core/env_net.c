@@ -20,13 +20,6 @@
 
 /* ---- netlink ------------------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void add_net(hu_env *e, int family, const void *addr, unsigned prefix, unsigned scope)
 {
     if (e->n_nets >= HU_ENV_MAX_NETS)
@@ -39,32 +32,22 @@ static void add_net(hu_env *e, int family, const void *addr, unsigned prefix, un
     n->scope = (unsigned char)scope;
 }
 
-static void on_addr(struct nlmsghdr *h, hu_env *e)
+static void on_addr(const struct nlmsghdr *h, void *ctx)
 {
+    hu_env *e = ctx;
     if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
         return;
     struct ifaddrmsg *ifa = NLMSG_DATA(h);
     if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
         return;
-    size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
-    const void *local = NULL, *address = NULL;
-    int len = (int)IFA_PAYLOAD(h);
-    for (struct rtattr *ra = IFA_RTA(ifa); RTA_OK(ra, len); ra = RTA_NEXT(ra, len)) {
-        if (RTA_PAYLOAD(ra) != alen)
-            continue;
-        if (ra->rta_type == IFA_LOCAL)
-            local = RTA_DATA(ra);
-        else if (ra->rta_type == IFA_ADDRESS)
-            address = RTA_DATA(ra);
-    }
-    /* IFA_ADDRESS is the peer on point-to-point links; IFA_LOCAL is ours */
-    const void *a = local ? local : address;
+    const void *a = hu_ifa_address(h);
     if (a)
         add_net(e, ifa->ifa_family, a, ifa->ifa_prefixlen, ifa->ifa_scope);
 }
 
-static void on_route(struct nlmsghdr *h, hu_env *e)
+static void on_route(const struct nlmsghdr *h, void *ctx)
 {
+    hu_env *e = ctx;
     if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
         return;
     struct rtmsg *rt = NLMSG_DATA(h);
@@ -102,65 +85,14 @@ static void on_route(struct nlmsghdr *h, hu_env *e)
     }
 }
 
-/* One dump request of `type` for all families; each message goes to cb.
- * 1 when the dump ran to NLMSG_DONE.  Bounded: 100 ms per receive, 64
- * receives, 250 ms in all. */
-static int nl_dump(int type, void (*cb)(struct nlmsghdr *, hu_env *), hu_env *e)
-{
-    struct {
-        struct nlmsghdr n;
-        struct rtmsg r;         /* the larger of rtmsg and ifaddrmsg; family first in both */
-    } req;
-    char reply[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-    memset(&req, 0, sizeof req);
-    req.n.nlmsg_len = NLMSG_LENGTH(type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct rtmsg));
-    req.n.nlmsg_type = (unsigned short)type;
-    req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.n.nlmsg_seq = (unsigned)type;
-    req.r.rtm_family = AF_UNSPEC;
-
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (fd < 0)
-        return 0;
-    struct timeval tv = {0, 100000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    int done = 0;
-    int64_t deadline = mono_ms() + 250;
-    if (send(fd, &req, req.n.nlmsg_len, 0) < 0)
-        goto out;
-    for (int reads = 0; reads < 64 && !done && mono_ms() < deadline; reads++) {
-        ssize_t n = recv(fd, reply, sizeof reply, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        int left = (int)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (unsigned)left);
-             h = NLMSG_NEXT(h, left)) {
-            if (h->nlmsg_seq != req.n.nlmsg_seq)
-                continue;
-            if (h->nlmsg_type == NLMSG_DONE) {
-                done = 1;
-                break;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR)
-                goto out;
-            cb(h, e);
-        }
-    }
-out:
-    hu_sys_close(fd);
-    return done;
-}
-
 void hu_env_read_net(hu_env *out)
 {
     out->n_nets = 0;
     out->have_gw4 = out->have_gw6 = 0;
-    out->have_net = nl_dump(RTM_GETADDR, on_addr, out);
+    out->have_net = hu_nl_dump(RTM_GETADDR, RTM_GETADDR, on_addr, out);
     if (!out->have_net)
         out->n_nets = 0;            /* a partial dump would say "not ours" wrongly */
-    nl_dump(RTM_GETROUTE, on_route, out);
+    hu_nl_dump(RTM_GETROUTE, RTM_GETROUTE, on_route, out);
 }
 
 /* ---- questions and evidence ---------------------------------------------- */

@@ -32,9 +32,7 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One dump of `type`, all families, each message to cb.  1 when it ran to
- * NLMSG_DONE.  Bounded: 100 ms per receive, 64 receives, 250 ms in all. */
-static int dump(int type, void (*cb)(const struct nlmsghdr *, struct walk *), struct walk *w)
+int hu_nl_dump(int type, unsigned seq, void (*cb)(const struct nlmsghdr *, void *), void *ctx)
 {
     struct {
         struct nlmsghdr n;
@@ -45,7 +43,7 @@ static int dump(int type, void (*cb)(const struct nlmsghdr *, struct walk *), st
     req.n.nlmsg_len = NLMSG_LENGTH(type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct rtmsg));
     req.n.nlmsg_type = (unsigned short)type;
     req.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.n.nlmsg_seq = (unsigned)type + 0x4e49;   /* "NI": not the environment's dumps */
+    req.n.nlmsg_seq = seq;
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0)
         return 0;
@@ -69,22 +67,16 @@ static int dump(int type, void (*cb)(const struct nlmsghdr *, struct walk *), st
             done = h->nlmsg_type == NLMSG_DONE;
             bad = h->nlmsg_type == NLMSG_ERROR;
             if (!done && !bad)
-                cb(h, w);
+                cb(h, ctx);
         }
     }
     hu_sys_close(fd);
     return done;
 }
 
-static void on_addr(const struct nlmsghdr *h, struct walk *w)
+const void *hu_ifa_address(const struct nlmsghdr *h)
 {
-    hu_netinfo *n = w->n;
-    if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
-        return;
     const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-    if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
-        n->n_ifs >= HU_NETINFO_MAX_IFS)
-        return;
     size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
     const void *local = NULL, *address = NULL;
     int len = (int)IFA_PAYLOAD(h);
@@ -96,7 +88,22 @@ static void on_addr(const struct nlmsghdr *h, struct walk *w)
         else if (ra->rta_type == IFA_ADDRESS)
             address = RTA_DATA(ra);
     }
-    const void *a = local ? local : address;   /* IFA_ADDRESS is the peer on point-to-point links */
+    /* IFA_ADDRESS is the peer on point-to-point links; IFA_LOCAL is ours */
+    return local ? local : address;
+}
+
+static void on_addr(const struct nlmsghdr *h, void *ctx)
+{
+    struct walk *w = ctx;
+    hu_netinfo *n = w->n;
+    if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+        return;
+    const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
+        n->n_ifs >= HU_NETINFO_MAX_IFS)
+        return;
+    size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
+    const void *a = hu_ifa_address(h);
     if (!a)
         return;
     hu_netinfo_if *i = &n->ifs[n->n_ifs++];
@@ -148,8 +155,9 @@ static void insert_route(hu_netinfo *n, const hu_netinfo_route *r)
         n->n_routes++;
 }
 
-static void on_route(const struct nlmsghdr *h, struct walk *w)
+static void on_route(const struct nlmsghdr *h, void *ctx)
 {
+    struct walk *w = ctx;
     if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
         return;
     const struct rtmsg *rt = NLMSG_DATA(h);
@@ -193,8 +201,8 @@ void hu_netinfo_read(const struct sockaddr *target, hu_netinfo *out)
         w.family = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
         memcpy(w.target, w.family == AF_INET ? &a6->s6_addr[12] : a6->s6_addr, w.family == AF_INET ? 4 : 16);
     }
-    out->have_ifs = dump(RTM_GETADDR, on_addr, &w);
-    out->have_routes = dump(RTM_GETROUTE, on_route, &w) && w.family;
+    out->have_ifs = hu_nl_dump(RTM_GETADDR, RTM_GETADDR + 0x4e49u, on_addr, &w);   /* "NI" */
+    out->have_routes = hu_nl_dump(RTM_GETROUTE, RTM_GETROUTE + 0x4e49u, on_route, &w) && w.family;
     if (!out->have_routes)
         out->n_routes = 0;          /* a partial dump could hide the route that wins */
 }

@@ -12,6 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+struct nlmsghdr;
+/* One netlink dump of `type` (RTM_GETADDR, RTM_GETROUTE), all families,
+ * each message of sequence seq to cb.  1 when it ran to NLMSG_DONE.
+ * Bounded: 100 ms per receive, 64 receives, 250 ms in all. */
+int hu_nl_dump(int type, unsigned seq, void (*cb)(const struct nlmsghdr *, void *), void *ctx);
+
+/* Our address in an RTM_NEWADDR message of family AF_INET or AF_INET6
+ * (IFA_LOCAL, else IFA_ADDRESS), or NULL. */
+const void *hu_ifa_address(const struct nlmsghdr *h);
+
 /* 1 when the first `bits` bits of addresses a and net (network byte
  * order) are the same. */
 static inline int hu_prefix_match(const unsigned char *net, const unsigned char *a, unsigned bits)

@@ -49,39 +49,12 @@ static void atfork_child(void)
     hu_herd_atfork_child();
 }
 
-/* HOSTUP_LOG_FORMAT, first: the other config errors come in that format */
-static void set_log_format(void)
-{
-    const char *fmt = getenv(HOSTUP_ENV_LOG_FORMAT);
-    hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
-    if (hu_log_set_format(fmt) < 0) {
-        hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
-                             (char *)"unknown log format: json or otel", "records are written as json"};
-        hu_log_config_error(&e);
-    }
-}
-
 static void load_policy(void)
 {
     int saved = errno;
     hu_guard++;
     int secure = getauxval(AT_SECURE) != 0;
-    hu_log_configure(getenv(HOSTUP_ENV_LOG), secure);
-    set_log_format();
-    const char *win = getenv("HOSTUP_LOG_WINDOW");
-    unsigned win_ms;
-    const char *why;
-    if (win && *win) {
-        if (strcmp(win, "0") == 0)     /* README: 0 turns folding off */
-            hu_log_set_window(0);
-        else if (hu_parse_duration(win, &win_ms, &why) == 0)
-            hu_log_set_window(win_ms);
-        else {
-            hu_policy_error e = {(char *)"HOSTUP_LOG_WINDOW", 0, 0, 0, (char *)win, (char *)why,
-                                 "the default window (1s) applies"};
-            hu_log_config_error(&e);
-        }
-    }
+    hu_log_from_env(secure);
     hu_policy *p = hu_policy_from_env(&fallback_policy);
     __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

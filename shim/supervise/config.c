@@ -19,32 +19,12 @@ __thread int hu_guard __attribute__((tls_model("initial-exec")));
 
 const hu_policy *sv_load_policy(void);
 
-/* as the library's load_policy (engine/init.c) */
-static void configure_log(void)
-{
-    hu_log_configure(getenv(HOSTUP_ENV_LOG), 0);
-    const char *fmt = getenv(HOSTUP_ENV_LOG_FORMAT);
-    hu_otel_set_service(getenv("OTEL_SERVICE_NAME"));
-    if (hu_log_set_format(fmt) < 0) {
-        hu_policy_error e = {(char *)HOSTUP_ENV_LOG_FORMAT, 0, 0, 0, (char *)fmt,
-                             (char *)"unknown log format: json or otel", "records are written as json"};
-        hu_log_config_error(&e);
-    }
-    const char *win = getenv("HOSTUP_LOG_WINDOW");
-    unsigned ms;
-    const char *why;
-    if (win && strcmp(win, "0") == 0)
-        hu_log_set_window(0);
-    else if (win && *win && hu_parse_duration(win, &ms, &why) == 0)
-        hu_log_set_window(ms);
-}
-
 const hu_policy *sv_load_policy(void)
 {
     static hu_policy *p, fallback;
     if (p)
         return p;
-    configure_log();
+    hu_log_from_env(0);
     p = hu_policy_from_env(&fallback);
     return p;
 }
