@@ -18,9 +18,8 @@ N1=${N1:-200} N2=${N2:-1200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
-# a shared-state file of its own: failing targets other programs left in
-# the default one would send connect down the herd's slower path
-export HOSTUP_SHARED=${HOSTUP_SHARED:-$tmp/hostup-shared}
+# a fresh shared-state file for every run: targets other programs (or an
+# earlier run) left in one would change the connect row's path
 
 instr() { # PRELOAD OP N -> total instructions (Ir)
 	local out=$tmp/cg.out op=$2 pre=()
@@ -28,7 +27,8 @@ instr() { # PRELOAD OP N -> total instructions (Ir)
 	close) pre=(env NETMOUNT=0 bash bench/mounts.sh) ;;
 	close_net) pre=(env NETMOUNT=1 bash bench/mounts.sh) op=close ;;
 	esac
-	"${pre[@]}" env ${1:+LD_PRELOAD=$1} HOSTUP_LOG=off valgrind --tool=callgrind --callgrind-out-file="$out" \
+	rm -f "$tmp/hostup-shared"
+	"${pre[@]}" env ${1:+LD_PRELOAD=$1} HOSTUP_LOG=off HOSTUP_SHARED="$tmp/hostup-shared" valgrind --tool=callgrind --callgrind-out-file="$out" \
 		"$B/bench/calls" "$op" "$3" >/dev/null 2>&1
 	awk '/^(summary|totals):/ {print $2; exit}' "$out"
 }

@@ -14,10 +14,7 @@ note=${2:-}
 base=$(mktemp -d /tmp/hostup-base.XXXXXX)
 trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base"' EXIT
 git worktree add -q --detach "$base" "$rev"
-# both runs get a shared-state file of their own (see callgrind_calls.sh)
-shared=$(mktemp -d /tmp/hostup-cmp-shared.XXXXXX)
-trap 'git worktree remove --force "$base" >/dev/null 2>&1; rm -rf "$base" "$shared"' EXIT
-export HOSTUP_SHARED=$shared/hostup-shared
+# (every callgrind run gets a fresh shared-state file: callgrind_calls.sh)
 (cd "$base" && make -s lib >/dev/null)
 mkdir -p "$base/bench/results"
 HU_BENCH_LIB=$base/${HU_BUILD:-build}/libhostup.so CALLS_OUT=$base/bench/results/calls.md \

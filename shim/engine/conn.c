@@ -400,7 +400,7 @@ static void readdress(hu_conn *c, int64_t now)
     hu_decide_rec rec;
     hu_decide_moved(&c->a, &o, now, &rec);
     hu_conn_log_readdressed(CADDR(c), (const struct sockaddr *)&moved, c->host, c->port,
-                            rec.attempt, c->rule, rec.elapsed_ms);
+                            rec.attempt, c->rule, rec.elapsed_ms, 0);
     memcpy(&c->addr, &moved, sizeof moved);
     c->addrlen = mlen;
 }

@@ -106,9 +106,11 @@ int hu_conn_reconnect(hu_conn *c, int fd);
 void hu_conn_log(const char *event, const struct sockaddr *sa, const char *host, unsigned port,
                  int err, unsigned attempt, const hu_rule *r, long delay, long elapsed,
                  long try_ms, const hu_icmp *icmp);
-/* The name moved (see hu_names_moved): a readdressed record. */
+/* The name moved (see hu_names_moved): a readdressed record; remembered:
+ * a new connection sent to where the name moved before (moved.h). */
 void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
-                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed);
+                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed,
+                             int remembered);
 /* How long a look-up of a moved host may take, when the rule has no
  * timeout=: a blocking connect waits for it that long from the failure; a
  * look-up still out after that is replaced by a new one at the next

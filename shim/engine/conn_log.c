@@ -70,7 +70,8 @@ void hu_conn_log_herd(const char *event, const struct sockaddr *sa, const char *
 }
 
 void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *sa, const char *host,
-                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed)
+                             unsigned port, unsigned attempt, const hu_rule *r, long elapsed,
+                             int remembered)
 {
     if (!hu_log_enabled())
         return;
@@ -84,6 +85,8 @@ void hu_conn_log_readdressed(const struct sockaddr *old, const struct sockaddr *
                         : (const void *)&((const struct sockaddr_in *)old)->sin_addr;
     if (rec && inet_ntop(old->sa_family, p, a, sizeof a))
         json_object_set_new(rec, "old_addr", json_string(a));
+    if (rec && remembered)
+        json_object_set_new(rec, "remembered", json_true());
     hu_log_emit(rec);
 }
 

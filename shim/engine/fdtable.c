@@ -26,6 +26,7 @@
 #define CHUNK HU_FD_CHUNK
 
 hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS];
+int hu_fd_any;
 unsigned char hu_fd_file_flag[HU_FD_FILE_MAX];
 #define chunks hu_fd_chunks
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +42,7 @@ hu_fdent *hu_fd_make(int fd)
             return NULL;
         for (int i = 0; i < CHUNK; i++)
             c[i].epfd = -1;
+        __atomic_store_n(&hu_fd_any, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&chunks[fd >> CHUNK_BITS], c, __ATOMIC_RELEASE);
     }
     return &c[fd & (CHUNK - 1)];

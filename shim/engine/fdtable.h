@@ -23,13 +23,16 @@ typedef struct hu_fdent {
 #define HU_FD_CHUNK (1 << HU_FD_CHUNK_BITS)
 #define HU_FD_NCHUNKS (1 << (31 - HU_FD_CHUNK_BITS))   /* every non-negative int */
 extern hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS] __attribute__((visibility("hidden")));
+/* Non-zero once the table holds any chunk: until then close() looks at
+ * nothing else (one load). */
+extern int hu_fd_any __attribute__((visibility("hidden")));
 
 /* Entry for fd, or NULL when the table never held it.  Inline and
  * lock-free (chunks are never freed): close() and connect() call it on
  * every fd. */
 static inline hu_fdent *hu_fd_get(int fd)
 {
-    if (fd < 0)
+    if (fd < 0 || !__atomic_load_n(&hu_fd_any, __ATOMIC_ACQUIRE))
         return 0;
     hu_fdent *c = __atomic_load_n(&hu_fd_chunks[fd >> HU_FD_CHUNK_BITS], __ATOMIC_ACQUIRE);
     return c ? &c[fd & (HU_FD_CHUNK - 1)] : 0;

@@ -15,6 +15,7 @@
 #include "herd.h"
 #include "init.h"
 #include "lookup.h"
+#include "moved.h"
 #include "names.h"
 #include "retry.h"
 #include "sys/real.h"
@@ -32,15 +33,18 @@ static void atfork_prepare(void)
     hu_vol_atfork_prepare();
     hu_table_lock();
     hu_names_atfork_prepare();
+    hu_moved_atfork_prepare();
 }
 static void atfork_parent(void)
 {
+    hu_moved_atfork_release();
     hu_names_atfork_release();
     hu_table_unlock();
     hu_vol_atfork_parent();
 }
 static void atfork_child(void)
 {
+    hu_moved_atfork_release();
     hu_names_atfork_release();
     hu_table_atfork_child();
     hu_vol_atfork_child();

@@ -18,7 +18,10 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "addrkey.h"
+#include "moved.h"
 #include "names.h"
+#include "retry.h"
 
 #define SLOTS 1024          /* power of two */
 #define PROBE 8
@@ -35,30 +38,6 @@ struct slot {
 static struct slot table[SLOTS];
 static uint64_t clock_stamp;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Normalised key: IPv4-mapped IPv6 is stored as IPv4, so a name resolved
- * to 1.2.3.4 also matches a connect to ::ffff:1.2.3.4. */
-static int key_of(const struct sockaddr *sa, unsigned char *family, unsigned char addr[16])
-{
-    memset(addr, 0, 16);
-    if (sa->sa_family == AF_INET) {
-        *family = AF_INET;
-        memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return 0;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const unsigned char *a = (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
-            *family = AF_INET;
-            memcpy(addr, a + 12, 4);
-        } else {
-            *family = AF_INET6;
-            memcpy(addr, a, 16);
-        }
-        return 0;
-    }
-    return -1;
-}
 
 /* 64 bits of the key: its four words folded, then mixed (murmur3's
  * finaliser); the slot is the top bits. */
@@ -122,8 +101,10 @@ static int held(unsigned h, uint64_t tag)
 static void remember(const char *host, size_t n, uint64_t nh, const struct sockaddr *sa)
 {
     unsigned char fam, addr[16];
-    if (!sa || n == 0 || n >= NAME_MAX_LEN || key_of(sa, &fam, addr) < 0)
+    if (!sa || n == 0 || n >= NAME_MAX_LEN || hu_addr_key(sa, &fam, addr) < 0)
         return;
+    if (HU_UNLIKELY(__atomic_load_n(&hu_moved_live, __ATOMIC_RELAXED)))
+        hu_moved_answer(host, fam, addr, hu_now_ms());
     uint64_t ah = addr_hash(fam, addr), tag = tag_of(ah, nh);
     unsigned h = slot_of(ah);
     if (held(h, tag))
@@ -160,7 +141,7 @@ int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
 {
     unsigned char fam, addr[16];
     int found = 0;
-    if (!sa || key_of(sa, &fam, addr) < 0)
+    if (!sa || hu_addr_key(sa, &fam, addr) < 0)
         return 0;
     unsigned h = slot_of(addr_hash(fam, addr));
     pthread_mutex_lock(&lock);
@@ -179,12 +160,26 @@ int hu_names_lookup(const struct sockaddr *sa, char *buf, size_t len)
     return found;
 }
 
+/* getaddrinfo lists each address once per socket type (three entries for
+ * one address without hints): each address is remembered once. */
+static int same_addr(const struct addrinfo *a, const struct addrinfo *b)
+{
+    if (!a || a->ai_family != b->ai_family || !a->ai_addr)
+        return 0;
+    if (b->ai_family == AF_INET)
+        return ((const struct sockaddr_in *)a->ai_addr)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b->ai_addr)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr,
+                  &((const struct sockaddr_in6 *)b->ai_addr)->sin6_addr, 16) == 0;
+}
+
 void hu_names_remember_ai(const char *host, const struct addrinfo *ai)
 {
     size_t n;
     uint64_t nh = name_hash(host, &n);
-    for (; ai; ai = ai->ai_next)
-        if (ai->ai_addr && (ai->ai_family == AF_INET || ai->ai_family == AF_INET6))
+    for (const struct addrinfo *prev = NULL; ai; prev = ai, ai = ai->ai_next)
+        if (ai->ai_addr && (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            !same_addr(prev, ai))
             remember(host, n, nh, ai->ai_addr);
 }
 
@@ -218,7 +213,7 @@ void hu_names_atfork_release(void) { pthread_mutex_unlock(&lock); }
 hu_lookup *hu_names_relookup(const char *host, const struct sockaddr *sa)
 {
     unsigned char fam, addr[16];
-    if (!host || !sa || key_of(sa, &fam, addr) < 0)
+    if (!host || !sa || hu_addr_key(sa, &fam, addr) < 0)
         return NULL;
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
@@ -234,10 +229,10 @@ static int pick_moved(const struct addrinfo *res, const struct sockaddr *sa,
 {
     unsigned char fam, addr[16], f2, a2[16];
     const struct addrinfo *first = NULL;
-    if (key_of(sa, &fam, addr) < 0)
+    if (hu_addr_key(sa, &fam, addr) < 0)
         return 0;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (!ai->ai_addr || key_of(ai->ai_addr, &f2, a2) < 0 || f2 != fam)
+        if (!ai->ai_addr || hu_addr_key(ai->ai_addr, &f2, a2) < 0 || f2 != fam)
             continue;
         if (memcmp(a2, addr, 16) == 0)
             return 0;           /* the name still has this address */
@@ -246,28 +241,11 @@ static int pick_moved(const struct addrinfo *res, const struct sockaddr *sa,
     }
     if (!first)
         return 0;
-    key_of(first->ai_addr, &f2, a2);
-    memset(out, 0, sizeof *out);
-    if (sa->sa_family == AF_INET) {
-        struct sockaddr_in *o = (struct sockaddr_in *)out;
-        o->sin_family = AF_INET;
-        o->sin_port = ((const struct sockaddr_in *)sa)->sin_port;
-        memcpy(&o->sin_addr, a2, 4);
-        *outlen = sizeof *o;
-    } else {
-        struct sockaddr_in6 *o = (struct sockaddr_in6 *)out;
-        o->sin6_family = AF_INET6;
-        o->sin6_port = ((const struct sockaddr_in6 *)sa)->sin6_port;
-        if (fam == AF_INET) {   /* ::ffff:a.b.c.d */
-            o->sin6_addr.s6_addr[10] = o->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&o->sin6_addr.s6_addr[12], a2, 4);
-        } else {
-            memcpy(&o->sin6_addr, a2, 16);
-            o->sin6_scope_id = ((const struct sockaddr_in6 *)first->ai_addr)->sin6_scope_id;
-        }
-        *outlen = sizeof *o;
-    }
-    return 1;
+    hu_addr_key(first->ai_addr, &f2, a2);
+    uint32_t scope = first->ai_addr->sa_family == AF_INET6
+                         ? ((const struct sockaddr_in6 *)first->ai_addr)->sin6_scope_id
+                         : 0;
+    return hu_addr_like(sa, f2, a2, scope, out, outlen) == 0;
 }
 
 int hu_names_moved(hu_lookup *l, const char *host, const struct sockaddr *sa, int64_t until_ms,
@@ -283,5 +261,7 @@ int hu_names_moved(hu_lookup *l, const char *host, const struct sockaddr *sa, in
     int moved = pick_moved(res, sa, out, outlen);
     hu_names_remember_ai(host, res);    /* rules and records follow the name */
     freeaddrinfo(res);
+    if (moved)          /* and new connections to the old address (moved.h) */
+        hu_moved_note(host, sa, (const struct sockaddr *)out, hu_now_ms());
     return moved;
 }

@@ -23,6 +23,7 @@
 #include "hostup/hostup.h"
 #include "engine/init.h"
 #include "engine/lookup.h"
+#include "engine/moved.h"
 #include "engine/names.h"
 #include "engine/retry.h"
 #include "sys/real.h"
@@ -171,7 +172,7 @@ static void readdress(struct call *k, int64_t until)
     hu_decide_rec rec;
     hu_decide_moved(&k->a, &k->ops, hu_now_ms(), &rec);
     hu_conn_log_readdressed(SA(k), (const struct sockaddr *)&moved, k->host, k->port, rec.attempt,
-                            k->r, rec.elapsed_ms);
+                            k->r, rec.elapsed_ms, 0);
     memcpy(&k->ss, &moved, sizeof moved);
     k->len = mlen;
 }
@@ -335,6 +336,31 @@ static int connect_retry(int fd, const struct sockaddr *sa0, socklen_t len, int 
     return rc;
 }
 
+/* A host that moved (engine/moved.h): a new TCP connect to its old
+ * address goes to the new one, while the name memory still says the old
+ * address is that name's and the rule would have followed the move.  The
+ * first such connect writes a readdressed record (remembered). */
+__attribute__((noinline)) static const struct sockaddr *
+remembered(int fd, const struct sockaddr *sa, socklen_t *len, struct sockaddr_storage *to)
+{
+    char host[256], named[256];
+    socklen_t tolen;
+    int64_t now = hu_now_ms();
+    if (sa->sa_family == AF_INET6 && *len < sizeof(struct sockaddr_in6))
+        return sa;
+    if (!hu_moved_find(sa, now, to, &tolen, host, sizeof host) ||
+        !hu_names_lookup(sa, named, sizeof named) || strcmp(host, named) != 0 || !is_tcp(fd))
+        return sa;
+    unsigned port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    const hu_rule *r = hu_policy_match(hu_policy_get(), host, sa, port);
+    if (r->off || r->attempts < 2)
+        return sa;
+    if (hu_moved_used(sa))
+        hu_conn_log_readdressed(sa, (const struct sockaddr *)to, host, port, 1, r, 0, 1);
+    *len = tolen;
+    return (const struct sockaddr *)to;
+}
+
 __attribute__((visibility("default")))
 int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -362,6 +388,14 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
             errno = err ? err : entry_errno;
             return err ? -1 : 0;
         }
+    }
+    struct sockaddr_storage moved_to;
+    if (HU_UNLIKELY(__atomic_load_n(&hu_moved_live, __ATOMIC_RELAXED)) && sa &&
+        len >= sizeof(struct sockaddr_in) && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+        hu_guard++;
+        sa = remembered(fd, sa, &len, &moved_to);
+        hu_guard--;
+        errno = entry_errno;
     }
     const hu_policy *p = hu_policy_get();
     int64_t t0 = hu_now_ms();

@@ -170,12 +170,11 @@ __attribute__((noinline)) static intptr_t open_after(const struct oc *c, intptr_
     return open_slow(c, res, saved);
 }
 
+/* The open watched: the real call, then a look at its outcome. */
 static inline __attribute__((always_inline)) intptr_t
-do_open(enum okind kind, const char *op, int dirfd, const char *path, int flags, mode_t mode,
-        const char *fmode, FILE *stream)
+open_watched(enum okind kind, const char *op, int dirfd, const char *path, int flags, mode_t mode,
+             const char *fmode, FILE *stream)
 {
-    if (HU_UNLIKELY(hu_guard))
-        return call_open_args(kind, dirfd, path, flags, mode, fmode, stream);
     int saved = errno;
     if (kind == O_FREOPEN || kind == O_FREOPEN64) {
         /* the stream's fd is closed inside libc, where close() is not seen */
@@ -189,6 +188,46 @@ do_open(enum okind kind, const char *op, int dirfd, const char *path, int flags,
     if (HU_LIKELY(!failed && __atomic_load_n(&hu_vol_gate, __ATOMIC_ACQUIRE) == 0))
         return res;
     return open_after(&(struct oc){kind, op, dirfd, path, flags, mode, fmode, stream}, res, saved);
+}
+
+/* One out-of-line watched open per kind (the kind a constant in each, so
+ * the real call is direct), kept out of the wrappers' own frames. */
+typedef intptr_t (*watched_fn)(const char *, int, const char *, int, mode_t, const char *, FILE *);
+#define WATCHED(K)                                                                              \
+    __attribute__((noinline, unused)) static intptr_t watched_##K(                             \
+        const char *op, int dirfd, const char *path, int flags, mode_t mode, const char *fmode, \
+        FILE *stream)                                                                           \
+    {                                                                                           \
+        return open_watched(K, op, dirfd, path, flags, mode, fmode, stream);                    \
+    }
+#define OPEN_KINDS(X)                                                                          \
+    X(O_OPEN) X(O_OPEN64) X(O___OPEN) X(O___OPEN64) X(O_OPENAT) X(O_OPENAT64) X(O_CREAT_)      \
+    X(O_CREAT64_) X(O_OPEN_2) X(O_OPEN64_2) X(O_OPENAT_2) X(O_OPENAT64_2) X(O_FOPEN)          \
+    X(O_FOPEN64) X(O_FREOPEN) X(O_FREOPEN64)
+OPEN_KINDS(WATCHED)
+#define WATCHED_CASE(K) case K: return watched_##K;
+
+static inline __attribute__((always_inline)) watched_fn watched_for(enum okind kind)
+{
+    switch (kind) {
+    OPEN_KINDS(WATCHED_CASE)
+    }
+    return watched_O_OPEN;
+}
+
+/* No network mount and no path rule (hu_vol_gate 0): nothing to look at,
+ * before or after, so the wrapper only passes the call on.  A network
+ * mount made after the program started is noticed at its next start.
+ * freopen is always watched: it first forgets the stream's old fd. */
+static inline __attribute__((always_inline)) intptr_t
+do_open(enum okind kind, const char *op, int dirfd, const char *path, int flags, mode_t mode,
+        const char *fmode, FILE *stream)
+{
+    if (HU_LIKELY(!hu_guard) &&
+        (kind == O_FREOPEN || kind == O_FREOPEN64 ||
+         HU_UNLIKELY(__atomic_load_n(&hu_vol_gate, __ATOMIC_RELAXED) != 0)))
+        return watched_for(kind)(op, dirfd, path, flags, mode, fmode, stream);
+    return call_open_args(kind, dirfd, path, flags, mode, fmode, stream);
 }
 
 /* open's mode argument exists only with O_CREAT or O_TMPFILE. */

@@ -95,6 +95,8 @@ sc_recreate() {
 	later 2 sh -c "$HU_DOCKER rm -f hu-db; sleep 3; $HU_DOCKER run -d --name hu-db --network $NET \
 		--network-alias db --ip $SUBNET.11 $DB_IMAGE"
 	app_finish "recreate_$1"
+	# when the new db listened (the time hostup's moved-host memory is measured from)
+	hu_dk logs --timestamps hu-db >"$HU_TMP/recreate_$1.db.log" 2>&1
 }
 
 # db is disconnected from the network for 7 s and connected again, while

@@ -142,6 +142,26 @@ for sc in $SCENARIOS; do
 	[[ $sc == recreate ]] || continue
 	rec=$(sc_records recreate_with)
 	hu_assert_contains "${rec##*| }" "$SUBNET.10->$SUBNET.11" "recreate: readdressed from the old to the new address"
+	# the move is found once, then remembered: every later request goes to
+	# the new address at once (no cut try at the old one first), and the
+	# first connection there is made within 5 s of db listening at it
+	moves=$(grep -c '"event":"readdressed"' "$HU_TMP/recreate_with.log")
+	remembered=$(grep '"event":"readdressed"' "$HU_TMP/recreate_with.log" | grep -c '"remembered":true')
+	hu_assert_eq "1 1" "$((moves - remembered)) $remembered" "recreate: one readdress found by a failure, one remembered record"
+	lag=$("$HU_PY" - "$HU_TMP/recreate_with.db.log" "$HU_TMP/recreate_with.log" "$SUBNET.11" <<-'PY'
+		import datetime, json, re, sys
+		def at(s):  # RFC 3339 with up to 9 fraction digits -> seconds
+		    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", s)
+		    t = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc)
+		    return t.timestamp() + float("0." + (m.group(2) or "0"))
+		listen = [at(l.split()[0]) for l in open(sys.argv[1]) if "db: listening" in l]
+		recs = [json.loads(l[l.index("{"):]) for l in open(sys.argv[2]) if '"event":"' in l]
+		moved = [at(r["time"]) for r in recs if r["event"] == "recovered" and r.get("addr") == sys.argv[3]]
+		print(int((min(moved) - listen[0]) * 1000) if listen and moved else "none")
+	PY
+	)
+	echo "recreate: first connection at db's new address ${lag} ms after it listened"
+	hu_assert_le "$lag" 5000 "recreate: connected at the new address within 5 s of db listening there"
 done
 
 echo "time from docker run to the app's end (exit status):"

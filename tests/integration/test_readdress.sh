@@ -90,4 +90,48 @@ s = socket.socket()
 s.connect(('$IP_S', $P))"
 hu_assert_contains "$HU_ERR" "No route to host" "by address: fails as before"
 hu_assert_eq 0 "$(hu_nrecords noname readdressed)" "by address: no readdressed record"
+# Remembered (a pool keeps the old address and connects again and again):
+# after the first connection was readdressed, new connections to the old
+# address go to the new one at once, with no failed try and one
+# "remembered" record; a look-up that gives the old address again ends it.
+POOL="import os, socket, sys, time
+def wait(f):
+    while not os.path.exists(f):
+        time.sleep(0.05)
+def once(addr, tag):
+    t = time.monotonic()
+    s = socket.create_connection(addr, timeout=10)
+    line = s.makefile().readline().strip()
+    print(tag, line, s.getpeername()[0], flush=True)
+    s.close()
+addr = socket.getaddrinfo('db', $P, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+wait(sys.argv[1])
+for i in range(5):
+    once(addr, i)
+wait(sys.argv[2])
+again = socket.getaddrinfo('db', $P, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+once(again, 'again')"
+back() {    # db is back at its old address, the new one rejects
+	hu_unreject
+	hu_s nft add rule inet hutest reject_rules ip daddr "$IP_NEW" tcp dport $P \
+		reject with icmp type host-unreachable || hu_fail "reject the new address"
+	echo "db=$IP_S" >"$REC"
+	touch "$HU_TMP/back"
+}
+at_old
+rm -f "$HU_TMP/back"
+hu_after 0.5 move
+hu_after_line "$HU_TMP/pool.out" "4 $HU_HELLO" 0 back
+hu_run_shim pool "$POLICY" sh -c '"$0" -c "$1" "$2" "$3" | tee "$4"' "$HU_PY" "$POOL" \
+	"$HU_TMP/moved" "$HU_TMP/back" "$HU_TMP/pool.out"
+hu_assert_eq 0 "$HU_RC" "pool: every connection made ($HU_ERR)"
+for i in 0 1 2 3 4; do
+	hu_assert_contains "$HU_OUT" "$i $HU_HELLO $IP_NEW" "pool: connection $i reaches db at its new address"
+done
+hu_assert_contains "$HU_OUT" "again $HU_HELLO $IP_S" "pool: after db's name gives the old address again, it is used"
+hu_assert_eq 2 "$(hu_nrecords pool readdressed)" "pool: two readdressed records (the move, then the remembered one)"
+hu_assert_eq "null"$'\n'"true" "$(hu_field pool readdressed remembered)" "pool: the second (only) says remembered"
+hu_assert_contains "$(hu_counts pool --op connect)" "recovered=1 gave_up=0" "pool: only the first connection failed and recovered"
+after=$(sed -n '/"remembered":true/,$p' "$HU_TMP/pool.log" | grep -c '"event":"retry"')
+hu_assert_eq 0 "$after" "pool: no retry after the move was remembered (no cut or failed try)"
 hu_done

@@ -17,6 +17,7 @@ Suite *shared_suite(void);
 Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *decide_suite(void);
+Suite *moved_suite(void);
 TCase *decide_offline_tcase(void);     /* part of decide_suite */
 Suite *storm_suite(void);
 Suite *offline_suite(void);
