@@ -309,7 +309,7 @@ clean:
 	rm -rf $(B)
 
 # libFuzzer harnesses (tests/fuzz/): the core's parsers built with clang,
-# ASan and UBSan, each run for FUZZ_SECONDS; results in tests/fuzz/results.md.
+# ASan and UBSan, each run for FUZZ_SECONDS; results in bench/results/fuzz.md.
 .PHONY: fuzz fuzz-build
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?=

@@ -89,13 +89,15 @@ fi
 # HERD_LEAD_MS before the clients' start (node needs ~50 ms of CPU each).
 if [[ ${HERD_SET:-} == real ]]; then
 	k=${HERD_REAL:-py}
+	# HERD_POLICY: a policy instead of the built-in defaults (the issue's
+	# own table used "* attempts=60 backoff=200ms..2s deadline=40s")
 	STRATS=(
-		"$k-off|r-$k|yes|"
-		"$k-shared|r-$k|shared|"
+		"$k-off|r-$k|yes|${HERD_POLICY:-}"
+		"$k-shared|r-$k|shared|${HERD_POLICY:-}"
 	)
 	# HERD_ONLY=off|shared: one of the two alone (2 cores: 400 processes
 	# waking at once wait for the CPU, which the times after up then show)
-	[[ -n ${HERD_ONLY:-} ]] && STRATS=("$k-$HERD_ONLY|r-$k|${HERD_ONLY/off/yes}|")
+	[[ -n ${HERD_ONLY:-} ]] && STRATS=("$k-$HERD_ONLY|r-$k|${HERD_ONLY/off/yes}|${HERD_POLICY:-}")
 fi
 LEAD_NS=$(( ${HERD_LEAD_MS:-1500} * 1000000 ))
 NS=${#STRATS[@]}

@@ -60,9 +60,10 @@ for line in open(os.path.join(RAW, "strategies.txt")):
 
 def label(s):
     if s["kind"].startswith("r-"):
-        return "%s, N processes, hostup defaults, %s" % (
+        return "%s, N processes, hostup %s, %s" % (
             {"r-py": "python create_connection(timeout=40)", "r-node": "node http.get",
              "r-curl": "curl --connect-timeout 40"}.get(s["kind"], s["kind"]),
+            "`%s`" % s["policy"] if s["policy"] else "defaults",
             "shared state" if s["shared"] else "HOSTUP_SHARED=off")
     procs = " (N processes)" if s["kind"].startswith("p-") else ""
     if not s["hostup"]:
@@ -145,7 +146,8 @@ if REAL:
     w("")
     w("Command: `HERD_SET=real HERD_REAL=KIND bash bench/herd.sh` then `python3 bench/herd_report.py RAW "
       "bench/results real_KIND`. Every client is a separate process (`bench/herd_clients.py`) making one "
-      "non-blocking connect and waiting in poll or epoll, under `LD_PRELOAD` with the built-in defaults. "
+      "non-blocking connect and waiting in poll or epoll, under `LD_PRELOAD` with the built-in defaults "
+      "(or `HERD_POLICY`, named in each row). "
       "(The notes below on loops and blocking `connect()` are the common text of the herd bench.)")
 elif NAME == "shared":
     w("# Herd control across processes: shared state against per-process retries")

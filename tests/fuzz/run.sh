@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Run each libFuzzer harness for a while, one after another (nice -n 10: the
 # machine is shared); print executions, coverage and crashes per harness and
-# update its row in tests/fuzz/results.md (rows of harnesses not run stay).
+# update its row in bench/results/fuzz.md (rows of harnesses not run stay).
 #   tests/fuzz/run.sh SECONDS NAME...      (make fuzz FUZZ_SECONDS=N)
 #   FUZZ_RUNS=10000000 tests/fuzz/run.sh 0 NAME...   (a number of executions instead)
 # Seeds come from tests/fuzz/corpus/NAME (read only); new inputs go to
@@ -12,7 +12,7 @@
 # tests/fuzz/corpus/NAME.
 set -u
 cd "$(dirname "$0")/../.."
-out=tests/fuzz/results.md
+out=bench/results/fuzz.md
 
 max_len() {
     case $1 in
@@ -108,6 +108,15 @@ for n in "${names[@]}"; do
     final=$(grep -E '^#[0-9]+' "$log" | tail -1)
     cov=$(echo "$final" | grep -o 'cov: [0-9]*' | cut -d' ' -f2)
     ft=$(echo "$final" | grep -o 'ft: [0-9]*' | cut -d' ' -f2)
+    # a slow-unit is a finding only if it is slow alone too: the machine is
+    # shared, and an input that ran while the fuzzer was descheduled or
+    # stopped is saved as slow; re-run alone, bounded by the same 10 s
+    for f in $(ls "$art" | grep '^slow-unit-'); do
+        if timeout 10 "$bin" "$art$f" >/dev/null 2>&1; then
+            mkdir -p "build/fuzz/slow/$n" && mv "$art$f" "build/fuzz/slow/$n/"
+            echo "   $f: slow only under load (runs alone in under 10 s): build/fuzz/slow/$n/"
+        fi
+    done
     after=$(ls "$art" | wc -l)
     crashes=$((after - before))
     arts=$(ls -t "$art" | head -$crashes | tr '\n' ' ')
