@@ -53,7 +53,12 @@ hu_docker_start() {
 		--log-level warn >"$HU_DOCKER_DIR/dockerd.log" 2>&1 &
 	HU_DOCKERD_PID=$!
 	for ((i = 0; i < 600; i++)); do
-		hu_dk version >/dev/null 2>&1 && { echo "docker: private dockerd up (pid $HU_DOCKERD_PID)"; return 0; }
+		if hu_dk version >/dev/null 2>&1; then
+			echo "docker: private dockerd up (pid $HU_DOCKERD_PID)"
+			hu__docker_clear
+			[[ -z $(hu_dk network ls -q --filter type=custom) ]] || hu_fail "docker: a network left over could not be removed"
+			return 0
+		fi
 		kill -0 "$HU_DOCKERD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -61,21 +66,27 @@ hu_docker_start() {
 	hu_fail "dockerd did not start"
 }
 
+# Containers, networks and volumes in this engine's data root (kept between
+# runs): the tests' own at the end, or those of a run that was killed.
+hu__docker_clear() {
+	local ids
+	ids=$(hu_dk ps -aq)
+	# shellcheck disable=SC2086
+	[[ -n $ids ]] && hu_dk rm -f $ids >/dev/null 2>&1
+	ids=$(hu_dk network ls -q --filter type=custom)
+	# shellcheck disable=SC2086
+	[[ -n $ids ]] && hu_dk network rm $ids >/dev/null 2>&1
+	ids=$(hu_dk volume ls -q)
+	# shellcheck disable=SC2086
+	[[ -n $ids ]] && hu_dk volume rm -f $ids >/dev/null 2>&1
+	return 0
+}
+
 # Everything the tests made, then the daemon, by its pid.
 hu_docker_stop() {
 	local ids left m i
 	[[ -n $HU_DOCKERD_PID ]] || return 0
-	if hu_dk version >/dev/null 2>&1; then
-		ids=$(hu_dk ps -aq)
-		# shellcheck disable=SC2086
-		[[ -n $ids ]] && hu_dk rm -f $ids >/dev/null 2>&1
-		ids=$(hu_dk network ls -q --filter type=custom)
-		# shellcheck disable=SC2086
-		[[ -n $ids ]] && hu_dk network rm $ids >/dev/null 2>&1
-		ids=$(hu_dk volume ls -q)
-		# shellcheck disable=SC2086
-		[[ -n $ids ]] && hu_dk volume rm -f $ids >/dev/null 2>&1
-	fi
+	hu_dk version >/dev/null 2>&1 && hu__docker_clear
 	kill -TERM "$HU_DOCKERD_PID" 2>/dev/null
 	for ((i = 0; i < 200; i++)); do # gone, or a zombie waiting for us
 		[[ $(awk '{print $3}' "/proc/$HU_DOCKERD_PID/stat" 2>/dev/null) == @(Z|) ]] && break

@@ -249,9 +249,26 @@ HU__CLEANED=0
 hu_c() { ip netns exec "$NS_C" "$@"; }
 hu_s() { ip netns exec "$NS_S" "$@"; }
 
+# Namespaces of a test that was killed (its pid, in their names, is gone):
+# nothing else removes them.
+hu__net_stale() {
+	local ns pid
+	for ns in /run/netns/hu-[cs]-*; do
+		[[ -e $ns ]] || continue
+		ns=${ns##*/} pid=${ns#hu-?-}
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		kill -0 "$pid" 2>/dev/null && continue
+		# shellcheck disable=SC2046
+		kill -9 $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
+		ip netns del "$ns" 2>/dev/null && rm -rf "/etc/netns/$ns"
+	done
+	return 0
+}
+
 hu_net_setup() {
 	hu_need_root
 	hu_need_cmd ip nft ss ps awk "$HU_PY"
+	hu__net_stale
 	NS_C=hu-c-$$ NS_S=hu-s-$$ IF_C=hu-c0 IF_S=hu-s0
 	export NS_C NS_S IF_C IF_S
 	# shared state (herd control) of this test alone: tests running at the
