@@ -44,7 +44,7 @@ CORE_SRC := shim/sys/readfile.c shim/sys/readfile_bounded.c shim/sys/optlibs.c \
               netinfo.c diag_overlap.c offline.c)
 # Library only: the real calls, the engine and the wrapped calls.
 LIB_SRC  := $(addprefix shim/sys/,jansson_link.c real.c elfsym.c) \
-            $(addprefix shim/engine/,init.c retry.c names.c lookup.c fdtable.c decide.c conn.c conn_log.c \
+            $(addprefix shim/engine/,init.c retry.c names.c relookup.c lookup.c fdtable.c decide.c conn.c conn_log.c \
               stale.c herd.c herd_budget.c volume.c volume_retry.c mount_cache.c moved.c) \
             $(addprefix shim/wrap/,connect.c resolve.c poll.c epoll.c fd.c file.c read.c stdio.c dlopen.c)
 CLI_SRC  := $(addprefix shim/cli/,main.c help.c common.c library.c run.c policy_cmd.c doctor.c doctor_probe.c doctor_net.c \
@@ -201,7 +201,7 @@ $(B)/tools/lib%.so: tests/tools/%.c
 # The unit tests link the core and the engine's retry decision, which
 # needs neither the wrappers nor dlsym (engine/decide.h); and the
 # supervisor's pure parts (ELF detection, its adapter to the decision).
-UNIT_ENGINE := $(B)/obj/engine/decide.o $(B)/obj/engine/moved.o
+UNIT_ENGINE := $(B)/obj/engine/decide.o $(B)/obj/engine/moved.o $(B)/obj/engine/names.o
 UNIT_SV  := shim/supervise/elf.c shim/supervise/decide.c
 $(B)/unit_tests: $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(UNIT_ENGINE) $(UNIT_SV) $(B)/libhostup-core.a $(STATIC_JANSSON) $(LDLIBS_CHECK) $(LDFLAGS)

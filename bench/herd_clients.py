@@ -10,7 +10,10 @@ them:
   py    python's socket.create_connection((ADDR, PORT), timeout=40)
         (O_NONBLOCK + poll inside CPython)
   node  node's http.get (libuv: O_NONBLOCK + epoll); the connect is the
-        socket's 'connect' event
+        socket's 'connect' event.  Each node stays up HERD_NODE_HOLD_MS
+        (default 3000) after it, so that the exit of one (tens of ms of CPU)
+        does not delay the others' callbacks on a 2-core machine; 0 exits at
+        once, as this bench did before.
   curl  curl --connect-timeout 40 (O_NONBLOCK + poll); connected when its
         %{time_connect} is set; it ends at once then (the server closes),
         so the connect's moment is curl's exit
@@ -27,18 +30,28 @@ import sys
 import time
 
 NODE = r"""
-const [addr, port, startNs, id] = process.argv.slice(1);
+const [addr, port, startNs, id, hold] = process.argv.slice(1);
+const HOLD_MS = Number(hold);
 const http = require('http');
 const now = () => BigInt(Date.now()) * 1000000n;
 setTimeout(() => {
   const t0 = now();
-  const out = (ok, e) => { process.stdout.write(`${id} ${ok} ${t0} ${now()} 1 ${e} -\n`); process.exit(0); };
+  let done = false;
+  const out = (ok, e) => {
+    if (done) return;
+    done = true;
+    process.stdout.write(`${id} ${ok} ${t0} ${now()} 1 ${e} -\n`);
+    setTimeout(() => process.exit(0), HOLD_MS);
+  };
   const req = http.get({host: addr, port: Number(port), path: '/', timeout: 40000});
   req.on('socket', s => s.on('connect', () => out(1, '-')));
   req.on('error', e => out(0, e.code || 'error'));
   req.on('timeout', () => out(0, 'ETIMEDOUT'));
 }, Math.max(0, Number(BigInt(startNs) / 1000000n) - Date.now()));
 """
+
+
+NODE_HOLD_MS = int(os.environ.get("HERD_NODE_HOLD_MS", "3000"))
 
 
 def wait_until(ns):
@@ -77,7 +90,7 @@ def main():
             pids.append(pid)
             continue
         if kind == "node":
-            os.execvp("node", ["node", "-e", NODE, addr, str(port), str(start), str(i)])
+            os.execvp("node", ["node", "-e", NODE, addr, str(port), str(start), str(i), str(NODE_HOLD_MS)])
         line = (py_client if kind == "py" else curl_client)(i, addr, port, start)
         os.write(1, (line + "\n").encode())
         os._exit(0)

@@ -27,6 +27,7 @@
 #include "hostup/hostup.h"
 #include "lookup.h"
 #include "names.h"
+#include "relookup.h"
 #include "retry.h"
 #include "core/log.h"
 
@@ -203,7 +204,7 @@ static enum hu_verdict act_on(hu_conn *c, int fd, const hu_action *act, const hu
     if (act->drop_relook)
         drop_relook(c);
     if (act->start_relook) {
-        c->relook = hu_names_relookup(c->host, CADDR(c));
+        c->relook = hu_relookup_start(c->host, CADDR(c));
         c->a.relook = c->relook != NULL;
     }
     c->errq_watch = c->errq_watch || hu_errqueue_watch(fd);     /* IPv6: ICMP evidence */
@@ -388,7 +389,7 @@ static void readdress(hu_conn *c, int64_t now)
 {
     struct sockaddr_storage moved;
     socklen_t mlen = 0;
-    int m = hu_names_moved(c->relook, c->host, CADDR(c), 0, &moved, &mlen);
+    int m = hu_relookup_moved(c->relook, c->host, CADDR(c), 0, &moved, &mlen);
     if (m >= 0) {
         c->relook = NULL;
         c->a.relook = 0;

@@ -29,7 +29,7 @@ hu_fdent *hu_fd_chunks[HU_FD_NCHUNKS];
 int hu_fd_any;
 unsigned char hu_fd_file_flag[HU_FD_FILE_MAX];
 #define chunks hu_fd_chunks
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+HU_FORK_STATE static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 hu_fdent *hu_fd_make(int fd)
 {
@@ -51,22 +51,22 @@ hu_fdent *hu_fd_make(int fd)
 /* Code holding the lock is the library's own: calls it makes into wrapped
  * functions (getsockopt, close, logging, probes) must pass straight through,
  * or they would take the lock again. */
-void hu_table_lock(void)
+HU_FORK_CODE void hu_table_lock(void)
 {
     hu_guard++;
     pthread_mutex_lock(&lock);
 }
 
-void hu_table_unlock(void)
+HU_FORK_CODE void hu_table_unlock(void)
 {
     pthread_mutex_unlock(&lock);
     hu_guard--;
 }
 /* The child of a fork has only the forking thread: whatever another thread
  * held is released by re-initialising. */
-void hu_table_atfork_child(void)
+HU_FORK_CODE void hu_table_atfork_child(void)
 {
-    pthread_mutex_init(&lock, NULL);
+    HU_MUTEX_RESET(&lock);
     hu_guard--;     /* taken by hu_table_lock in the prepare handler */
 }
 

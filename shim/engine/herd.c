@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "herd.h"
+#include "sys/real.h"
 #include "hostup/hostup.h"
 #include "retry.h"
 #include "core/log.h"
@@ -26,7 +27,7 @@
 
 struct hu_shm *hu_shm_map;
 int hu_shm_tried;
-uint32_t hu_herd_pending;
+HU_FORK_STATE uint32_t hu_herd_pending;
 int64_t hu_herd_flush_at;
 static uint64_t my_pidns;
 static uint64_t my_start;       /* this process's start time (a lease's identity) */
@@ -48,7 +49,7 @@ static int64_t shm_touched;
 #define PROBE_LIMIT 32          /* slots looked at for one target */
 #define TOUCH_MS 60000          /* the file's mtime, at most this often */
 
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+HU_FORK_STATE static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void refused(const char *path, const char *why)
 {
@@ -90,11 +91,11 @@ void hu_herd_map(void)
     errno = saved;
 }
 
-void hu_herd_atfork_child(void)
+HU_FORK_CODE void hu_herd_atfork_child(void)
 {
     /* the parent's first tries are the parent's to report */
     __atomic_store_n(&hu_herd_pending, 0, __ATOMIC_RELAXED);
-    pthread_mutex_init(&map_lock, NULL);
+    HU_MUTEX_RESET(&map_lock);
 }
 
 /* At a connect's first failure that a rule retries: a refused file is

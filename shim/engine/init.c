@@ -24,31 +24,30 @@
 #include "volume.h"
 #include "sys/optlibs.h"
 
-static hu_policy *policy;
+hu_policy *hu_policy_loaded;
 static hu_policy fallback_policy;   /* if even allocation fails: defaults */
 static pthread_once_t policy_once = PTHREAD_ONCE_INIT;
 
-static void atfork_prepare(void)
+HU_FORK_CODE static void atfork_prepare(void)
 {
     hu_vol_atfork_prepare();
     hu_table_lock();
     hu_names_atfork_prepare();
     hu_moved_atfork_prepare();
 }
-static void atfork_parent(void)
+HU_FORK_CODE static void atfork_parent(void)
 {
     hu_moved_atfork_release();
     hu_names_atfork_release();
     hu_table_unlock();
     hu_vol_atfork_parent();
 }
-static void atfork_child(void)
+HU_FORK_CODE static void atfork_child(void)
 {
     hu_moved_atfork_release();
     hu_names_atfork_release();
     hu_table_atfork_child();
     hu_vol_atfork_child();
-    hu_retry_atfork_child();
     hu_lookup_atfork_child();
     hu_herd_atfork_child();
 }
@@ -60,19 +59,16 @@ static void load_policy(void)
     int secure = getauxval(AT_SECURE) != 0;
     hu_log_from_env(secure);
     hu_policy *p = hu_policy_from_env(&fallback_policy);
-    __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+    __atomic_store_n(&hu_policy_loaded, p, __ATOMIC_RELEASE);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     hu_guard--;
     errno = saved;
 }
 
-const hu_policy *hu_policy_get(void)
+const hu_policy *hu_policy_load(void)
 {
-    hu_policy *p = __atomic_load_n(&policy, __ATOMIC_ACQUIRE);
-    if (HU_LIKELY(p != NULL))
-        return p;
     hu_once(&policy_once, load_policy);
-    return policy;
+    return hu_policy_loaded;
 }
 
 /* Load at start-up when something is configured, so a bad policy is

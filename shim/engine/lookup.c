@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lookup.h"
+#include "sys/real.h"
 #include "retry.h"
 #include "sys/optlibs.h"
 
@@ -43,7 +44,7 @@ struct hu_lookup {
     char *node, *service;
 };
 
-static int helpers_alive;
+HU_FORK_STATE static int helpers_alive;
 
 static void release(hu_lookup *l)
 {
@@ -144,7 +145,7 @@ void hu_lookup_drop(hu_lookup *l)
         release(l);
 }
 
-void hu_lookup_atfork_child(void)
+HU_FORK_CODE void hu_lookup_atfork_child(void)
 {
     __atomic_store_n(&helpers_alive, 0, __ATOMIC_RELAXED);   /* threads do not fork */
 }

@@ -12,11 +12,12 @@
 
 #include "core/mounts.h"
 #include "mount_cache.h"
+#include "sys/real.h"
 #include "retry.h"
 #include "sys/readfile.h"
 #include "volume.h"
 
-static pthread_mutex_t mnt_lock = PTHREAD_MUTEX_INITIALIZER;
+HU_FORK_STATE static pthread_mutex_t mnt_lock = PTHREAD_MUTEX_INITIALIZER;
 static hu_mounts *snap;
 static int64_t snap_ms;
 static hu_mountdesc *descs;
@@ -144,6 +145,6 @@ void hu_mnt_first_scan(int gate)
     pthread_mutex_unlock(&mnt_lock);
 }
 
-void hu_mnt_atfork_prepare(void) { pthread_mutex_lock(&mnt_lock); }
-void hu_mnt_atfork_parent(void) { pthread_mutex_unlock(&mnt_lock); }
-void hu_mnt_atfork_child(void) { pthread_mutex_init(&mnt_lock, NULL); }
+HU_FORK_CODE void hu_mnt_atfork_prepare(void) { pthread_mutex_lock(&mnt_lock); }
+HU_FORK_CODE void hu_mnt_atfork_parent(void) { pthread_mutex_unlock(&mnt_lock); }
+HU_FORK_CODE void hu_mnt_atfork_child(void) { HU_MUTEX_RESET(&mnt_lock); }

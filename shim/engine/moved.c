@@ -7,6 +7,7 @@
 
 #include "addrkey.h"
 #include "moved.h"
+#include "sys/real.h"
 
 #define ENTRIES 16
 
@@ -21,7 +22,7 @@ struct entry {
 
 unsigned hu_moved_live;
 static struct entry table[ENTRIES];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+HU_FORK_STATE static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void drop_locked(struct entry *e)
 {
@@ -150,5 +151,5 @@ void hu_moved_forget_all(void)
 }
 
 /* fork: the lock is held across it, so the child never inherits it taken */
-void hu_moved_atfork_prepare(void) { pthread_mutex_lock(&lock); }
-void hu_moved_atfork_release(void) { pthread_mutex_unlock(&lock); }
+HU_FORK_CODE void hu_moved_atfork_prepare(void) { pthread_mutex_lock(&lock); }
+HU_FORK_CODE void hu_moved_atfork_release(void) { pthread_mutex_unlock(&lock); }

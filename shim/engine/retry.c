@@ -9,13 +9,6 @@
 
 #include "retry.h"
 
-int64_t hu_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int hu_sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -50,7 +43,9 @@ int hu_signal_wants_eintr(void)
 }
 
 /* One generator per thread, seeded from time, pid and thread id so that
- * clients started together do not retry in lockstep. */
+ * clients started together do not retry in lockstep.  A forked child sees
+ * a pid that is not the one recorded and seeds its own (no fork handler:
+ * it would copy a page of thread storage on every fork). */
 static __thread hu_rng tls_rng __attribute__((tls_model("initial-exec")));
 static __thread pid_t tls_rng_pid __attribute__((tls_model("initial-exec")));
 
@@ -68,4 +63,3 @@ hu_rng *hu_thread_rng(void)
     return &tls_rng;
 }
 
-void hu_retry_atfork_child(void) { tls_rng_pid = 0; }

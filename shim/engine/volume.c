@@ -94,7 +94,7 @@ void hu_vol_init(void)
 #define POOL 32
 static hu_file pool[POOL];
 static unsigned char pool_used[POOL];
-static hu_file *all_files;          /* under the table lock */
+HU_FORK_STATE static hu_file *all_files;   /* under the table lock */
 
 static hu_file *file_alloc(void)
 {
@@ -378,12 +378,12 @@ void hu_vol_end(hu_vol_try *t)
 
 /* ---- fork ------------------------------------------------------------ */
 
-void hu_vol_atfork_prepare(void) { hu_mnt_atfork_prepare(); }
-void hu_vol_atfork_parent(void) { hu_mnt_atfork_parent(); }
+HU_FORK_CODE void hu_vol_atfork_prepare(void) { hu_mnt_atfork_prepare(); }
+HU_FORK_CODE void hu_vol_atfork_parent(void) { hu_mnt_atfork_parent(); }
 /* Called with the table lock re-initialised: no other thread exists. */
-void hu_vol_atfork_child(void)
+HU_FORK_CODE void hu_vol_atfork_child(void)
 {
     hu_mnt_atfork_child();
     for (hu_file *f = all_files; f; f = f->next)
-        pthread_mutex_init(&f->mu, NULL);
+        HU_MUTEX_RESET(&f->mu);
 }

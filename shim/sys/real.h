@@ -31,6 +31,17 @@
 #define HU_HIDDEN __attribute__((visibility("hidden")))
 #define HU_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HU_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* State that the fork handlers write (locks, flags): kept together in .data,
+ * away from the large zeroed tables, so that a fork copies one or two pages
+ * on write in the parent and the child rather than one page per lock. */
+#define HU_FORK_STATE __attribute__((section(".data.hu_fork")))
+/* The fork handlers' code, together for the same reason: the child of a
+ * fork maps each page of our code it runs afresh. */
+#define HU_FORK_CODE __attribute__((section(".text.hot.hu_fork")))
+/* A lock made new in the child of a fork (no other thread exists there) by
+ * a store, not pthread_mutex_init: a call the parent never made is bound
+ * lazily again in every child, a symbol look-up per fork. */
+#define HU_MUTEX_RESET(m) (*(m) = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER)
 
 struct hu_real {
 #define HU_CALL(ret, name, params, args) ret (*name) params; /* NOLINT(bugprone-macro-parentheses): a declarator */

@@ -25,6 +25,7 @@
 #include "engine/lookup.h"
 #include "engine/moved.h"
 #include "engine/names.h"
+#include "engine/relookup.h"
 #include "engine/retry.h"
 #include "sys/real.h"
 #include "core/log.h"
@@ -162,9 +163,9 @@ static void readdress(struct call *k, int64_t until)
 {
     struct sockaddr_storage moved;
     socklen_t mlen = 0;
-    int m = hu_names_moved(k->relook, k->host, SA(k), until, &moved, &mlen);
+    int m = hu_relookup_moved(k->relook, k->host, SA(k), until, &moved, &mlen);
     if (m >= 0) {
-        k->relook = NULL;   /* finished, and dropped by hu_names_moved */
+        k->relook = NULL;   /* finished, and dropped by hu_relookup_moved */
         k->a.relook = 0;
     }
     if (m != 1)
@@ -215,7 +216,7 @@ static int wait_due(struct call *k, hu_action *act)
     if (act->drop_relook)
         drop_lookup(&k->relook);
     if (act->start_relook) {
-        k->relook = hu_names_relookup(k->host, SA(k));
+        k->relook = hu_relookup_start(k->host, SA(k));
         k->a.relook = k->relook != NULL;
     }
     enum hu_herd_act h;

@@ -162,6 +162,51 @@ static int gai_call(void *p)
     return hu_real.getaddrinfo(c->node, c->service, c->hints, c->res);
 }
 
+/* After a first try: the answer remembered, or the failure retried if a
+ * rule says so; the look-up a cut try left running dropped. */
+static int gai_after(struct gai_ctx *c, int rc, int64_t t0)
+{
+    int saved = errno;
+    hu_guard++;
+    if (rc == 0) {
+        if (*c->res)
+            hu_names_remember_ai(c->node, *c->res);
+    } else if (eai_in(hu_policy_get()->any_eai, rc)) {
+        rc = lookup_retry("getaddrinfo", c->node, service_port(c->service), rc, t0, gai_call, c);
+        if (rc == 0 && *c->res)
+            hu_names_remember_ai(c->node, *c->res);
+        saved = rc == EAI_SYSTEM ? errno : saved;
+    }
+    hu_lookup_drop(c->pending);
+    hu_guard--;
+    errno = saved;
+    return rc;
+}
+
+/* The slow path from its start: a rule with timeout= (anywhere in the
+ * policy) bounds each try of a name's lookup; or the first try failed. */
+static __attribute__((noinline)) int gai_slow(const char *node, const char *service,
+                                              const struct addrinfo *hints,
+                                              struct addrinfo **res, int rc, int64_t t0)
+{
+    struct gai_ctx c = {node, service, hints, res, 0, 0, NULL};
+    if (rc == 0 && !hu_is_numeric_host(node)) {     /* not tried yet */
+        int saved = errno;
+        hu_guard++;
+        const hu_rule *r = hu_policy_match(hu_policy_get(), node, NULL, service_port(service));
+        if (!r->off)
+            c.timeout_ms = r->timeout_ms;
+        hu_guard--;
+        errno = saved;
+    }
+    if (rc == 0)
+        rc = gai_call(&c);
+    return gai_after(&c, rc, t0);
+}
+
+/* The healthy path is the real call, a clock read (a retry's deadline
+ * counts from here) and the name memory's check that it holds the answer
+ * (which keeps errno and takes the guard when it has to write). */
 __attribute__((visibility("default")))
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res)
@@ -171,45 +216,17 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
         errno = ENOSYS;
         return EAI_SYSTEM;
     }
-    if (hu_guard || !node)
+    if (hu_guard || !node || !res)
         return hu_real.getaddrinfo(node, service, hints, res);
     int64_t t0 = hu_now_ms();
-    struct gai_ctx c = {node, service, hints, res, 0, 0, NULL};
-    int saved = errno, rc;
-    if (HU_UNLIKELY(hu_policy_get()->any_timeout) && !hu_is_numeric_host(node)) {
-        /* a rule with timeout= bounds each try of the lookup too */
-        hu_guard++;
-        const hu_rule *r = hu_policy_match(hu_policy_get(), node, NULL, service_port(service));
-        if (!r->off)
-            c.timeout_ms = r->timeout_ms;
-        errno = saved;
-        rc = gai_call(&c);
-        saved = errno;
-        hu_guard--;
-    } else {
-        rc = gai_call(&c);
-        saved = errno;
-    }
-    if (rc == 0) {
-        hu_guard++;
-        hu_lookup_drop(c.pending);
-        if (res && *res && !hu_is_numeric_host(node))
-            hu_names_remember_ai(node, *res);
-        hu_guard--;
-        errno = saved;
-        return 0;
-    }
-    hu_guard++;
-    if (eai_in(hu_policy_get()->any_eai, rc)) {
-        rc = lookup_retry("getaddrinfo", node, service_port(service), rc, t0, gai_call, &c);
-        if (rc == 0 && *res)
-            hu_names_remember_ai(node, *res);
-        saved = rc == EAI_SYSTEM ? errno : saved;
-    }
-    hu_lookup_drop(c.pending);
-    hu_guard--;
-    errno = saved;
-    return rc;
+    if (HU_UNLIKELY(hu_policy_get()->any_timeout))
+        return gai_slow(node, service, hints, res, 0, t0);
+    int rc = hu_real.getaddrinfo(node, service, hints, res);
+    if (HU_UNLIKELY(rc != 0))
+        return gai_slow(node, service, hints, res, rc, t0);
+    if (*res)
+        hu_names_remember_ai(node, *res);
+    return 0;
 }
 
 /* ---- gethostbyname family ---- */

@@ -20,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, limits_suite());
     srunner_add_suite(sr, decide_suite());
     srunner_add_suite(sr, moved_suite());
+    srunner_add_suite(sr, names_suite());
     srunner_add_suite(sr, overlap_suite());
     srunner_add_suite(sr, storm_suite());
     srunner_add_suite(sr, offline_suite());

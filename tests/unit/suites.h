@@ -18,6 +18,7 @@ Suite *otel_suite(void);
 Suite *limits_suite(void);
 Suite *decide_suite(void);
 Suite *moved_suite(void);
+Suite *names_suite(void);
 TCase *decide_offline_tcase(void);     /* part of decide_suite */
 Suite *storm_suite(void);
 Suite *offline_suite(void);
