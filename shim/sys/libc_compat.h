@@ -26,6 +26,12 @@
 #ifdef HU_GLIBC_BASE
 __asm__(".symver dlsym,dlsym@" HU_GLIBC_BASE);
 __asm__(".symver dladdr,dladdr@" HU_GLIBC_BASE);
+/* backtraces: the size of the symbol dladdr names (core/backtrace.c) */
+#if defined(__x86_64__)
+__asm__(".symver dladdr1,dladdr1@GLIBC_2.3.3");
+#else
+__asm__(".symver dladdr1,dladdr1@" HU_GLIBC_BASE);
+#endif
 __asm__(".symver pthread_once,pthread_once@" HU_GLIBC_BASE);
 /* the helper threads of bounded look-ups (lookup.c) */
 __asm__(".symver pthread_create,pthread_create@" HU_GLIBC_BASE);

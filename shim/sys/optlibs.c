@@ -4,6 +4,7 @@
  * the symbol strong again. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <link.h>
 
 #include "optlibs.h"
 
@@ -12,6 +13,9 @@
 #pragma weak pthread_attr_setstacksize
 #pragma weak dlsym
 #pragma weak dladdr
+#ifdef __GLIBC__
+#pragma weak dladdr1
+#endif
 
 void hu_once(pthread_once_t *once, void (*fn)(void))
 {
@@ -43,3 +47,18 @@ void *hu_dlopen(const char *name, int flags)
 }
 void *hu_dlsym(void *handle, const char *name) { return dlsym ? dlsym(handle, name) : NULL; }
 int hu_dladdr(const void *addr, Dl_info *info) { return dladdr ? dladdr(addr, info) : 0; }
+
+int hu_dladdr_sized(const void *addr, Dl_info *info, size_t *size)
+{
+    *size = 0;
+#ifdef __GLIBC__
+    const ElfW(Sym) *sym = NULL;
+    if (dladdr1) {
+        int rc = dladdr1(addr, info, (void **)&sym, RTLD_DL_SYMENT);
+        if (rc && sym)
+            *size = sym->st_size;
+        return rc;
+    }
+#endif
+    return hu_dladdr(addr, info);
+}

@@ -22,5 +22,7 @@ int hu_thread_start(pthread_attr_t *a, size_t stack, void *(*fn)(void *), void *
 void *hu_dlopen(const char *name, int flags) HU_OPT_HIDDEN;
 void *hu_dlsym(void *handle, const char *name) HU_OPT_HIDDEN;
 int hu_dladdr(const void *addr, Dl_info *info) HU_OPT_HIDDEN;
+/* dladdr, and the size of the symbol it names (0: unknown, as on musl) */
+int hu_dladdr_sized(const void *addr, Dl_info *info, size_t *size) HU_OPT_HIDDEN;
 
 #endif

@@ -167,6 +167,11 @@ hu_assert_contains() { # HAYSTACK NEEDLE [MSG]
 	hu_ok "${3:-assert_contains} ('$2')"
 }
 
+hu_assert_match() { # ERE ACTUAL [MSG]
+	[[ $2 =~ $1 ]] || hu_fail "${3:-assert_match}: '$2' does not match /$1/"
+	hu_ok "${3:-assert_match} ('$2')"
+}
+
 hu__cmp() { # TESTOP SYMBOL A B MSG  (integers)
 	[[ $3 =~ ^-?[0-9]+$ && $4 =~ ^-?[0-9]+$ ]] || hu_fail "$5: not integers: '$3' '$4'"
 	test "$3" "$1" "$4" || hu_fail "$5: expected $3 $2 $4"

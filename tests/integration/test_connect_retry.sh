@@ -77,6 +77,28 @@ hu_assert_eq "error EHOSTUNREACH" "$HU_OUT" "never recovers: the program sees EH
 hu_assert_eq "retry=2 recovered=0 gave_up=1 config_error=0" "$(hu_counts dead)" "2 retries then gave_up"
 hu_assert_eq 3 "$(hu_field dead gave_up attempt)" "gave_up counts the tries"
 hu_assert_eq 3 "$(hu_field dead gave_up attempts)" "gave_up names the limit"
+# Each record names the program's frames (docs/records.md): the C client's
+# own (main is not a dynamic symbol: named from its file), then libc's; the
+# same frames in every record of the one call site (named once, then from
+# the frame cache).
+bt=$(hu_field dead gave_up backtrace)
+hu_assert_match '^\["main\+0x[0-9a-f]+ \(hu_connect\)", ' "$bt" "backtrace: the client's own frame first, named"
+hu_assert_match '"(__libc_start_main\+)?0x[0-9a-f]+ \(libc\.so\.6\)"' "$bt" "backtrace: libc's frames, with their module"
+hu_assert_eq "$bt" "$(hu_field dead retry backtrace | sort -u)" "every record of the call site has the same frames"
+# Debian's python3 is stripped: a frame is named only by a dynamic symbol
+# that holds it (name+OFF with OFF within the symbol's size), else it is
+# the offset in the module; never the nearest symbol before it.
+bt=$(hu_field reject retry backtrace | head -n 1)
+bad=$(readelf --dyn-syms -W "$(readlink -f "$HU_PY")" | "$HU_PY" -c '
+import json, re, sys
+sizes = {f[7]: int(f[2], 0) for f in (l.split() for l in sys.stdin) if len(f) >= 8 and f[3] == "FUNC"}
+frames = json.loads(sys.argv[1])
+named = [m.groups() for m in (re.match(r"(\S+)\+0x([0-9a-f]+) \(python3", f) for f in frames) if m]
+print(len(named) if named else "none named")
+print("wrong:" + " ".join(f"{n}+{o}" for n, o in named if n not in sizes or int(o, 16) > sizes[n]))
+' "$bt")
+hu_assert_match '^[1-8]$' "$(head -n 1 <<<"$bad")" "python3's backtrace: some frames named ($bt)"
+X
 
 # --- the deadline bounds the whole retry.  Tries fail at once (ICMP); with
 # a fixed 100 ms backoff it gives up when the next try would start past the
