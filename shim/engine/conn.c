@@ -357,7 +357,12 @@ enum hu_verdict hu_conn_examine(hu_conn *c, int fd, short *revents)
     if (c->state != HU_CONN_CONNECTING)
         return HU_PASS;
     int64_t now = hu_now_ms();
-    int st = hu_tcp_state(fd), err = 0;
+    /* writable with no error or hang-up: past the handshake (a socket in
+     * SYN_SENT is not writable, one in TCP_CLOSE polls POLLHUP), so no
+     * TCP_INFO is asked for the common case */
+    int st = (*revents & (POLLOUT | POLLERR | POLLHUP)) == POLLOUT ? TCP_ESTABLISHED
+                                                                   : hu_tcp_state(fd);
+    int err = 0;
     socklen_t l = sizeof err;
     switch (st) {
     case TCP_ESTABLISHED:

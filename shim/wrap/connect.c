@@ -36,13 +36,11 @@ static int errno_in(const uint64_t *bits, int e)
     return e > 0 && e < HU_ERRNO_MAX && ((bits[e / 64] >> (e % 64)) & 1);
 }
 
+/* One system call: TCP and MPTCP sockets are always SOCK_STREAM. */
 static int is_tcp(int fd)
 {
-    int type = 0, proto = 0;
-    socklen_t l = sizeof type;
-    if (hu_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 || type != SOCK_STREAM)
-        return 0;
-    l = sizeof proto;
+    int proto = 0;
+    socklen_t l = sizeof proto;
     if (hu_real.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
         return 0;
     return proto == IPPROTO_TCP || proto == 262 /* IPPROTO_MPTCP */;
