@@ -34,7 +34,9 @@ start=$(date +%s)
 unshare --mount --propagation private bash -c '
 	r=$1 t=$2
 	# the root a mount point of its own, as in a container: ip netns needs it
-	mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
+	# /sys with what a booted machine mounts under it (its cgroup file
+	# systems: dockerd needs them)
+	mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" &&
 	mount --rbind /dev "$r/dev" && mount -t tmpfs tmpfs "$r/run" || exit 1
 	exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
 		bash -c "cd /src/hostup && make $t"
