@@ -115,24 +115,30 @@ done
 down none
 
 # --- node fetch() to a dual-stack name whose IPv6 address drops SYNs (happy
-# eyeballs: IPv4 is tried after 250 ms, on a new socket with the same number)
-ip -n "$NS_C" addr add 2001:2::1/64 dev "$IF_C" nodad || hu_fail "client IPv6 address"
-ip -n "$NS_S" addr add 2001:2::2/64 dev "$IF_S" nodad || hu_fail "server IPv6 address"
-printf '127.0.0.1 localhost\n2001:2::2 dual\n%s dual\n' "$IP_S" >"/etc/netns/$NS_C/hosts"
-H=8082
-hu_serve_http $H
-hu_s nft add rule inet hutest hostdown_rules ip6 daddr 2001:2::2 tcp dport $H drop || hu_fail "drop IPv6"
-FETCH="const t0 = Date.now();
-fetch('http://dual:$H$HU_HTTP_PATH').then(r => r.text()).then(t => console.log(t.trim() + ' ms=' + (Date.now() - t0)))
-  .catch(e => { console.log('error ' + (e.cause ? e.cause.name + ' ' + ((e.cause.errors || []).map(x => x.code).join(',') || e.cause.code) : e.message)); process.exit(1); });"
-hu_assert_eq "2001:2::2" "$(hu_c getent ahostsv6 dual | awk 'NR == 1 {print $1}')" "dual resolves IPv6 first"
-hu_run node -e "$FETCH"
-hu_assert_contains "$HU_OUT" "$HU_HTTP_BODY ms=" "fetch without hostup: IPv4 after the IPv6 attempt"
-bare=${HU_OUT##*ms=}
-hu_run_shim fetch "$POLICY" node -e "$FETCH"
-hu_assert_contains "$HU_OUT" "$HU_HTTP_BODY ms=" "fetch with hostup: IPv4 after the IPv6 attempt"
-hu_assert_le "${HU_OUT##*ms=}" $((2 * bare)) "fetch with hostup: within twice the time without (ms)"
-hu_s nft flush chain inet hutest hostdown_rules
+# eyeballs: IPv4 is tried after 250 ms, on a new socket with the same number).
+# Happy eyeballs came with node 20; Debian 12's own node is 18: skipped there.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+if [[ ! $node_major =~ ^[0-9]+$ ]] || ((node_major < 20)); then
+	hu_skip "node fetch() to a dual-stack name: node ${node_major:-?} tries only the first address (happy eyeballs came with node 20)"
+else
+	ip -n "$NS_C" addr add 2001:2::1/64 dev "$IF_C" nodad || hu_fail "client IPv6 address"
+	ip -n "$NS_S" addr add 2001:2::2/64 dev "$IF_S" nodad || hu_fail "server IPv6 address"
+	printf '127.0.0.1 localhost\n2001:2::2 dual\n%s dual\n' "$IP_S" >"/etc/netns/$NS_C/hosts"
+	H=8082
+	hu_serve_http $H
+	hu_s nft add rule inet hutest hostdown_rules ip6 daddr 2001:2::2 tcp dport $H drop || hu_fail "drop IPv6"
+	FETCH="const t0 = Date.now();
+	fetch('http://dual:$H$HU_HTTP_PATH').then(r => r.text()).then(t => console.log(t.trim() + ' ms=' + (Date.now() - t0)))
+	  .catch(e => { console.log('error ' + (e.cause ? e.cause.name + ' ' + ((e.cause.errors || []).map(x => x.code).join(',') || e.cause.code) : e.message)); process.exit(1); });"
+	hu_assert_eq "2001:2::2" "$(hu_c getent ahostsv6 dual | awk 'NR == 1 {print $1}')" "dual resolves IPv6 first"
+	hu_run node -e "$FETCH"
+	hu_assert_contains "$HU_OUT" "$HU_HTTP_BODY ms=" "fetch without hostup: IPv4 after the IPv6 attempt"
+	bare=${HU_OUT##*ms=}
+	hu_run_shim fetch "$POLICY" node -e "$FETCH"
+	hu_assert_contains "$HU_OUT" "$HU_HTTP_BODY ms=" "fetch with hostup: IPv4 after the IPv6 attempt"
+	hu_assert_le "${HU_OUT##*ms=}" $((2 * bare)) "fetch with hostup: within twice the time without (ms)"
+	hu_s nft flush chain inet hutest hostdown_rules
+fi
 
 # --- UDP connect to a target the herd state marks as failing: never touched
 UDP="import socket
