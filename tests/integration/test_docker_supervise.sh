@@ -125,14 +125,17 @@ hu_assert_contains "$(cat "$HU_TMP/hu-sv-sh.log")" "got TERM" "the program's han
 
 # --- zombies: an orphan, reparented to PID 1, reaped by hostup
 zombies() { # RUN_ARGS...: the zombies in the container 1.5 s after it started
+	# (each one's stat line, and every process's, kept in zombies.txt: a
+	# failure says which processes they were and whose children)
 	"$HU_DOCKER" run -d --name hu-sv-z --network $NET "$@" >/dev/null || hu_fail "docker run hu-sv-z"
 	sleep 1.5
-	"$HU_DOCKER" exec hu-sv-z sh -c "cat /proc/[0-9]*/stat 2>/dev/null | awk '\$3 == \"Z\"' | wc -l"
+	"$HU_DOCKER" exec hu-sv-z sh -c "cat /proc/[0-9]*/stat 2>/dev/null" >"$HU_TMP/zombies.txt"
+	awk '$3 == "Z"' "$HU_TMP/zombies.txt" | wc -l
 	"$HU_DOCKER" rm -f hu-sv-z >/dev/null
 }
 ORPHAN='(sleep 0.3 &); exec /usr/local/bin/hu_goclient sleep 30'
 hu_assert_eq 1 "$(zombies --entrypoint sh $IMG -c "$ORPHAN")" \
 	"contrast: under a PID 1 that does not reap (the Go program), the orphan stays a zombie"
-hu_assert_eq 0 "$(zombies --entrypoint /usr/local/bin/hostup $IMG run --supervise -- sh -c "$ORPHAN")" \
-	"hostup run as PID 1: the orphan is reaped"
+n=$(zombies --entrypoint /usr/local/bin/hostup $IMG run --supervise -- sh -c "$ORPHAN")
+hu_assert_eq 0 "$n" "hostup run as PID 1: the orphan is reaped (processes: $(awk '{printf "%s %s %s ppid %s; ", $1, $2, $3, $4}' "$HU_TMP/zombies.txt"))"
 hu_done
