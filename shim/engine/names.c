@@ -126,7 +126,6 @@ static void remember(const char *host, size_t n, uint64_t nh, const struct socka
         if (!victim || s->stamp < victim->stamp)
             victim = s;
     }
-    __atomic_store_n(&writes, writes + 1, __ATOMIC_RELAXED);
     __atomic_store_n(&victim->tag, 0, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     victim->stamp = ++clock_stamp;
@@ -134,6 +133,9 @@ static void remember(const char *host, size_t n, uint64_t nh, const struct socka
     memcpy(victim->addr, addr, 16);
     memcpy(victim->name, host, n + 1);
     __atomic_store_n(&victim->tag, tag, __ATOMIC_RELEASE);
+    /* counted once the slot is whole: a reader that sees this count sees
+     * the new tag, and one that saw the old count is left stale by it */
+    __atomic_store_n(&writes, writes + 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&lock);
 }
 

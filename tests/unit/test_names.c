@@ -145,12 +145,14 @@ START_TEST(memo_sees_other_threads_writes)
 END_TEST
 
 /* Threads asking for their own names again and again while half of them
- * flood the table; then, one at a time (no other writer), each asks once
- * more: its address must give its name, memo or not. */
+ * flood the table; then, once every thread is past its flood, one at a
+ * time (no other writer), each asks once more: its address must give its
+ * name, memo or not. */
 enum { WORKERS = 6 };
 static pthread_mutex_t turn_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
 static unsigned turn;
+static pthread_barrier_t flooded;
 
 struct worker {
     unsigned id;
@@ -170,6 +172,7 @@ static void *work(void *p)
         hu_names_remember_ai(name, answer(&a, ip, NULL));
         hu_names_remember_ai(name, answer(&a, ip, NULL));
     }
+    pthread_barrier_wait(&flooded);
     pthread_mutex_lock(&turn_mu);
     while (turn != w->id)
         pthread_cond_wait(&turn_cv, &turn_mu);
@@ -187,6 +190,7 @@ START_TEST(threads_and_many_names)
     pthread_t t[WORKERS];
     struct worker w[WORKERS];
     turn = 0;
+    ck_assert_int_eq(pthread_barrier_init(&flooded, NULL, WORKERS), 0);
     for (unsigned i = 0; i < WORKERS; i++) {
         w[i] = (struct worker){.id = i};
         ck_assert_int_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
@@ -195,6 +199,7 @@ START_TEST(threads_and_many_names)
         pthread_join(t[i], NULL);
         ck_assert_msg(w[i].wrong == 0, "thread %u: its address did not give its name", i);
     }
+    pthread_barrier_destroy(&flooded);
 }
 END_TEST
 
