@@ -6,20 +6,21 @@
 #      preloaded, the breakdown of the difference (the loader's relocation
 #      and symbol look-ups, its mapping and version checks, our own code),
 #      and `readelf -r` counts of the library;
-#   2. wall time: a shell loop of 1,000 `/bin/true` execs without and with
-#      the library, in alternating runs (bare, lib, lib, bare, ...); the
-#      median of the runs' ratios;
+#   2. wall time: a shell loop of 1,000 `/bin/true` execs, bare, with an
+#      empty preloaded library and with each build, in rounds whose order
+#      rotates; the median of the ratios within a round, to bare and to
+#      the empty library;
 #   3. exec to main() (bench/startup.c: 2,000 spawns, alternating), with an
 #      empty preloaded library as the control: what any preload costs.
 # Usage: bench/startup.sh [LABEL=LIB ...]   (default: now=$B/libhostup.so)
-# Writes bench/results/startup.md (or $STARTUP_OUT).  STARTUP_RUNS: runs
-# of each side (default 9).
+# Writes bench/results/startup.md (or $STARTUP_OUT).  STARTUP_RUNS: rounds
+# (default 21).
 set -u
 cd "$(dirname "$0")/.."
 B=${HU_BUILD:-build}
 command -v valgrind >/dev/null || { echo "bench: needs valgrind" >&2; exit 1; }
 (($#)) || set -- "now=$PWD/$B/libhostup.so"
-RUNS=${STARTUP_RUNS:-9}
+RUNS=${STARTUP_RUNS:-21}
 N=1000
 out=${STARTUP_OUT:-bench/results/startup.md}
 tmp=$(mktemp -d /tmp/hostup-startup.XXXXXX)
@@ -74,28 +75,43 @@ done
 	echo
 	echo "## Wall time: $N execs of \`/bin/true\` from one shell loop"
 	echo
-	echo "$RUNS runs of each side, alternating; ratio = with / without of each pair, median (min-max)."
-	echo "Target: a ratio of at most 1.05. \"empty\" (a library with one empty function) is the control:"
-	echo "what preloading anything costs here."
+	echo "$RUNS rounds; each round runs the loop once bare (nothing preloaded), once with \"empty\""
+	echo "(a library with one empty function: what preloading anything costs) and once with each"
+	echo "build, in an order that rotates from round to round.  Ratios are taken within a round and"
+	echo "the table gives their median (and the middle half of them).  Target: at most 1.05 against bare."
 	echo
-	echo "| build | without, ms (median) | with, ms (median) | ratio (median) | ratio range |"
-	echo "|---|---:|---:|---:|---|"
+	echo "| build | median, ms | ratio to bare | middle half | ratio to empty | middle half |"
+	echo "|---|---:|---:|---|---:|---|"
 } >>"$out"
 echo 'void hu_bench_empty(void) {}' >"$tmp/empty.c"
 cc -shared -fPIC -o "$tmp/empty.so" "$tmp/empty.c"
-for arg in "empty=$tmp/empty.so" "$@"; do
-	label=${arg%%=*} lib=${arg#*=}
-	: >"$tmp/pairs"
-	for ((k = 0; k < RUNS; k++)); do
-		if ((k % 2)); then s=$(loop "$lib"); b=$(loop ""); else b=$(loop ""); s=$(loop "$lib"); fi
-		echo "$b $s" >>"$tmp/pairs"
+# the sides of a round: bare, empty, then each build
+sides=("bare=" "empty=$tmp/empty.so" "$@")
+: >"$tmp/rounds"
+for ((k = 0; k < RUNS; k++)); do
+	row=()
+	for ((j = 0; j < ${#sides[@]}; j++)); do row[j]=0; done
+	for ((j = 0; j < ${#sides[@]}; j++)); do
+		i=$(((j + k) % ${#sides[@]}))
+		row[i]=$(loop "${sides[i]#*=}")
 	done
-	awk -v label="$label" '{ b[NR] = $1; s[NR] = $2; r[NR] = $2 / $1 }
-		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-		END { n = NR; printf "| %s | %.0f | %.0f | %.3f |", label, med(b, n), med(s, n), med(r, n)
-			printf " %.3f-%.3f |\n", r[1], r[n] }' "$tmp/pairs" >>"$out"
+	echo "${row[*]}" >>"$tmp/rounds"
 done
+for ((i = 0; i < ${#sides[@]}; i++)); do
+	label=${sides[i]%%=*}
+	[ "$label" = bare ] && continue
+	awk -v label="$label" -v c=$((i + 1)) '
+		function sort(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } }
+		function q(a, n, f) { return a[int((n - 1) * f + 1.5)] }
+		{ w[NR] = $c; rb[NR] = $c / $1; re[NR] = $c / $2 }
+		END { n = NR; sort(w, n); sort(rb, n); sort(re, n)
+			printf "| %s | %.0f | %.3f | %.3f-%.3f |", label, q(w, n, .5), q(rb, n, .5), q(rb, n, .25), q(rb, n, .75)
+			if (label == "empty") print " 1 | |"
+			else printf " %.3f | %.3f-%.3f |\n", q(re, n, .5), q(re, n, .25), q(re, n, .75) }' "$tmp/rounds" >>"$out"
+done
+awk '{ print "round " NR ": " $0 }' "$tmp/rounds" >"$tmp/rounds.txt"
+echo >>"$out"
+echo "Bare, when each round's loop ran: median $(awk '{print $1}' "$tmp/rounds" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}') ms." >>"$out"
 {
 	echo
 	echo "## Exec to \`main()\`"
